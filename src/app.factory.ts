@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import multipart from '@fastify/multipart';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.schema.js';
+import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
+import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
+import { uuidv7 } from './common/ids.js';
+import { setupOpenApi } from './common/openapi.js';
+import { HttpRouteTable } from './common/http-route-table.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Hot routes (predict, infer) log at debug, not info. */
+    hot?: boolean;
+  }
+}
+
+export interface CreateAppOptions {
+  logger?: Logger;
+}
+
+/** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // Our own onResponse hook logs one line per request; hot routes at debug.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    bodyLimit: config.limits.maxBodyBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => uuidv7(),
+    trustProxy: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
+    logger: new NestPinoLogger(logger.child({ component: 'nest' })),
+  });
+  app.useGlobalFilters(new ErrorEnvelopeFilter());
+  app.enableShutdownHooks();
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  installRequestLogging(fastify);
+  await fastify.register(multipart as any, {
+    limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
+  });
+  app.get(HttpRouteTable).install(fastify);
+  setupOpenApi(app);
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+function installRequestLogging(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
+    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+    if (request.routeOptions.config?.hot) request.log.debug(entry, 'request completed');
+    else request.log.info(entry, 'request completed');
+    done();
+  });
+}

@@ -1,0 +1,75 @@
+import { HttpException } from '@nestjs/common';
+import { AppError } from './errors.js';
+
+export interface RenderedError {
+  status: number;
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+const fastifyCodes: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_FILES_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_PARTS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_FIELDS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST' },
+  FST_PROTO_VIOLATION: { status: 400, code: 'MALFORMED_JSON' },
+  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
+};
+
+const statusCodes: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** One mapping from anything thrown to the error envelope's parts. */
+export function renderError(err: unknown): RenderedError {
+  if (err instanceof AppError) {
+    return { status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const body = err.getResponse();
+    const message =
+      typeof body === 'string' ? body : Array.isArray((body as any)?.message) ? (body as any).message.join('; ') : err.message;
+    return { status, code: statusCodes[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message, details: {}, headers: {} };
+  }
+  const e = err as { code?: string; statusCode?: number; message?: string } | undefined;
+  const known = e?.code ? fastifyCodes[e.code] : undefined;
+  if (known) return { ...known, message: e?.message ?? known.code, details: {}, headers: {} };
+  if (e instanceof SyntaxError) {
+    return { status: 400, code: 'MALFORMED_JSON', message: `malformed JSON: ${e.message}`, details: {}, headers: {} };
+  }
+  const status = e?.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return { status, code: statusCodes[status] ?? 'BAD_REQUEST', message: e?.message ?? 'bad request', details: {}, headers: {} };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'internal error', details: {}, headers: {} };
+}
+
+export function envelope(r: RenderedError) {
+  return { error: { code: r.code, message: r.message, details: r.details } };
+}
+
+/** The Open Inference Protocol's error shape, with our stable code beside it. */
+export function v2Envelope(r: RenderedError) {
+  return { error: r.message, code: r.code };
+}

@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable Modelgate reads, with its default. This is the
+ * one place `process.env` is interpreted; the README's configuration table is
+ * checked against `CONFIG_VARIABLES` by a test.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+
+export const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MODELGATE_DATA_DIR: z.string().min(1).default('./.modelgate'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_PREFIX: z.string().default(''),
+  MODELGATE_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  MODELGATE_MAX_UPLOAD_BYTES: int(1024).default(512 * 1024 * 1024),
+  MODELGATE_MAX_BASELINE_BYTES: int(1024).default(256 * 1024 * 1024),
+  MODELGATE_MAX_BODY_BYTES: int(1024).default(10 * 1024 * 1024),
+  MODELGATE_MAX_BATCH_ROWS: int(1).default(10_000),
+  MODELGATE_BASELINE_SAMPLE_SIZE: int(100, 1_000_000).default(5_000),
+  MODELGATE_KEY_CACHE_TTL_MS: int(0).default(5_000),
+  MODELGATE_BATCH_MAX_SIZE: int(0, 100_000).default(64),
+  MODELGATE_BATCH_MAX_WAIT_MS: num(0, 1_000).default(1),
+  MODELGATE_MAX_LOADED_VERSIONS: int(1).default(16),
+  MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
+  MODELGATE_RECONCILE_MS: int(100).default(10_000),
+  MODELGATE_CIRCUIT_FAILURES: int(1).default(5),
+  MODELGATE_CIRCUIT_COOLDOWN_MS: int(0).default(10_000),
+  MODELGATE_TELEMETRY_QUEUE_SIZE: int(0).default(100_000),
+  MODELGATE_TELEMETRY_FLUSH_MS: int(10).default(1_000),
+  MODELGATE_TELEMETRY_BATCH_SIZE: int(1).default(5_000),
+  MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.1),
+  MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  database: { url?: string; poolSize: number; embeddedDir: string };
+  storage:
+    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
+    | { kind: 'file'; dir: string };
+  auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number };
+  limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxBatchRows: number };
+  registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
+  serving: {
+    batchMaxSize: number;
+    batchMaxWaitMs: number;
+    maxLoadedVersions: number;
+    intraOpThreads: number;
+    cacheDir: string;
+    reconcileMs: number;
+    circuitFailures: number;
+    circuitCooldownMs: number;
+  };
+  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parses the environment once; an invalid value names its variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const present = Object.fromEntries(
+    CONFIG_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && !e.MODELGATE_ADMIN_TOKEN) {
+    // Replicas on a shared database cannot each mint their own admin key.
+    throw new ConfigError(['MODELGATE_ADMIN_TOKEN: required when DATABASE_URL is set']);
+  }
+  const dataDir = path.resolve(e.MODELGATE_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedDir: path.join(dataDir, 'postgres') },
+    storage: e.S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          prefix: e.S3_PREFIX,
+        }
+      : { kind: 'file', dir: path.join(dataDir, 'artifacts') },
+    auth: {
+      adminToken: e.MODELGATE_ADMIN_TOKEN,
+      adminKeyFile: path.join(dataDir, 'admin.key'),
+      keyCacheTtlMs: e.MODELGATE_KEY_CACHE_TTL_MS,
+    },
+    limits: {
+      maxUploadBytes: e.MODELGATE_MAX_UPLOAD_BYTES,
+      maxBaselineBytes: e.MODELGATE_MAX_BASELINE_BYTES,
+      maxBodyBytes: e.MODELGATE_MAX_BODY_BYTES,
+      maxBatchRows: e.MODELGATE_MAX_BATCH_ROWS,
+    },
+    registry: {
+      baselineSampleSize: e.MODELGATE_BASELINE_SAMPLE_SIZE,
+      uploadOrphanAfterMs: e.MODELGATE_UPLOAD_ORPHAN_AFTER_MS,
+      scratchDir: path.join(dataDir, 'scratch'),
+    },
+    serving: {
+      batchMaxSize: e.MODELGATE_BATCH_MAX_SIZE,
+      batchMaxWaitMs: e.MODELGATE_BATCH_MAX_WAIT_MS,
+      maxLoadedVersions: e.MODELGATE_MAX_LOADED_VERSIONS,
+      intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
+      cacheDir: path.join(dataDir, 'cache'),
+      reconcileMs: e.MODELGATE_RECONCILE_MS,
+      circuitFailures: e.MODELGATE_CIRCUIT_FAILURES,
+      circuitCooldownMs: e.MODELGATE_CIRCUIT_COOLDOWN_MS,
+    },
+    telemetry: {
+      queueSize: e.MODELGATE_TELEMETRY_QUEUE_SIZE,
+      flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,
+      batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
+      inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
+    },
+  };
+}
