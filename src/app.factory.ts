@@ -42,11 +42,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalFilters(new ErrorEnvelopeFilter());
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const routes = app.get(HttpRouteTable);
+  // Every route, however registered, lands in the inventory the auth test walks.
+  fastify.addHook('onRoute', (r) => routes.observe(r.method, r.url));
   installRequestLogging(fastify);
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
-  app.get(HttpRouteTable).install(fastify);
+  routes.install(fastify);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

@@ -27,6 +27,17 @@ export interface HttpRouteDef {
 export class HttpRouteTable {
   private readonly defs: HttpRouteDef[] = [];
   private installed = false;
+  private readonly seen: { method: string; url: string }[] = [];
+
+  /** Records a route Fastify registered (Nest controllers, this table, docs). */
+  observe(method: string | string[], url: string): void {
+    for (const m of Array.isArray(method) ? method : [method]) this.seen.push({ method: m, url });
+  }
+
+  /** Every route the HTTP server answers, for the route-walking auth test. */
+  get observedRoutes(): readonly { method: string; url: string }[] {
+    return this.seen;
+  }
 
   add(...defs: HttpRouteDef[]): void {
     if (this.installed) throw new Error('routes must be added before the HTTP server is built');
