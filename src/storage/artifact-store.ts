@@ -27,4 +27,7 @@ export abstract class ArtifactStore {
 
   /** A cheap round trip proving the store answers (readiness). */
   abstract ping(): Promise<void>;
+
+  /** Releases connections at shutdown; nothing to release by default. */
+  async close(): Promise<void> {}
 }
