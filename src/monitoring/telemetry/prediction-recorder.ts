@@ -1,0 +1,161 @@
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { InjectLogger } from '../../common/common.module.js';
+import type { Logger } from '../../common/logger.js';
+import { InjectConfig } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import type { CounterChild } from '../../metrics/fast-metrics.js';
+import { Metrics, type TelemetryKind } from '../../metrics/metrics.js';
+import { InputSampler } from './input-sampler.js';
+import { type ChannelEvents, TelemetryChannel } from './telemetry-channel.js';
+import type { PredictionRecord, ShadowRecord } from './telemetry-records.js';
+import { predictionsStatement, shadowStatement } from './telemetry-sql.js';
+
+/** How long shutdown waits for the last flush; the orchestrator's grace period (30 s by default) must cover it. */
+export const SHUTDOWN_FLUSH_MS = 5_000;
+
+/**
+ * The prediction path's hand-off to monitoring. `record` and `recordShadow`
+ * cost one array store: no I/O, no serialisation, no await, no throw. A
+ * timer writes the queues to Postgres every `telemetry.flushMs`; when the
+ * queues are full (the database is slow or away) new records are dropped
+ * and counted in `modelgate_telemetry_dropped_total`, never the request.
+ */
+@Injectable()
+export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger: Logger;
+  private readonly enabled: boolean;
+  private readonly predictions: TelemetryChannel<PredictionRecord>;
+  private readonly shadows: TelemetryChannel<ShadowRecord>;
+  private readonly droppedPredictions: CounterChild;
+  private readonly droppedShadows: CounterChild;
+  private readonly sampler: InputSampler;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private stopped = false;
+  private outage = false;
+  /** How long shutdown waits for the last flush. */
+  shutdownFlushMs = SHUTDOWN_FLUSH_MS;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectLogger() logger: Logger,
+    private readonly metrics: Metrics,
+    private readonly dataSource: DataSource,
+  ) {
+    this.logger = logger.child({ component: 'telemetry' });
+    const { queueSize, batchSize, inputSampleRate } = config.telemetry;
+    this.enabled = queueSize > 0;
+    this.sampler = new InputSampler(this.enabled ? inputSampleRate : 0);
+    this.droppedPredictions = metrics.telemetryDropped.labels('prediction');
+    this.droppedShadows = metrics.telemetryDropped.labels('shadow');
+    const query = (sql: string, params: unknown[]) => this.dataSource.query(sql, params);
+    this.predictions = new TelemetryChannel(queueSize, batchSize, predictionsStatement, query, this.events('prediction'));
+    this.shadows = new TelemetryChannel(queueSize, batchSize, shadowStatement, query, this.events('shadow'));
+    metrics.trackQueueDepth('prediction', () => this.predictions.queue.length);
+    metrics.trackQueueDepth('shadow', () => this.shadows.queue.length);
+  }
+
+  /** Queues one prediction for storage. Never blocks, never throws. */
+  record(r: PredictionRecord): void {
+    if (this.enabled && !this.predictions.queue.push(r)) this.droppedPredictions.inc();
+  }
+
+  /** Queues one shadow version's answer. Never blocks, never throws. */
+  recordShadow(r: ShadowRecord): void {
+    if (this.enabled && !this.shadows.queue.push(r)) this.droppedShadows.inc();
+  }
+
+  /** Whether this request's inputs will be stored: ask first, and build `inputs` only when true. */
+  shouldSampleInputs(): boolean {
+    return this.sampler.shouldSample();
+  }
+
+  /** Records waiting to be written, per kind. */
+  get queued(): Record<TelemetryKind, number> {
+    return { prediction: this.predictions.queue.length, shadow: this.shadows.queue.length };
+  }
+
+  onModuleInit(): void {
+    if (!this.enabled) return;
+    this.timer = setInterval(() => void this.flush(), this.config.telemetry.flushMs);
+    // The flush timer alone must not keep a finished process (a CLI, a test) alive.
+    this.timer.unref();
+  }
+
+  /**
+   * Writes what is queued; concurrent callers share one flush. Resolves
+   * when it is done, successful or not (failures are retried by the next
+   * flush).
+   */
+  flush(deadline = Infinity): Promise<void> {
+    this.flushing ??= this.flushBoth(deadline).finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  /**
+   * Runs after the HTTP server has closed (no new predictions) and before
+   * the database module closes its pool (global modules shut down last).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (!this.enabled) return;
+    const deadline = Date.now() + this.shutdownFlushMs;
+    let timeout: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timeout = setTimeout(resolve, this.shutdownFlushMs)));
+    try {
+      // A flush already running covers only what was queued when it began.
+      await Promise.race([this.flushing, expired]);
+      await Promise.race([this.flush(deadline), expired]);
+    } finally {
+      clearTimeout(timeout);
+    }
+    const left = this.queued;
+    if (left.prediction + left.shadow > 0) {
+      this.logger.warn({ predictions: left.prediction, shadows: left.shadow }, 'telemetry records not written before shutdown');
+    }
+  }
+
+  private async flushBoth(deadline: number): Promise<void> {
+    // Sequential: telemetry should hold one pooled connection at most, leaving the rest to requests.
+    const ok = (await this.predictions.flush(deadline)) && (await this.shadows.flush(deadline));
+    if (ok && this.outage) {
+      this.outage = false;
+      this.logger.info(this.queued, 'telemetry writes recovered');
+    }
+  }
+
+  private events(kind: TelemetryKind): ChannelEvents {
+    const written = this.metrics.telemetryFlushed.labels(kind);
+    const duration = this.metrics.telemetryFlushDuration.labels(kind);
+    const failures = this.metrics.telemetryFlushFailures.labels(kind);
+    const dropped = kind === 'prediction' ? this.droppedPredictions : this.droppedShadows;
+    return {
+      written: (rows, seconds) => {
+        written.inc(rows);
+        duration.observe(seconds);
+      },
+      rejected: (count, err) => {
+        dropped.inc(count);
+        this.logger.warn({ kind, count, err: errorText(err) }, 'telemetry records could not be stored; dropped');
+      },
+      failed: (err, retrying) => {
+        failures.inc();
+        if (retrying && !this.outage) {
+          // Once per outage, not once per tick.
+          this.outage = true;
+          this.logger.warn({ kind, err: errorText(err), queued: this.queued }, 'telemetry write failed; records stay queued and are retried');
+        }
+      },
+    };
+  }
+}
+
+/** The message and SQLSTATE only: TypeORM's error carries the statement's parameters, thousands of values. */
+function errorText(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  const e = err as { message?: unknown; code?: unknown };
+  return e.code ? `${String(e.message)} (${String(e.code)})` : String(e.message ?? err);
+}

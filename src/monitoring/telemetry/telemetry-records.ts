@@ -1,0 +1,33 @@
+/**
+ * What the serving gateway hands to the recorder per prediction. Built on
+ * the hot path, so it holds raw values: JSON serialisation happens when the
+ * record is flushed, off the request.
+ */
+export interface PredictionRecord {
+  /** UUIDv7, the `prediction_id` returned to the caller. */
+  id: string;
+  model: string;
+  version: number;
+  variant: string;
+  protocol: 'v1' | 'v2';
+  fallback: boolean;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  latencyMs: number;
+  /** JSON-serialisable. */
+  outputs: unknown;
+  /** Present only for sampled requests (see `PredictionRecorder.shouldSampleInputs`). */
+  inputs?: unknown;
+}
+
+/** One shadow version's answer to a live request, keyed by the live prediction's id. */
+export interface ShadowRecord {
+  predictionId: string;
+  model: string;
+  version: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  latencyMs: number;
+  outputs?: unknown;
+  error?: string;
+}

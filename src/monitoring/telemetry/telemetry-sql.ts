@@ -1,0 +1,149 @@
+import { boolArray, jsonRows, numberArray, textArray } from './pg-array.js';
+import type { PredictionRecord, ShadowRecord } from './telemetry-records.js';
+
+/** One multi-row INSERT: one array parameter per column, so a batch is one statement and one round trip. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+  /** Records kept in `params`. */
+  rows: number;
+  /** Records that cannot be stored at all (not JSON-serialisable, wrong types); the caller drops and counts them. */
+  rejected: number;
+}
+
+// created_at travels as epoch milliseconds (float8) and becomes timestamptz in
+// SQL, so no Date or ISO string is built per record. JSON columns travel as
+// one JSON array per column (see jsonRows) and are split back into a jsonb[]
+// in order; a JSON null there is a missing value (SQL NULL).
+const jsonbArray = (param: string) =>
+  `(SELECT array_agg(j.v ORDER BY j.n) FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS j(v, n))`;
+
+export const PREDICTIONS_SQL = `INSERT INTO predictions (id, model, version, variant, protocol, fallback, created_at, latency_ms, outputs, inputs)
+SELECT r.id, r.model, r.version, r.variant, r.protocol, r.fallback, to_timestamp(r.created_ms / 1000), r.latency_ms, r.outputs, NULLIF(r.inputs, 'null'::jsonb)
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[], $7::float8[], $8::float4[], ${jsonbArray('$9')}, ${jsonbArray('$10')})
+  AS r(id, model, version, variant, protocol, fallback, created_ms, latency_ms, outputs, inputs)
+ON CONFLICT DO NOTHING`;
+
+export const SHADOW_SQL = `INSERT INTO shadow_predictions (prediction_id, model, version, created_at, latency_ms, outputs, error)
+SELECT r.prediction_id, r.model, r.version, to_timestamp(r.created_ms / 1000), r.latency_ms, NULLIF(r.outputs, 'null'::jsonb), r.error
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], ${jsonbArray('$6')}, $7::text[])
+  AS r(prediction_id, model, version, created_ms, latency_ms, outputs, error)
+ON CONFLICT DO NOTHING`;
+
+export function predictionsStatement(records: readonly PredictionRecord[]): Statement {
+  const n = records.length;
+  const id: string[] = new Array(n);
+  const model: string[] = new Array(n);
+  const version: number[] = new Array(n);
+  const variant: string[] = new Array(n);
+  const protocol: string[] = new Array(n);
+  const fallback: boolean[] = new Array(n);
+  const created: number[] = new Array(n);
+  const latency: number[] = new Array(n);
+  const outputs: string[] = new Array(n);
+  const inputs: (string | null)[] = new Array(n);
+  let k = 0;
+  for (const r of records) {
+    try {
+      if (!r || typeof r.id !== 'string' || !Number.isInteger(r.version) || !isNum(r.createdAt) || !isNum(r.latencyMs)) continue;
+      const out = toJson(r.outputs) ?? 'null';
+      const inp = r.inputs === undefined ? null : toJson(r.inputs);
+      id[k] = r.id;
+      model[k] = text(r.model);
+      version[k] = r.version;
+      variant[k] = text(r.variant);
+      protocol[k] = text(r.protocol);
+      fallback[k] = r.fallback === true;
+      created[k] = r.createdAt;
+      latency[k] = r.latencyMs;
+      outputs[k] = out;
+      inputs[k] = inp;
+      k++;
+    } catch {
+      // Not serialisable (a BigInt, a cycle): counted as rejected below.
+    }
+  }
+  for (const c of [id, model, version, variant, protocol, fallback, created, latency, outputs, inputs]) c.length = k;
+  return {
+    sql: PREDICTIONS_SQL,
+    params: [
+      textArray(id),
+      textArray(model),
+      numberArray(version),
+      textArray(variant),
+      textArray(protocol),
+      boolArray(fallback),
+      numberArray(created),
+      numberArray(latency),
+      jsonRows(outputs),
+      jsonRows(inputs),
+    ],
+    rows: k,
+    rejected: n - k,
+  };
+}
+
+export function shadowStatement(records: readonly ShadowRecord[]): Statement {
+  const n = records.length;
+  const id: string[] = new Array(n);
+  const model: string[] = new Array(n);
+  const version: number[] = new Array(n);
+  const created: number[] = new Array(n);
+  const latency: number[] = new Array(n);
+  const outputs: (string | null)[] = new Array(n);
+  const error: (string | null)[] = new Array(n);
+  let k = 0;
+  for (const r of records) {
+    try {
+      if (!r || typeof r.predictionId !== 'string' || !Number.isInteger(r.version) || !isNum(r.createdAt) || !isNum(r.latencyMs)) continue;
+      const out = r.outputs === undefined ? null : toJson(r.outputs);
+      id[k] = r.predictionId;
+      model[k] = text(r.model);
+      version[k] = r.version;
+      created[k] = r.createdAt;
+      latency[k] = r.latencyMs;
+      outputs[k] = out;
+      error[k] = r.error === undefined || r.error === null ? null : text(r.error);
+      k++;
+    } catch {
+      // Not serialisable: counted as rejected below.
+    }
+  }
+  for (const c of [id, model, version, created, latency, outputs, error]) c.length = k;
+  return {
+    sql: SHADOW_SQL,
+    params: [textArray(id), textArray(model), numberArray(version), numberArray(created), numberArray(latency), jsonRows(outputs), textArray(error)],
+    rows: k,
+    rejected: n - k,
+  };
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+// PostgreSQL text and jsonb cannot hold U+0000, and one such value would fail
+// the whole batch; a client can put it in a feature string, so it is
+// replaced rather than left to fail.
+const NUL = '\u0000';
+const NUL_ESCAPE = '\\u0000';
+const REPLACEMENT = '\uFFFD';
+
+function text(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v);
+  return s.includes(NUL) ? s.replaceAll(NUL, REPLACEMENT) : s;
+}
+
+/** JSON text for a jsonb column, or null when the value has no JSON form (undefined, a function). */
+export function toJson(value: unknown): string | null {
+  const json = JSON.stringify(value);
+  if (json === undefined) return null;
+  if (!json.includes(NUL_ESCAPE)) return json;
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string') return text(v);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((key) => key.includes(NUL))) {
+      return Object.fromEntries(Object.entries(v).map(([key, x]) => [text(key), x]));
+    }
+    return v;
+  });
+}
