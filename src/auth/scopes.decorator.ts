@@ -1,28 +1,29 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { Scope } from '../common/http-route-table.js';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
+import type { Actor, Scope } from './scopes.js';
 
-export type { Scope } from '../common/http-route-table.js';
-export const SCOPES: readonly Scope[] = ['admin', 'registry:read', 'registry:write', 'predict', 'feedback', 'monitor:read'];
+export { SCOPES, type Actor, type Scope } from './scopes.js';
 
 export const REQUIRED_SCOPE = 'modelgate:required-scope';
 export const IS_PUBLIC = 'modelgate:public';
 
-/** The scope a route needs; `admin` passes every check. Routes without it or `@Public()` are refused. */
-export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope);
-/** Open without a key (health, docs). */
+/**
+ * The scope a route needs; `admin` passes every check. On a class it covers
+ * every route of the controller; on a method it wins over the class. Routes
+ * with neither this nor `@Public()` need `admin`, so a forgotten annotation
+ * closes a route rather than opening it. Also documents the route's
+ * credentials and scope in the OpenAPI document (`x-required-scope`, as the
+ * raw route table does).
+ */
+export const RequireScope = (scope: Scope) =>
+  applyDecorators(SetMetadata(REQUIRED_SCOPE, scope), ApiExtension('x-required-scope', scope), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
+/** Open without a key (health, metrics, docs). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
-
-/** Who made a request: the key id, written into history rows as the actor. */
-export interface Actor {
-  keyId: string;
-  name: string;
-  scopes: readonly Scope[];
-}
 
 /** The authenticated caller, set on the request by the scope guard. */
 export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
   const request = ctx.switchToHttp().getRequest<{ actor?: Actor }>();
-  if (!request.actor) throw new Error('no actor on request: route is missing @RequireScope');
+  if (!request.actor) throw new Error('no actor on request: a @Public() route cannot ask who called it');
   return request.actor;
 });
 

@@ -5,7 +5,13 @@ import { envelope, renderError, v2Envelope } from './error-envelope.js';
 /** Sends any error as the one envelope; `/v2` routes get the protocol's shape. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const r = renderError(err);
-  if (r.status >= 500) request.log.error({ err }, 'request failed');
+  // 503s are expected answers (not ready, store down, no version); 500s are bugs.
+  // Only message, code and stack: a failed query's error carries its parameters
+  // (a whole baseline sketch, say), which do not belong in the log.
+  if (r.status >= 500 && r.status !== 503) {
+    const e = err as { message?: string; code?: string; stack?: string };
+    request.log.error({ err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'request failed');
+  }
   else request.log.debug({ code: r.code, msg: r.message }, 'request refused');
   reply.code(r.status).headers(r.headers);
   void reply.send(request.url.startsWith('/v2') ? v2Envelope(r) : envelope(r));

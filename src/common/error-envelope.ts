@@ -40,10 +40,37 @@ const statusCodes: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+// Connection-level failures of PostgreSQL (SQLSTATE classes 08 and 57P) and
+// of the socket beneath it: the database is away, not the request wrong.
+const DATABASE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const DATABASE_DOWN_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/;
+
+function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; driverError?: unknown } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code && DATABASE_DOWN_CODES.has(e.code)) return true;
+  if (e.message && DATABASE_DOWN_MESSAGES.test(e.message)) return true;
+  return e.driverError !== undefined && isDatabaseDown(e.driverError);
+}
+
 /** One mapping from anything thrown to the error envelope's parts. */
 export function renderError(err: unknown): RenderedError {
+  if (isDatabaseDown(err)) {
+    return {
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      message: 'the database is unreachable; loaded versions keep serving, registry changes wait until it is back',
+      details: {},
+      headers: { 'retry-after': '5' },
+    };
+  }
   if (err instanceof AppError) {
     return { status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers };
+  }
+  if (err instanceof HttpException && err.cause && (err.cause as { code?: string }).code) {
+    // Nest wraps Fastify's own errors (body too large, bad JSON) in an HttpException.
+    const inner = renderError(err.cause);
+    if (inner.status < 500) return inner;
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();

@@ -47,11 +47,6 @@ export class Forbidden extends AppError {
     super(403, 'FORBIDDEN', `this API key lacks the scope "${scope}"`, { required_scope: scope });
   }
 }
-export class RouteNotFound extends AppError {
-  constructor(method: string, url: string) {
-    super(404, 'ROUTE_NOT_FOUND', `no route ${method} ${url}`);
-  }
-}
 export class NotFound extends AppError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}) {
     super(404, code, message, details);

@@ -3,6 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read';
 
+/** The authenticated caller; mirrors auth's Actor without importing auth. */
+export interface Actor {
+  keyId: string;
+  name: string;
+  scopes: readonly Scope[];
+}
+
 /**
  * A route registered on Fastify directly rather than through a Nest
  * controller: the prediction path, where a controller's guards, pipes and
@@ -22,6 +29,33 @@ export interface HttpRouteDef {
   /** Hot routes log at debug level. */
   hot?: boolean;
   handler: (request: FastifyRequest<any>, reply: FastifyReply) => unknown;
+}
+
+/** Checks a request's key for a scope: synchronous when cached, a Promise on a miss; throws 401/403. */
+export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope) => Actor | Promise<Actor>;
+
+function authHook(authenticate: Authenticate, scope: Scope) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    let actor: Actor | Promise<Actor>;
+    try {
+      actor = authenticate(request.headers, scope);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (actor instanceof Promise) {
+      actor.then(
+        (a) => {
+          request.actor = a;
+          done();
+        },
+        (err: Error) => done(err),
+      );
+      return;
+    }
+    request.actor = actor;
+    done();
+  };
 }
 
 export class HttpRouteTable {
@@ -48,13 +82,20 @@ export class HttpRouteTable {
     return this.defs;
   }
 
-  install(fastify: FastifyInstance): void {
+  /**
+   * Registers every route. A route with a scope authenticates in its
+   * `onRequest` hook, before the body is read: a request without a valid
+   * key never costs a JSON parse, and a route cannot be added unguarded.
+   */
+  install(fastify: FastifyInstance, authenticate: Authenticate): void {
     this.installed = true;
     for (const d of this.defs) {
+      const scope = d.scope;
       fastify.route({
         method: d.method,
         url: d.url,
-        config: { hot: d.hot, scope: d.scope },
+        config: { hot: d.hot, scope },
+        ...(scope ? { onRequest: authHook(authenticate, scope) } : {}),
         handler: d.handler,
         ...(d.responseSchema ? { schema: { response: { 200: d.responseSchema } } } : {}),
       });

@@ -27,8 +27,7 @@ export class DatabaseConnection {
     const dataSource = createDataSource(url, config.database.poolSize);
     try {
       await initializeWithRetry(dataSource, logger);
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+      await migrate(dataSource, logger);
     } catch (err) {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});
       await embedded?.stop().catch(() => {});
@@ -56,6 +55,23 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     // A query that waits on a dead server must fail, not hang the caller.
     extra: { max: poolSize, connectionTimeoutMillis: 5_000, query_timeout: 30_000 },
   });
+}
+
+// Replicas start together: one runs the migrations, the others wait on
+// this session-level lock and then find nothing left to do.
+const MIGRATION_LOCK = 0x6d67_6d69; // "mgmi"
+
+async function migrate(ds: DataSource, logger: Logger): Promise<void> {
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    await lock.release();
+  }
 }
 
 async function initializeWithRetry(ds: DataSource, logger: Logger, attempts = 30): Promise<void> {

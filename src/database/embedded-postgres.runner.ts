@@ -9,6 +9,7 @@ import { freePort } from '../common/net.js';
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -19,7 +20,12 @@ type Log = (msg: string) => void;
  * cluster under `dir`, on a free loopback port. The cluster survives restarts;
  * a server left running by a killed process is stopped before starting anew.
  */
-export async function startEmbeddedPostgres(dir: string, database: string, log: Log = () => {}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dir: string,
+  database: string,
+  log: Log = () => {},
+  options: { port?: number } = {},
+): Promise<EmbeddedPostgresHandle> {
   await fs.mkdir(path.dirname(dir), { recursive: true });
   const passwordFile = `${dir}.password`;
   let password: string;
@@ -28,7 +34,7 @@ export async function startEmbeddedPostgres(dir: string, database: string, log: 
   } else {
     password = randomBytes(18).toString('base64url');
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -44,7 +50,17 @@ export async function startEmbeddedPostgres(dir: string, database: string, log: 
   });
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     await fs.rm(dir, { recursive: true, force: true });
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (err) {
+      if (os.userInfo().uid === 0) {
+        throw new Error(
+          `initdb failed (${(err as Error).message}). As root the embedded PostgreSQL runs as the "postgres" user, ` +
+            `which must be able to reach ${dir}: make every parent directory searchable (chmod o+x), or set MODELGATE_DATA_DIR elsewhere.`,
+        );
+      }
+      throw err;
+    }
     await fs.writeFile(passwordFile, password, { mode: 0o600 });
   } else {
     await stopOrphan(dir);
@@ -60,6 +76,7 @@ export async function startEmbeddedPostgres(dir: string, database: string, log: 
   }
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    port,
     stop: () => server.stop(),
   };
 }

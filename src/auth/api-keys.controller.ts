@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { openApiSchema, parseWith } from '../common/validation.js';
+import { createdKeyViewSchema, createKeySchema, keyViewSchema } from './api-key.dto.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { type Actor, CurrentActor, RequireScope } from './scopes.decorator.js';
+
+@ApiTags('keys')
+@RequireScope('admin')
+@Controller('api/v1/keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key; the answer is the only time its secret is shown' })
+  @ApiBody({ schema: openApiSchema(createKeySchema) })
+  @ApiResponse({ status: 201, schema: createdKeyViewSchema })
+  create(@Body() body: unknown, @CurrentActor() actor: Actor) {
+    return this.keys.create(parseWith(createKeySchema, body), actor);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys, revoked ones included, without secrets' })
+  @ApiResponse({ status: 200, schema: { type: 'object', properties: { keys: { type: 'array', items: keyViewSchema } } } })
+  list() {
+    return this.keys.list();
+  }
+
+  @Get(':id')
+  @ApiParam({ name: 'id', description: 'key id (the part after mgk_)' })
+  @ApiResponse({ status: 200, schema: keyViewSchema })
+  get(@Param('id') id: string) {
+    return this.keys.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiParam({ name: 'id', description: 'key id (the part after mgk_)' })
+  @ApiOperation({ summary: 'Revoke an API key, on every replica within a second' })
+  async revoke(@Param('id') id: string): Promise<void> {
+    await this.keys.revoke(id);
+  }
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { KeyNotFound } from '../common/errors.js';
+import { generateApiKey } from './api-key-format.js';
+import { ApiKeyAuthenticator } from './api-key.authenticator.js';
+import { type CreateKeyDto, type CreatedKeyView, isKeyId, keyView, type KeyView } from './api-key.dto.js';
+import { ApiKeyStore } from './api-key.store.js';
+import type { Actor } from './scopes.js';
+
+/** Creating, listing and revoking API keys. */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly authenticator: ApiKeyAuthenticator,
+  ) {}
+
+  async create(dto: CreateKeyDto, actor: Actor): Promise<CreatedKeyView> {
+    const generated = generateApiKey();
+    const k = await this.store.insert({
+      id: generated.id,
+      name: dto.name,
+      scopes: dto.scopes,
+      secretSha256: generated.secretSha256,
+      createdBy: actor.keyId,
+      expiresAt: dto.expires_at ? new Date(dto.expires_at) : null,
+    });
+    // This process may remember the id as unknown if someone guessed it before it existed.
+    this.authenticator.evict(k.id);
+    const v = keyView(k);
+    return { id: v.id, key: generated.key, name: v.name, scopes: v.scopes, created_at: v.created_at, expires_at: v.expires_at };
+  }
+
+  async list(): Promise<{ keys: KeyView[] }> {
+    return { keys: (await this.store.list()).map(keyView) };
+  }
+
+  async get(id: string): Promise<KeyView> {
+    const k = isKeyId(id) ? await this.store.findById(id) : null;
+    if (!k) throw new KeyNotFound(id);
+    return keyView(k);
+  }
+
+  /**
+   * Refused from the next request on this replica, and on the others as
+   * soon as the NOTIFY arrives (the cache TTL bounds it if one is lost).
+   * Revoking a revoked key changes nothing and succeeds.
+   */
+  async revoke(id: string): Promise<void> {
+    const k = isKeyId(id) ? await this.store.revoke(id) : null;
+    if (!k) throw new KeyNotFound(id);
+    this.authenticator.evict(id);
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { ValidationFailed } from './errors.js';
+
+/**
+ * Parses input with a zod schema; the first problem becomes a 400 naming the
+ * offending field (`details.field` is a dotted path, e.g. `routes.1.weight`).
+ */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 10).map((i) => ({
+    field: i.path.length ? i.path.join('.') : where,
+    message: i.message,
+  }));
+  const first = issues[0];
+  throw new ValidationFailed(`${first.field}: ${first.message}`, { field: first.field, issues });
+}
+
+/** JSON Schema of a zod schema, for @ApiBody / @ApiResponse. */
+export function openApiSchema(schema: z.ZodType): Record<string, any> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>;
+  return rest;
+}
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const nameSchema = (what: string) =>
+  z.string().regex(NAME_PATTERN, `${what} must match ^[a-z0-9][a-z0-9._-]{0,62}$`);
+
+/** Tags: a flat string map, like MLflow's. */
+export const tagsSchema = z
+  .record(z.string().min(1).max(250), z.string().max(5000))
+  .refine((t) => Object.keys(t).length <= 100, 'at most 100 tags');
