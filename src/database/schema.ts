@@ -1,9 +1,11 @@
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
+import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
 /**
  * The entity classes and migrations the DataSource is built with, as arrays
  * of classes (globs break under ESM and bundling). Wiring only, like the app
  * module: each entity lives in the module that owns it.
  */
-export const ENTITIES: Function[] = [];
+export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
 export const MIGRATIONS: Function[] = [InitialSchema1764000000000];

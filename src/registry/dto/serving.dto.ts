@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { nameSchema } from '../../common/validation.js';
+
+const reason = z.string().max(2_000).optional();
+
+export const setAliasSchema = z.strictObject({ version: z.int().min(1), reason });
+export const deleteAliasSchema = z.strictObject({ reason }).default({});
+
+const trafficRoute = z
+  .strictObject({
+    version: z.int().min(1).optional(),
+    alias: nameSchema('alias').optional(),
+    weight: z.int().min(0).max(100),
+    name: nameSchema('route name').optional(),
+  })
+  .refine((r) => (r.version === undefined) !== (r.alias === undefined), 'give exactly one of version and alias');
+
+export const trafficPolicySchema = z.strictObject({
+  routes: z
+    .array(trafficRoute)
+    .min(1)
+    .max(20)
+    .refine((rs) => rs.reduce((s, r) => s + r.weight, 0) === 100, 'weights must sum to 100'),
+  sticky: z
+    .string()
+    .regex(/^(header|field):[A-Za-z0-9_.-]{1,100}$/, 'sticky must be header:<name> or field:<name>')
+    .optional(),
+  shadow: z.array(z.int().min(1)).max(5).optional(),
+  fallback: z.int().min(1).optional(),
+  timeout_ms: z.int().min(1).max(60_000).optional(),
+  reason,
+});
+export type TrafficPolicyDto = z.infer<typeof trafficPolicySchema>;
+
+export const rollbackSchema = z.strictObject({ to_revision: z.int().min(1).optional(), reason }).default({});
+
+export const historyQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** Revisions below this number (paging newest first). */
+  before: z.coerce.number().int().min(1).optional(),
+});

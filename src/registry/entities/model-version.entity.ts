@@ -1,0 +1,66 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BaselineSketch } from '../../monitoring/sketch/baseline-sketch.js';
+import type { ModelSignature, ScoreOutput } from '../../onnx/model-signature.js';
+
+export type VersionStatus = 'ready' | 'archived';
+
+@Entity('model_versions')
+export class ModelVersionEntity {
+  @PrimaryColumn({ name: 'model_id', type: 'bigint' })
+  modelId: string;
+
+  @PrimaryColumn({ type: 'integer' })
+  version: number;
+
+  @Column({ type: 'text', default: 'ready' })
+  status: VersionStatus;
+
+  @Column({ type: 'text', default: '' })
+  description: string;
+
+  @Column({ type: 'jsonb', default: {} })
+  tags: Record<string, string>;
+
+  @Column({ name: 'artifact_key', type: 'text' })
+  artifactKey: string;
+
+  @Column({ name: 'artifact_sha256', type: 'text' })
+  artifactSha256: string;
+
+  /** bigint as a string, like every bigint from node-postgres. */
+  @Column({ name: 'artifact_size', type: 'bigint' })
+  artifactSize: string;
+
+  @Column({ type: 'jsonb' })
+  signature: ModelSignature;
+
+  @Column({ name: 'feature_names', type: 'jsonb' })
+  featureNames: string[];
+
+  @Column({ name: 'categorical_features', type: 'jsonb', default: [] })
+  categoricalFeatures: string[];
+
+  @Column({ name: 'label_column', type: 'text', default: 'label' })
+  labelColumn: string;
+
+  @Column({ name: 'score_output', type: 'jsonb', nullable: true })
+  scoreOutput: ScoreOutput | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  metrics: Record<string, number>;
+
+  @Column({ type: 'jsonb', default: {} })
+  lineage: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', nullable: true, select: false })
+  baseline: BaselineSketch | null;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

@@ -1,0 +1,243 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Actor } from '../auth/scopes.decorator.js';
+import type { TrafficPolicyDto } from './dto/serving.dto.js';
+import { ModelAliasEntity } from './entities/model-alias.entity.js';
+import { ModelEntity } from './entities/model.entity.js';
+import { ModelVersionEntity } from './entities/model-version.entity.js';
+import { type RevisionChange, ServingRevisionEntity } from './entities/serving-revision.entity.js';
+import { lockModel } from './model-lock.js';
+import {
+  AliasInUse,
+  AliasNotFound,
+  InvalidTrafficPolicy,
+  ModelNotFound,
+  NothingToRollBack,
+  RevisionNotFound,
+  VersionArchived,
+  VersionNotFound,
+} from './registry.errors.js';
+import { SERVING_CHANNEL, ServingStateEvents } from './serving-state.events.js';
+import type { ServingState, TrafficPolicy } from './serving-state.js';
+import { revisionView, type RevisionView } from './registry.views.js';
+
+export interface ChangeResult {
+  model: string;
+  revision: number;
+  changed: boolean;
+  before: ServingState;
+  after: ServingState;
+}
+
+/**
+ * Aliases and traffic policies: what should serve. Each change runs in one
+ * transaction under the model's row lock, appends a revision holding the
+ * whole state before and after, and NOTIFYs other replicas on commit.
+ */
+@Injectable()
+export class ServingStateService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: ServingStateEvents,
+  ) {}
+
+  /** The current serving state of every model (serving's start-up and reconcile). */
+  async allStates(): Promise<{ model: string; revision: number; state: ServingState }[]> {
+    const models = await this.dataSource.getRepository(ModelEntity).find({ order: { name: 'ASC' } });
+    const aliases = await this.dataSource.getRepository(ModelAliasEntity).find();
+    return models.map((m) => ({
+      model: m.name,
+      revision: m.servingRevision,
+      state: {
+        aliases: Object.fromEntries(aliases.filter((a) => a.modelId === m.id).map((a) => [a.alias, a.version])),
+        traffic: m.trafficPolicy,
+      },
+    }));
+  }
+
+  async stateOf(name: string): Promise<{ model: ModelEntity; revision: number; state: ServingState }> {
+    const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
+    if (!model) throw new ModelNotFound(name);
+    return { model, revision: model.servingRevision, state: await readState(this.dataSource.manager, model) };
+  }
+
+  setAlias(name: string, alias: string, version: number, actor: Actor, reason?: string): Promise<ChangeResult> {
+    return this.change(name, actor, reason, 'alias_set', alias, async (em, model, before) => {
+      await requireReadyVersion(em, model, version);
+      return { ...before, aliases: { ...before.aliases, [alias]: version } };
+    });
+  }
+
+  deleteAlias(name: string, alias: string, actor: Actor, reason?: string): Promise<ChangeResult> {
+    return this.change(name, actor, reason, 'alias_deleted', alias, async (_em, _model, before) => {
+      if (!(alias in before.aliases)) throw new AliasNotFound(name, alias);
+      if (before.traffic?.routes.some((r) => r.alias === alias)) throw new AliasInUse(name, alias);
+      const aliases = { ...before.aliases };
+      delete aliases[alias];
+      return { ...before, aliases };
+    });
+  }
+
+  setTraffic(name: string, dto: TrafficPolicyDto, actor: Actor): Promise<ChangeResult> {
+    const { reason, ...policy } = dto;
+    return this.change(name, actor, reason, 'traffic_set', null, async (em, model, before) => {
+      const traffic = normalisePolicy(policy);
+      await validateState(em, model, { aliases: before.aliases, traffic });
+      return { ...before, traffic };
+    });
+  }
+
+  clearTraffic(name: string, actor: Actor, reason?: string): Promise<ChangeResult> {
+    return this.change(name, actor, reason, 'traffic_cleared', null, async (_em, _model, before) => ({ ...before, traffic: null }));
+  }
+
+  /**
+   * Restores the state of an earlier revision as a new revision, like
+   * `kubectl rollout undo`: by default the one before the current, so rolling
+   * back twice returns to where you were.
+   */
+  rollback(name: string, actor: Actor, toRevision?: number, reason?: string): Promise<ChangeResult & { restored_revision: number }> {
+    let restored = 0;
+    return this.change(
+      name,
+      actor,
+      reason,
+      'rollback',
+      null,
+      async (em, model, _before) => {
+        const target = toRevision ?? model.servingRevision - 1;
+        if (target < 1 || model.servingRevision < 1) throw new NothingToRollBack(name);
+        if (target > model.servingRevision) throw new RevisionNotFound(name, target);
+        const row = await em.getRepository(ServingRevisionEntity).findOneBy({ modelId: model.id, revision: target });
+        if (!row) throw new RevisionNotFound(name, target);
+        restored = target;
+        await validateState(em, model, row.after);
+        return row.after;
+      },
+      () => restored,
+    ).then((r) => ({ ...r, restored_revision: restored }));
+  }
+
+  async history(name: string, limit: number, before?: number): Promise<RevisionView[]> {
+    const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
+    if (!model) throw new ModelNotFound(name);
+    const qb = this.dataSource
+      .getRepository(ServingRevisionEntity)
+      .createQueryBuilder('r')
+      .where('r.model_id = :id', { id: model.id })
+      .orderBy('r.revision', 'DESC')
+      .limit(limit);
+    if (before) qb.andWhere('r.revision < :before', { before });
+    return (await qb.getMany()).map(revisionView);
+  }
+
+  private async change(
+    name: string,
+    actor: Actor,
+    reason: string | undefined,
+    change: RevisionChange,
+    alias: string | null,
+    compute: (em: EntityManager, model: ModelEntity, before: ServingState) => Promise<ServingState>,
+    restoredRevision?: () => number,
+  ): Promise<ChangeResult> {
+    const result = await this.dataSource.transaction(async (em) => {
+      const model = await lockModel(em, name);
+      const before = await readState(em, model);
+      const after = await compute(em, model, before);
+      // A rollback always records itself, even when it restores an identical state.
+      if (change !== 'rollback' && sameState(before, after)) {
+        return { model: name, revision: model.servingRevision, changed: false, before, after };
+      }
+      await writeAliases(em, model, before, after, actor.keyId);
+      const revision = model.servingRevision + 1;
+      await em.getRepository(ServingRevisionEntity).insert({
+        modelId: model.id,
+        revision,
+        change,
+        alias,
+        actor: actor.keyId,
+        reason: reason ?? null,
+        before,
+        after,
+        restoredRevision: restoredRevision?.() ?? null,
+      });
+      await em
+        .getRepository(ModelEntity)
+        .update({ id: model.id }, { servingRevision: revision, trafficPolicy: after.traffic, updatedAt: () => 'now()' } as any);
+      await em.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, JSON.stringify({ model: name, revision })]);
+      return { model: name, revision, changed: true, before, after };
+    });
+    if (result.changed) await this.events.publish({ model: name, revision: result.revision });
+    return result;
+  }
+}
+
+async function readState(em: EntityManager, model: ModelEntity): Promise<ServingState> {
+  const rows = await em.getRepository(ModelAliasEntity).find({ where: { modelId: model.id }, order: { alias: 'ASC' } });
+  return { aliases: Object.fromEntries(rows.map((r) => [r.alias, r.version])), traffic: model.trafficPolicy };
+}
+
+async function writeAliases(em: EntityManager, model: ModelEntity, before: ServingState, after: ServingState, actor: string) {
+  const repo = em.getRepository(ModelAliasEntity);
+  for (const alias of Object.keys(before.aliases)) {
+    if (!(alias in after.aliases)) await repo.delete({ modelId: model.id, alias });
+  }
+  for (const [alias, version] of Object.entries(after.aliases)) {
+    if (before.aliases[alias] !== version) {
+      await repo.upsert({ modelId: model.id, alias, version, updatedBy: actor, updatedAt: new Date() }, ['modelId', 'alias']);
+    }
+  }
+}
+
+async function requireReadyVersion(em: EntityManager, model: ModelEntity, version: number): Promise<void> {
+  const v = await em.getRepository(ModelVersionEntity).findOne({ where: { modelId: model.id, version }, select: { version: true, status: true } });
+  if (!v) throw new VersionNotFound(model.name, version);
+  if (v.status === 'archived') throw new VersionArchived(model.name, version);
+}
+
+/** Every version a state would serve exists and is ready; every routed alias exists. */
+async function validateState(em: EntityManager, model: ModelEntity, state: ServingState): Promise<void> {
+  for (const v of new Set(Object.values(state.aliases))) await requireReadyVersion(em, model, v);
+  const t = state.traffic;
+  if (!t) return;
+  const names = new Set<string>();
+  for (const [i, r] of t.routes.entries()) {
+    if (r.alias !== undefined && !(r.alias in state.aliases)) {
+      throw new InvalidTrafficPolicy(`routes.${i}: alias "${r.alias}" does not exist`, { field: `routes.${i}.alias` });
+    }
+    const variant = r.name ?? (r.alias !== undefined ? r.alias : `v${r.version}`);
+    if (names.has(variant)) {
+      throw new InvalidTrafficPolicy(`routes.${i}: variant "${variant}" appears twice; give the routes distinct names`, {
+        field: `routes.${i}.name`,
+      });
+    }
+    names.add(variant);
+    if (r.version !== undefined) await requireReadyVersion(em, model, r.version);
+  }
+  for (const v of t.shadow ?? []) await requireReadyVersion(em, model, v);
+  if (t.fallback !== undefined) await requireReadyVersion(em, model, t.fallback);
+}
+
+/** Stores only the keys that were given, in a stable order. */
+function normalisePolicy(p: Omit<TrafficPolicyDto, 'reason'>): TrafficPolicy {
+  const out: TrafficPolicy = {
+    routes: p.routes.map((r) => ({
+      ...(r.version !== undefined ? { version: r.version } : { alias: r.alias }),
+      weight: r.weight,
+      ...(r.name ? { name: r.name } : {}),
+    })),
+  };
+  if (p.sticky) out.sticky = p.sticky;
+  if (p.shadow?.length) out.shadow = [...new Set(p.shadow)];
+  if (p.fallback !== undefined) out.fallback = p.fallback;
+  if (p.timeout_ms !== undefined) out.timeout_ms = p.timeout_ms;
+  return out;
+}
+
+function sameState(a: ServingState, b: ServingState): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(s: ServingState) {
+  return { aliases: Object.fromEntries(Object.entries(s.aliases).sort(([x], [y]) => x.localeCompare(y))), traffic: s.traffic };
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import { PayloadTooLarge, UnsupportedMediaType } from '../common/errors.js';
+import { uuidv7 } from '../common/ids.js';
+import { InvalidUpload } from './registry.errors.js';
+
+/** The parts of a version upload, with the model file already on local disk. */
+export interface UploadDraft {
+  /** Local scratch copy of the `.onnx` file; the caller removes it. */
+  filePath: string;
+  sha256: string;
+  size: number;
+  metadata?: unknown;
+  baseline?: Buffer;
+}
+
+const KNOWN_PARTS = new Set(['file', 'metadata', 'baseline']);
+
+/**
+ * Reads a multipart upload: the model file streams to a scratch file while
+ * its sha256 and size are computed (never buffered whole); `metadata` and
+ * `baseline` are small enough to hold, within their own limit.
+ */
+export async function readUpload(
+  request: FastifyRequest,
+  scratchDir: string,
+  limits: { maxUploadBytes: number; maxBaselineBytes: number },
+): Promise<UploadDraft> {
+  if (!request.isMultipart()) {
+    throw new UnsupportedMediaType('upload a version as multipart/form-data with the model in the field "file"');
+  }
+  await fs.mkdir(scratchDir, { recursive: true });
+  const draft: Partial<UploadDraft> = {};
+  let filePath: string | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (!KNOWN_PARTS.has(part.fieldname)) {
+        if (part.type === 'file') part.file.resume();
+        throw new InvalidUpload(`unknown multipart field "${part.fieldname}"; expected file, metadata, baseline`, {
+          field: part.fieldname,
+        });
+      }
+      if (part.fieldname in draft || (part.fieldname === 'file' && filePath)) {
+        if (part.type === 'file') part.file.resume();
+        throw new InvalidUpload(`multipart field "${part.fieldname}" given twice`, { field: part.fieldname });
+      }
+      if (part.fieldname === 'file') {
+        if (part.type !== 'file') throw new InvalidUpload('"file" must be a file part (the .onnx model)', { field: 'file' });
+        filePath = path.join(scratchDir, `${uuidv7()}.onnx`);
+        const hash = createHash('sha256');
+        let size = 0;
+        await pipeline(
+          part.file,
+          new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              hash.update(chunk);
+              size += chunk.length;
+              cb(null, chunk);
+            },
+          }),
+          createWriteStream(filePath, { flags: 'wx' }),
+        );
+        if (part.file.truncated) throw new PayloadTooLarge(limits.maxUploadBytes, 'model file');
+        Object.assign(draft, { filePath, sha256: hash.digest('hex'), size });
+      } else {
+        const bytes = part.type === 'file' ? await readBounded(part.file, limits.maxBaselineBytes, part.fieldname) : Buffer.from(String(part.value));
+        if (part.fieldname === 'metadata') draft.metadata = parseMetadata(bytes);
+        else draft.baseline = bytes;
+      }
+    }
+  } catch (err) {
+    if (filePath) await fs.rm(filePath, { force: true });
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(limits.maxUploadBytes, 'model file');
+    throw err;
+  }
+  if (!draft.filePath) throw new InvalidUpload('the multipart field "file" (the .onnx model) is required', { field: 'file' });
+  if (draft.size === 0) {
+    await fs.rm(draft.filePath, { force: true });
+    throw new InvalidUpload('the model file is empty', { field: 'file' });
+  }
+  return draft as UploadDraft;
+}
+
+async function readBounded(stream: NodeJS.ReadableStream & { truncated?: boolean }, limit: number, field: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      (stream as any).resume?.();
+      throw new PayloadTooLarge(limit, field);
+    }
+    chunks.push(chunk);
+  }
+  if (stream.truncated) throw new PayloadTooLarge(limit, field);
+  return Buffer.concat(chunks);
+}
+
+function parseMetadata(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new InvalidUpload(`metadata is not valid JSON: ${(err as Error).message}`, { field: 'metadata' });
+  }
+}

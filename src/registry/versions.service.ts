@@ -1,0 +1,213 @@
+import fs from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { DataSource, LessThan } from 'typeorm';
+import type { Actor } from '../auth/scopes.decorator.js';
+import { InjectConfig } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { uuidv7 } from '../common/ids.js';
+import { parseWith } from '../common/validation.js';
+import { inspectOnnxModel } from '../onnx/model-inspector.js';
+import { ArtifactStore } from '../storage/artifact-store.js';
+import type { BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
+import { ArtifactSweeper } from './artifact-sweeper.js';
+import { buildVersionBaseline } from './baseline-scorer.js';
+import { type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
+import { ModelAliasEntity } from './entities/model-alias.entity.js';
+import { ModelEntity } from './entities/model.entity.js';
+import { ModelVersionEntity } from './entities/model-version.entity.js';
+import { lockModel } from './model-lock.js';
+import { ModelNotFound, VersionArchived, VersionInUse, VersionNotFound } from './registry.errors.js';
+import { versionView, type VersionView } from './registry.views.js';
+import { resolveFeatures } from './version-validation.js';
+import { readUpload } from './upload-reader.js';
+
+const DEFAULT_BINS = 10;
+
+@Injectable()
+export class VersionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: ArtifactStore,
+    private readonly sweeper: ArtifactSweeper,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Registers a new version. Everything that can refuse the upload (the file
+   * loads in onnxruntime, features match the graph, the baseline parses and
+   * scores) happens before anything is stored; the number is taken under the
+   * model's row lock in the same transaction that inserts the row, so
+   * concurrent uploads get dense, distinct numbers.
+   */
+  async upload(name: string, request: FastifyRequest, actor: Actor): Promise<VersionView> {
+    const model = await this.requireModel(name);
+    const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
+    try {
+      const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
+      const info = await inspectOnnxModel(draft.filePath);
+      const features = resolveFeatures(model.task, info, meta);
+      let baseline: BaselineSketch | null = null;
+      if (draft.baseline) {
+        baseline = await buildVersionBaseline(draft.baseline, draft.filePath, model.task, features, {
+          labelColumn: meta.label_column,
+          bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
+          sampleSize: this.config.registry.baselineSampleSize,
+        });
+      }
+      const key = `models/${name}/${uuidv7()}.onnx`;
+      await this.sweeper.markUpload(key);
+      try {
+        await this.store.putFile(key, draft.filePath, { sha256: draft.sha256, size: draft.size });
+        const version = await this.dataSource.transaction(async (em) => {
+          const locked = await lockModel(em, name);
+          const number = locked.latestVersion + 1;
+          await em.getRepository(ModelVersionEntity).insert({
+            modelId: locked.id,
+            version: number,
+            status: 'ready',
+            description: meta.description,
+            tags: meta.tags,
+            artifactKey: key,
+            artifactSha256: draft.sha256,
+            artifactSize: String(draft.size),
+            signature: info.signature,
+            featureNames: features.featureNames,
+            categoricalFeatures: features.categorical,
+            labelColumn: meta.label_column,
+            scoreOutput: meta.score_output ?? null,
+            metrics: meta.metrics,
+            lineage: meta.lineage as any,
+            baseline,
+            createdBy: actor.keyId,
+          });
+          await em.getRepository(ModelEntity).update({ id: locked.id }, { latestVersion: number, updatedAt: () => 'now()' } as any);
+          await this.sweeper.commitUpload(em, key);
+          return number;
+        });
+        return this.get(name, version);
+      } catch (err) {
+        // Nothing committed points at the object: take it away now (the
+        // sweep retries if the store is unreachable).
+        await this.sweeper.deleteNow([key]);
+        throw err;
+      }
+    } finally {
+      await fs.rm(draft.filePath, { force: true });
+    }
+  }
+
+  async get(name: string, version: number): Promise<VersionView> {
+    const model = await this.requireModel(name);
+    const v = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ modelId: model.id, version });
+    if (!v) throw new VersionNotFound(name, version);
+    const aliases = await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: model.id, version } });
+    return versionView(name, v, aliases.map((a) => a.alias).sort());
+  }
+
+  async list(name: string, q: { status?: 'ready' | 'archived'; limit: number; before?: number }) {
+    const model = await this.requireModel(name);
+    const versions = await this.dataSource.getRepository(ModelVersionEntity).find({
+      where: {
+        modelId: model.id,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.before ? { version: LessThan(q.before) } : {}),
+      },
+      order: { version: 'DESC' },
+      take: q.limit,
+    });
+    const aliases = await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: model.id } });
+    return {
+      versions: versions.map((v) =>
+        versionView(
+          name,
+          v,
+          aliases.filter((a) => a.version === v.version).map((a) => a.alias).sort(),
+        ),
+      ),
+    };
+  }
+
+  async baseline(name: string, version: number): Promise<BaselineSketch | null> {
+    const model = await this.requireModel(name);
+    const v = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .createQueryBuilder('v')
+      .addSelect('v.baseline')
+      .where('v.model_id = :id AND v.version = :version', { id: model.id, version })
+      .getOne();
+    if (!v) throw new VersionNotFound(name, version);
+    return v.baseline;
+  }
+
+  /** Archiving a version something serves is refused: move the alias or the route first. */
+  async patch(name: string, version: number, dto: PatchVersionDto): Promise<VersionView> {
+    await this.dataSource.transaction(async (em) => {
+      const model = await lockModel(em, name);
+      const v = await em.getRepository(ModelVersionEntity).findOneBy({ modelId: model.id, version });
+      if (!v) throw new VersionNotFound(name, version);
+      if (dto.status === 'archived' && v.status !== 'archived') {
+        const usedBy = await this.usersOf(model, version);
+        if (usedBy.length) throw new VersionInUse(name, version, usedBy);
+      }
+      await em.getRepository(ModelVersionEntity).update(
+        { modelId: model.id, version },
+        {
+          ...(dto.description !== undefined ? { description: dto.description } : {}),
+          ...(dto.tags !== undefined ? { tags: dto.tags } : {}),
+          ...(dto.status !== undefined ? { status: dto.status } : {}),
+          updatedAt: () => 'now()',
+        } as any,
+      );
+    });
+    return this.get(name, version);
+  }
+
+  /** Streams the artifact; archived versions stay downloadable (lineage). */
+  async openArtifact(name: string, version: number): Promise<{ body: Readable; size: number; sha256: string; filename: string }> {
+    const model = await this.requireModel(name);
+    const v = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ modelId: model.id, version });
+    if (!v) throw new VersionNotFound(name, version);
+    const { body, size } = await this.store.openRead(v.artifactKey);
+    return { body, size, sha256: v.artifactSha256, filename: `${name}-v${version}.onnx` };
+  }
+
+  /** Serving's view of one version: where its artifact is and how to read its outputs. */
+  async servingSpec(name: string, version: number) {
+    const model = await this.requireModel(name);
+    const v = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ modelId: model.id, version });
+    if (!v) throw new VersionNotFound(name, version);
+    if (v.status === 'archived') throw new VersionArchived(name, version);
+    return {
+      model: name,
+      task: model.task,
+      version: v.version,
+      artifactKey: v.artifactKey,
+      sha256: v.artifactSha256,
+      size: Number(v.artifactSize),
+      signature: v.signature,
+      featureNames: v.featureNames,
+      categoricalFeatures: v.categoricalFeatures,
+      scoreOutput: v.scoreOutput,
+    };
+  }
+
+  private async usersOf(model: ModelEntity, version: number): Promise<string[]> {
+    const aliases = await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: model.id, version } });
+    const users = aliases.map((a) => `alias "${a.alias}"`);
+    const t = model.trafficPolicy;
+    if (t?.routes.some((r) => r.version === version)) users.push('a traffic route');
+    if (t?.shadow?.includes(version)) users.push('traffic shadow');
+    if (t?.fallback === version) users.push('traffic fallback');
+    return users;
+  }
+
+  private async requireModel(name: string): Promise<ModelEntity> {
+    const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
+    if (!model) throw new ModelNotFound(name);
+    return model;
+  }
+}
+
+export type ServingSpec = Awaited<ReturnType<VersionsService['servingSpec']>>;
