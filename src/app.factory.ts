@@ -10,6 +10,9 @@ import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
 import { HttpRouteTable } from './common/http-route-table.js';
+import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
+import { installHttpMetrics } from './metrics/http-metrics.js';
+import { Metrics } from './metrics/metrics.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,6 +41,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
+    // Throw start-up errors to the caller (main.ts exits; tests report) instead of exiting here.
+    abortOnError: false,
   });
   app.useGlobalFilters(new ErrorEnvelopeFilter());
   app.enableShutdownHooks();
@@ -46,10 +51,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Every route, however registered, lands in the inventory the auth test walks.
   fastify.addHook('onRoute', (r) => routes.observe(r.method, r.url));
   installRequestLogging(fastify);
+  installHttpMetrics(fastify, app.get(Metrics));
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
-  routes.install(fastify);
+  const auth = app.get(ApiKeyAuthenticator);
+  routes.install(fastify, (headers, scope) => auth.authenticate(headers, scope));
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

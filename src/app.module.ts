@@ -4,14 +4,20 @@ import type { AppConfig } from './config/config.schema.js';
 import { CommonModule } from './common/common.module.js';
 import type { Logger } from './common/logger.js';
 import { DatabaseModule } from './database/database.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { MonitoringModule } from './monitoring/monitoring.module.js';
+import { StorageModule } from './storage/storage.module.js';
+import { RegistryModule } from './registry/registry.module.js';
+import { ServingModule } from './serving/serving.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, MetricsModule, MonitoringModule, StorageModule, HealthModule, RegistryModule, ServingModule],
     };
   }
 }

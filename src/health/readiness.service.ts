@@ -1,23 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorFunction, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { ServingReadiness } from '../serving/serving-readiness.js';
+import { ArtifactStore } from '../storage/artifact-store.js';
 
 /**
- * Readiness: 503 until the database answered once; after that an outage of
- * the database shows as `degraded` but stays 200, because loaded versions
- * keep serving and Kubernetes must not pull a serving pod for it.
+ * Readiness (PRODUCT.md, "Readiness"): 503 until the database answered once
+ * and every routed version is loaded and warm. After that an outage of the
+ * database or the artifact store shows as `degraded` but stays 200, because
+ * loaded versions keep serving and Kubernetes must not pull a serving pod
+ * for it.
  */
 @Injectable()
 export class ReadinessService {
   private databaseAnsweredOnce = false;
+  private readyOnce = false;
 
   constructor(
     private readonly indicator: HealthIndicatorService,
     private readonly dataSource: DataSource,
+    private readonly store: ArtifactStore,
+    private readonly serving: ServingReadiness,
   ) {}
 
   indicators(): HealthIndicatorFunction[] {
-    return [() => this.database()];
+    return [() => this.database(), () => this.artifactStore(), () => this.models()];
   }
 
   private async database() {
@@ -30,6 +37,28 @@ export class ReadinessService {
       const message = (err as Error).message;
       return this.databaseAnsweredOnce ? check.degraded({ message }) : check.down({ message });
     }
+  }
+
+  /** The store matters for loading new versions and uploads, not for serving loaded ones. */
+  private async artifactStore() {
+    const check = this.indicator.check('artifact_store');
+    try {
+      await withTimeout(this.store.ping(), 2_000);
+      return check.up({ location: this.store.location });
+    } catch (err) {
+      return check.degraded({ location: this.store.location, message: (err as Error).message });
+    }
+  }
+
+  private models() {
+    const check = this.indicator.check('models');
+    const r = this.serving.check();
+    if (r.ready) this.readyOnce = true;
+    if (r.ready) return check.up();
+    // A version that fails to load after start (e.g. a new promotion while
+    // the store is down) degrades, but the versions already loaded still serve.
+    const details = { message: r.reason ?? 'not ready', missing: r.missing };
+    return this.readyOnce ? check.degraded(details) : check.down(details);
   }
 }
 

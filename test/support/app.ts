@@ -26,6 +26,8 @@ export interface TestAppOptions {
   db: TestDatabase;
   s3?: TestS3;
   env?: Record<string, string>;
+  /** Wait until /health/ready answers 200 (default true). */
+  waitReady?: boolean;
 }
 
 /** Boots the real application on a real database and (optionally) s3rver. */
@@ -44,10 +46,12 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
   });
   const app = await createApp(config, { logger: createLogger(config.logLevel) });
   let closed = false;
+  const http = supertest(app.getHttpServer());
+  if (opts.waitReady !== false) await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);
   return {
     app,
     config,
-    http: supertest(app.getHttpServer()),
+    http,
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     dataDir,
     async close() {

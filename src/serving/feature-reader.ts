@@ -1,0 +1,117 @@
+import { ValidationFailed } from '../common/errors.js';
+
+/** Where a row-major numeric matrix is written; NaN marks a missing value. */
+export type NumericMatrix = Float32Array | Float64Array;
+
+type CompiledReader = (o: Record<string, unknown>, out: NumericMatrix, base: number) => number;
+
+/**
+ * Reads prediction rows into a row-major matrix in the version's feature
+ * order. The per-instance code is generated once per feature list: a fixed
+ * sequence of property reads, no loop over names, no allocation. Any
+ * problem falls to a slow path that names the instance and the feature.
+ */
+export class FeatureReader {
+  readonly width: number;
+  private readonly names: readonly string[];
+  private readonly index: ReadonlyMap<string, number>;
+  private readonly compiled: CompiledReader;
+
+  constructor(featureNames: readonly string[]) {
+    this.names = featureNames;
+    this.width = featureNames.length;
+    this.index = new Map(featureNames.map((n, i) => [n, i]));
+    this.compiled = compile(featureNames);
+  }
+
+  /** `{"instances": [{feature: value}]}`: any key order, every feature present, no others. */
+  readInstances(instances: readonly unknown[], out: NumericMatrix): void {
+    const w = this.width;
+    for (let r = 0; r < instances.length; r++) {
+      const o = instances[r];
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+        throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
+      }
+      const bad = this.compiled(o as Record<string, unknown>, out, r * w);
+      if (bad !== -1) this.explain(o as Record<string, unknown>, r, bad);
+      let keys = 0;
+      for (const _ in o) keys++;
+      if (keys !== w) this.explainUnknown(o as Record<string, unknown>, r);
+    }
+  }
+
+  /** `{"inputs": [[...]]}`: ordered rows of exactly `width` values. */
+  readInputs(inputs: readonly unknown[], out: NumericMatrix): void {
+    const w = this.width;
+    for (let r = 0; r < inputs.length; r++) {
+      const row = inputs[r];
+      if (!Array.isArray(row) || row.length !== w) {
+        throw new ValidationFailed(
+          `inputs.${r} must be an array of ${w} values in feature order (${this.names.slice(0, 3).join(', ')}${w > 3 ? ', ...' : ''})`,
+          { field: `inputs.${r}`, expected_width: w, width: Array.isArray(row) ? row.length : null },
+        );
+      }
+      const base = r * w;
+      for (let f = 0; f < w; f++) {
+        const v = row[f];
+        if (typeof v === 'number') out[base + f] = v;
+        else if (v === null) out[base + f] = NaN;
+        else {
+          throw new ValidationFailed(`inputs.${r}.${f} (${this.names[f]}) must be a number or null, not ${describe(v)}`, {
+            field: `inputs.${r}.${f}`,
+            feature: this.names[f],
+          });
+        }
+      }
+    }
+  }
+
+  private explain(o: Record<string, unknown>, r: number, f: number): never {
+    const name = this.names[f];
+    const v = o[name];
+    if (v === undefined) {
+      throw new ValidationFailed(`instances.${r} is missing feature "${name}" (send null for a missing value)`, {
+        field: `instances.${r}.${name}`,
+        feature: name,
+        reason: 'missing',
+      });
+    }
+    throw new ValidationFailed(`instances.${r}.${name} must be a number or null, not ${describe(v)}`, {
+      field: `instances.${r}.${name}`,
+      feature: name,
+      reason: 'type',
+    });
+  }
+
+  private explainUnknown(o: Record<string, unknown>, r: number): never {
+    const unknown = Object.keys(o).filter((k) => !this.index.has(k));
+    throw new ValidationFailed(`instances.${r} has unknown feature "${unknown[0]}"`, {
+      field: `instances.${r}.${unknown[0]}`,
+      feature: unknown[0],
+      reason: 'unknown',
+      unknown_features: unknown.slice(0, 20),
+    });
+  }
+}
+
+/**
+ * Generates `(o, out, base) => -1 | failingFeatureIndex`. Property names are
+ * embedded with JSON.stringify, so any string (quotes, unicode) is a safe key.
+ */
+function compile(names: readonly string[]): CompiledReader {
+  const lines = ['let v;'];
+  names.forEach((name, i) => {
+    lines.push(
+      `v = o[${JSON.stringify(name)}];`,
+      `if (typeof v === 'number') out[base + ${i}] = v; else if (v === null) out[base + ${i}] = NaN; else return ${i};`,
+    );
+  });
+  lines.push('return -1;');
+  return new Function('o', 'out', 'base', lines.join('\n')) as CompiledReader;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}

@@ -1,0 +1,108 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectConfig } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { InjectLogger } from '../common/common.module.js';
+import type { Logger } from '../common/logger.js';
+import { DatabaseConnection } from '../database/database.connection.js';
+import { PgListener } from '../database/pg-listener.js';
+import { SERVING_CHANNEL, type ServingStateChanged, ServingStateEvents } from '../registry/serving-state.events.js';
+import { ServingStateService } from '../registry/serving-state.service.js';
+import { ModelRuntime } from './model-runtime.js';
+import { RoutingTable } from './routing-table.js';
+
+/**
+ * Keeps this replica's routing table on the registry's latest revisions:
+ * in-process events for changes made here (awaited, so the change serves
+ * before its request answers), Postgres NOTIFY for other replicas' changes,
+ * and a periodic reconcile for anything missed while disconnected.
+ */
+@Injectable()
+export class ServingSync implements OnApplicationBootstrap, OnApplicationShutdown {
+  private listener?: PgListener;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private initial?: Promise<void>;
+  private synced = false;
+  private stopped = false;
+  private reconciling?: Promise<void>;
+
+  constructor(
+    private readonly table: RoutingTable,
+    private readonly runtime: ModelRuntime,
+    private readonly registry: ServingStateService,
+    private readonly events: ServingStateEvents,
+    private readonly db: DatabaseConnection,
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectLogger() private readonly logger: Logger,
+  ) {}
+
+  /** True once the routing table was built from the database at least once. */
+  get initialSyncDone(): boolean {
+    return this.synced;
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.events.subscribe((e) => this.onChange(e));
+    this.listener = new PgListener(this.db.url, this.logger.child({ component: 'serving-sync' }), () => void this.reconcile());
+    this.listener.on(SERVING_CHANNEL, (payload) => {
+      try {
+        void this.onChange(JSON.parse(payload) as ServingStateChanged);
+      } catch {
+        this.logger.warn({ payload }, 'unreadable serving notification');
+      }
+    });
+    void this.listener.start();
+    // Start-up sync runs in the background: /health/ready stays 503 until
+    // it finished and every routed version is loaded.
+    this.initial = this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.config.serving.reconcileMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.listener?.stop();
+    await this.initial?.catch(() => {});
+  }
+
+  /** Fetches every model's state and applies what changed; retries versions that failed to load. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.doReconcile().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async doReconcile(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const states = await this.registry.allStates();
+      const seen = new Set<string>();
+      await Promise.all(
+        states.map(async (s) => {
+          seen.add(s.model);
+          if ((this.table.revisionOf(s.model) ?? -1) < s.revision) await this.table.apply(s.model, s.revision, s.state);
+        }),
+      );
+      for (const e of [...this.table.models()]) if (!seen.has(e.model)) await this.table.remove(e.model);
+      this.synced = true;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'serving reconcile failed; keeping the current routing table');
+    }
+    await Promise.allSettled(this.table.missing().map((m) => this.runtime.load(m.model, m.version)));
+  }
+
+  private async onChange(e: ServingStateChanged): Promise<void> {
+    if (e.deleted) {
+      await this.table.remove(e.model);
+      return;
+    }
+    if (e.revision !== undefined && (this.table.revisionOf(e.model) ?? -1) >= e.revision) return;
+    try {
+      const s = await this.registry.stateOf(e.model);
+      await this.table.apply(e.model, s.revision, s.state);
+    } catch (err) {
+      this.logger.warn({ model: e.model, err: (err as Error).message }, 'could not fetch the changed serving state; reconcile will retry');
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { MonitoringModule } from '../monitoring/monitoring.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
+import { ModelRuntime } from './model-runtime.js';
+import { PredictionService } from './prediction.service.js';
+import { RoutingTable } from './routing-table.js';
+import { ServingReadiness } from './serving-readiness.js';
+import { ServingSync } from './serving-sync.js';
+import { ShadowRunner } from './shadow-runner.js';
+import { V1Routes } from './v1-routes.js';
+import { V2Routes } from './v2-routes.js';
+
+/** How models serve: runtime, routing table, micro-batching, fallback, shadow, and the /v1 and /v2 routes. */
+@Module({
+  imports: [RegistryModule, MonitoringModule],
+  providers: [ModelRuntime, RoutingTable, ServingSync, PredictionService, ShadowRunner, ServingReadiness, V1Routes, V2Routes],
+  exports: [ServingReadiness, ModelRuntime],
+})
+export class ServingModule {}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { InjectLogger } from '../common/common.module.js';
+import type { Logger } from '../common/logger.js';
+import { Metrics } from '../metrics/metrics.js';
+import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
+import type { NumericMatrix } from './feature-reader.js';
+import type { LoadedVersion } from './loaded-version.js';
+import { ModelRuntime } from './model-runtime.js';
+import { type PredictionRow, read, type RowsInput, sameFeatures } from './prediction-rows.js';
+
+/**
+ * Runs a copy of a live request on the policy's shadow versions after the
+ * caller's answer has been written. Their outputs and latency are recorded
+ * against the live prediction ids for comparison; whatever happens to them
+ * never reaches the caller.
+ */
+@Injectable()
+export class ShadowRunner {
+  constructor(
+    private readonly runtime: ModelRuntime,
+    private readonly recorder: PredictionRecorder,
+    private readonly metrics: Metrics,
+    @InjectLogger() private readonly logger: Logger,
+  ) {}
+
+  schedule(
+    model: string,
+    versions: readonly number[],
+    served: LoadedVersion,
+    data: NumericMatrix,
+    input: RowsInput,
+    n: number,
+    predictions: readonly PredictionRow[],
+  ): void {
+    setImmediate(() => {
+      for (const version of versions) {
+        if (version === served.version) continue;
+        void this.run(model, version, served, data, input, n, predictions).catch((err) =>
+          this.logger.warn({ model, version, err: (err as Error).message }, 'shadow run failed unexpectedly'),
+        );
+      }
+    });
+  }
+
+  private async run(
+    model: string,
+    version: number,
+    served: LoadedVersion,
+    data: NumericMatrix,
+    input: RowsInput,
+    n: number,
+    predictions: readonly PredictionRow[],
+  ): Promise<void> {
+    const h = this.metrics.shadowHandles(model, version);
+    const started = performance.now();
+    const fail = (error: string) => {
+      h.outcome('error').inc();
+      const now = Date.now();
+      for (const p of predictions) {
+        this.recorder.recordShadow({ predictionId: p.prediction_id, model, version, createdAt: now, latencyMs: performance.now() - started, error });
+      }
+    };
+    const v = this.runtime.get(model, version);
+    if (!v) return fail('not loaded');
+    let rows: NumericMatrix;
+    try {
+      rows = sameFeatures(served, v) ? data : read(v, input, n);
+    } catch (err) {
+      return fail(`input does not fit this version: ${(err as Error).message}`);
+    }
+    try {
+      const { results, offset } = await v.infer(rows, n);
+      const decoded = v.decode(results, offset, n);
+      const latencyMs = performance.now() - started;
+      h.outcome('ok').inc();
+      h.duration.observe(latencyMs / 1000);
+      const now = Date.now();
+      for (let i = 0; i < n; i++) {
+        this.recorder.recordShadow({ predictionId: predictions[i].prediction_id, model, version, createdAt: now, latencyMs, outputs: decoded[i] });
+      }
+    } catch (err) {
+      fail((err as Error).message.split('\n')[0].slice(0, 500));
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationFailed } from '../common/errors.js';
+import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js';
+import { PredictionService, type Target } from './prediction.service.js';
+import type { RowsInput } from './prediction-rows.js';
+import { stickyKeyFrom } from './routing/traffic-router.js';
+
+type Params = { name: string; version?: string; alias?: string };
+
+const predictionRow = {
+  type: 'object',
+  properties: {
+    prediction_id: { type: 'string' },
+    label: { type: ['integer', 'string'] },
+    score: { type: 'number' },
+    probabilities: { type: 'object', additionalProperties: { type: 'number' } },
+    value: { type: 'number' },
+    outputs: { type: 'object', additionalProperties: true },
+  },
+  required: ['prediction_id'],
+};
+
+/** Compiled once by Fastify into a serializer: no JSON.stringify walk per answer. */
+export const PREDICT_RESPONSE_SCHEMA = {
+  type: 'object',
+  properties: {
+    model: { type: 'string' },
+    version: { type: 'integer' },
+    variant: { type: 'string' },
+    fallback: { type: 'boolean' },
+    predictions: { type: 'array', items: predictionRow },
+  },
+  required: ['model', 'version', 'variant', 'fallback', 'predictions'],
+};
+
+export const PREDICT_BODY_SCHEMA = {
+  type: 'object',
+  description: 'Exactly one of instances (named features) and inputs (ordered rows). Other top-level fields may carry a sticky key.',
+  properties: {
+    instances: { type: 'array', items: { type: 'object', additionalProperties: { type: ['number', 'null'] } }, minItems: 1 },
+    inputs: { type: 'array', items: { type: 'array', items: { type: ['number', 'null'] } }, minItems: 1 },
+  },
+};
+
+/**
+ * The `/v1` prediction routes, registered on Fastify directly: the route
+ * table's hook checks the key (a cached lookup) before the body is read,
+ * body checks are by hand, serialisation by a compiled schema. Everything
+ * else happens in PredictionService.
+ */
+@Injectable()
+export class V1Routes {
+  constructor(
+    routes: HttpRouteTable,
+    private readonly predictions: PredictionService,
+  ) {
+    const base = { method: 'POST' as const, scope: 'predict' as const, tags: ['serving'], hot: true, bodySchema: PREDICT_BODY_SCHEMA, responseSchema: PREDICT_RESPONSE_SCHEMA };
+    const defs: HttpRouteDef[] = [
+      { ...base, url: '/v1/models/:name/predict', summary: 'Predict, routed by the traffic policy (the production alias when none)', handler: (q, r) => this.handle(q, r, 'routed') },
+      { ...base, url: '/v1/models/:name/versions/:version/predict', summary: 'Predict with a pinned version', handler: (q, r) => this.handle(q, r, 'version') },
+      { ...base, url: '/v1/models/:name/aliases/:alias/predict', summary: 'Predict with the version an alias points to', handler: (q, r) => this.handle(q, r, 'alias') },
+    ];
+    routes.add(...defs);
+  }
+
+  private async handle(request: FastifyRequest, _reply: FastifyReply, kind: Target['kind']) {
+    const params = request.params as Params;
+    const input = rowsOf(request.body);
+    let target: Target;
+    if (kind === 'routed') {
+      const sticky = this.predictions.stickySource(params.name);
+      target = { kind, stickyKey: sticky ? stickyKeyFrom(sticky, request.headers as any, request.body) : undefined };
+    } else if (kind === 'version') {
+      target = { kind, version: versionParam(params.version!) };
+    } else {
+      target = { kind, alias: params.alias! };
+    }
+    const choice = this.predictions.choose(params.name, target);
+    return this.predictions.predict(params.name, choice, input, 'v1');
+  }
+}
+
+function rowsOf(body: unknown): RowsInput {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationFailed('the body must be a JSON object with "instances" (named features) or "inputs" (ordered rows)', { field: 'body' });
+  }
+  const { instances, inputs } = body as { instances?: unknown; inputs?: unknown };
+  if ((instances === undefined) === (inputs === undefined)) {
+    throw new ValidationFailed('give exactly one of "instances" and "inputs"', { field: instances === undefined ? 'instances' : 'inputs' });
+  }
+  const rows = instances ?? inputs;
+  const field = instances !== undefined ? 'instances' : 'inputs';
+  if (!Array.isArray(rows)) throw new ValidationFailed(`${field} must be an array`, { field });
+  return instances !== undefined ? { instances: rows } : { inputs: rows };
+}
+
+function versionParam(raw: string): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
+    throw new ValidationFailed(`version must be a positive integer, not "${raw.slice(0, 20)}"`, { field: 'version' });
+  }
+  return v;
+}

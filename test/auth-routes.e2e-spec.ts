@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grants, SCOPES, type Scope } from '../src/auth/scopes.js';
+import { HttpRouteTable } from '../src/common/http-route-table.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+/**
+ * The scope every route needs, by `METHOD path` as Fastify registered it.
+ * A route the app answers that is missing here fails this suite, so no
+ * route ships without someone deciding who may call it. Add a row with the
+ * route. Scopes follow PRODUCT.md ("Auth").
+ */
+const ROUTE_SCOPES: Record<string, Scope> = {
+  // auth
+  'POST /api/v1/keys': 'admin',
+  'GET /api/v1/keys': 'admin',
+  'GET /api/v1/keys/:id': 'admin',
+  'DELETE /api/v1/keys/:id': 'admin',
+  // registry
+  'POST /api/v1/models': 'registry:write',
+  'GET /api/v1/models': 'registry:read',
+  'GET /api/v1/models/:name': 'registry:read',
+  'PATCH /api/v1/models/:name': 'registry:write',
+  'DELETE /api/v1/models/:name': 'registry:write',
+  'POST /api/v1/models/:name/versions': 'registry:write',
+  'GET /api/v1/models/:name/versions': 'registry:read',
+  'GET /api/v1/models/:name/versions/:version': 'registry:read',
+  'PATCH /api/v1/models/:name/versions/:version': 'registry:write',
+  'GET /api/v1/models/:name/versions/:version/artifact': 'registry:read',
+  'GET /api/v1/models/:name/versions/:version/baseline': 'registry:read',
+  'PUT /api/v1/models/:name/aliases/:alias': 'registry:write',
+  'DELETE /api/v1/models/:name/aliases/:alias': 'registry:write',
+  'GET /api/v1/models/:name/traffic': 'registry:read',
+  'PUT /api/v1/models/:name/traffic': 'registry:write',
+  'DELETE /api/v1/models/:name/traffic': 'registry:write',
+  'POST /api/v1/models/:name/rollback': 'registry:write',
+  'GET /api/v1/models/:name/history': 'registry:read',
+  // serving, /v1
+  'POST /v1/models/:name/predict': 'predict',
+  'POST /v1/models/:name/versions/:version/predict': 'predict',
+  'POST /v1/models/:name/aliases/:alias/predict': 'predict',
+  // serving, Open Inference Protocol
+  'GET /v2': 'predict',
+  'GET /v2/models/:name': 'predict',
+  'GET /v2/models/:name/versions/:version': 'predict',
+  'GET /v2/models/:name/ready': 'predict',
+  'GET /v2/models/:name/versions/:version/ready': 'predict',
+  'POST /v2/models/:name/infer': 'predict',
+  'POST /v2/models/:name/versions/:version/infer': 'predict',
+};
+
+/** Open without a key, by contract: health, metrics and the API documentation. */
+const OPEN = [/^\/health\//, /^\/v2\/health\//, /^\/metrics$/, /^\/docs($|[/-])/];
+
+/** Plausible values for path parameters; ids that name nothing, so no request changes anything. */
+const PARAM_VALUES: Record<string, string> = { name: 'x', alias: 'x', version: '1', id: 'aaaaaaaaaaaa' };
+
+function concretePath(url: string): string {
+  return url
+    .replace(/:([A-Za-z_]+)/g, (_m, p: string) => {
+      const v = PARAM_VALUES[p];
+      if (v === undefined) throw new Error(`no test value for path parameter :${p} in ${url}; add one to PARAM_VALUES`);
+      return v;
+    })
+    .replace(/\*/g, 'x');
+}
+
+/** The stable code, from our envelope or from the Open Inference Protocol's. */
+function codeOf(body: unknown): string | undefined {
+  const b = body as { error?: { code?: string } | string; code?: string } | undefined;
+  return typeof b?.error === 'object' ? b.error.code : b?.code;
+}
+
+describe('every route is closed to callers without the scope it needs', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let routes: { method: string; url: string; id: string }[];
+  const keyFor = new Map<Scope, string>();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db });
+    const seen = t.app.get(HttpRouteTable).observedRoutes;
+    const ids = new Set(seen.map((r) => `${r.method} ${r.url}`));
+    routes = [...ids]
+      // Fastify adds a HEAD for every GET; CORS would add OPTIONS twins.
+      .filter((id) => {
+        const [method, url] = id.split(' ');
+        return !((method === 'HEAD' || method === 'OPTIONS') && ids.has(`GET ${url}`));
+      })
+      .map((id) => {
+        const [method, url] = id.split(' ');
+        return { method, url, id };
+      });
+    for (const scope of SCOPES) {
+      const res = await t.http.post('/api/v1/keys').set(t.admin).send({ name: `only ${scope}`, scopes: [scope] }).expect(201);
+      keyFor.set(scope, res.body.key);
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  function send(method: string, url: string, headers: Record<string, string> = {}) {
+    const req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](concretePath(url)).set(headers);
+    // A body that parses, so the answer is about the key and not about JSON.
+    return ['POST', 'PUT', 'PATCH'].includes(method) ? req.send({}) : req;
+  }
+
+  it('knows the scope of every route the app answers', () => {
+    expect(routes.length).toBeGreaterThan(0);
+    const unknown = routes.filter((r) => !OPEN.some((re) => re.test(r.url)) && !(r.id in ROUTE_SCOPES)).map((r) => r.id);
+    expect(unknown, 'routes without an expected scope: add them to ROUTE_SCOPES').toEqual([]);
+  });
+
+  it('has no row for a route the app does not answer', () => {
+    const answered = new Set(routes.map((r) => r.id));
+    expect(Object.keys(ROUTE_SCOPES).filter((id) => !answered.has(id))).toEqual([]);
+  });
+
+  it('agrees with the scopes the raw route table declares', () => {
+    for (const d of t.app.get(HttpRouteTable).routes) {
+      const id = `${d.method} ${d.url}`;
+      if (d.scope === null) expect(OPEN.some((re) => re.test(d.url)), `${id} is declared open`).toBe(true);
+      else expect(ROUTE_SCOPES[id], id).toBe(d.scope);
+    }
+  });
+
+  it('documents the scope of every protected route in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    for (const [id, scope] of Object.entries(ROUTE_SCOPES)) {
+      const [method, url] = id.split(' ');
+      const op = doc.paths[url.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[method.toLowerCase()];
+      expect(op?.['x-required-scope'], id).toBe(scope);
+    }
+  });
+
+  it('answers the open routes without a key', async () => {
+    const open = routes.filter((r) => OPEN.some((re) => re.test(r.url)));
+    expect(open.map((r) => r.url)).toEqual(expect.arrayContaining(['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json']));
+    for (const r of open) {
+      const res = await send(r.method, r.url);
+      expect([401, 403], `${r.id} answered ${res.status}`).not.toContain(res.status);
+    }
+  });
+
+  it('answers 401 UNAUTHENTICATED to a request without a key', async () => {
+    for (const r of routes.filter((x) => x.id in ROUTE_SCOPES)) {
+      const res = await send(r.method, r.url);
+      expect(res.status, r.id).toBe(401);
+      expect(codeOf(res.body), r.id).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('answers 403 FORBIDDEN to a key holding only scopes the route does not accept', async () => {
+    for (const r of routes.filter((x) => x.id in ROUTE_SCOPES)) {
+      const required = ROUTE_SCOPES[r.id];
+      const refused = SCOPES.filter((s) => !grants([s], required));
+      expect(refused.length, r.id).toBeGreaterThan(0);
+      for (const scope of refused) {
+        const res = await send(r.method, r.url, { Authorization: `Bearer ${keyFor.get(scope)}` });
+        expect(res.status, `${r.id} with ${scope}`).toBe(403);
+        expect(codeOf(res.body), `${r.id} with ${scope}`).toBe('FORBIDDEN');
+      }
+    }
+  });
+
+  it('lets a key with an accepted scope past authentication', async () => {
+    for (const r of routes.filter((x) => x.id in ROUTE_SCOPES)) {
+      const accepted = SCOPES.filter((s) => grants([s], ROUTE_SCOPES[r.id]));
+      expect(accepted, r.id).toContain('admin');
+      for (const scope of accepted) {
+        const res = await send(r.method, r.url, { 'X-API-Key': keyFor.get(scope)! });
+        expect([401, 403], `${r.id} with ${scope} answered ${res.status} ${JSON.stringify(res.body)}`).not.toContain(res.status);
+      }
+    }
+  });
+});
