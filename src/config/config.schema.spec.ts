@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, envSchema, loadConfig } from './config.schema.js';
+
+const README = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('configuration', () => {
+  it('applies the documented defaults with no environment at all', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.database.url).toBeUndefined();
+    expect(c.storage.kind).toBe('file');
+    expect(c.serving.batchMaxSize).toBe(64);
+  });
+
+  it('stops on a bad value with a message naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(/S3_FORCE_PATH_STYLE/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ MODELGATE_INPUT_SAMPLE_RATE: '2' })).toThrow(/MODELGATE_INPUT_SAMPLE_RATE/);
+  });
+
+  it('requires an admin token beside a shared database', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' })).toThrow(/MODELGATE_ADMIN_TOKEN/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', MODELGATE_ADMIN_TOKEN: 'short' })).toThrow(/at least 32/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', MODELGATE_ADMIN_TOKEN: 'x'.repeat(32) }).database.url).toBe('postgres://u@h/db');
+  });
+
+  it('switches artifacts to S3 when a bucket is set', () => {
+    const c = loadConfig({ S3_BUCKET: 'models', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true' });
+    expect(c.storage).toMatchObject({ kind: 's3', bucket: 'models', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+  });
+
+  it('lists every variable with its default in the README configuration table', () => {
+    const rows = new Map(
+      README.split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .map((l) => l.split('|').map((c) => c.trim()))
+        .map((cells) => [cells[1].replace(/`/g, ''), cells[2]]),
+    );
+    for (const name of CONFIG_VARIABLES) {
+      expect(rows.has(name), `README lacks ${name}`).toBe(true);
+      const def = (envSchema.shape as Record<string, any>)[name].def?.defaultValue;
+      if (def !== undefined && def !== '') expect(rows.get(name), name).toBe(`\`${String(def)}\``);
+    }
+  });
+});
