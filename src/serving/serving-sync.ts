@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectLogger } from '../common/common.module.js';
@@ -17,7 +17,7 @@ import { RoutingTable } from './routing-table.js';
  * and a periodic reconcile for anything missed while disconnected.
  */
 @Injectable()
-export class ServingSync implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
   private listener?: PgListener;
   private timer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
@@ -59,7 +59,8 @@ export class ServingSync implements OnApplicationBootstrap, OnApplicationShutdow
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First shutdown phase: stop listening before the database goes away. */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribe?.();
