@@ -6,6 +6,7 @@ import { type FastifyInstance, type FastifyRequest, LogController } from 'fastif
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
+import { installJsonParser } from './common/json-body-parser.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
@@ -43,6 +44,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
     // Throw start-up errors to the caller (main.ts exits; tests report) instead of exiting here.
     abortOnError: false,
+    // Our own JSON parser (installJsonParser) replaces the one Nest would add.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ErrorEnvelopeFilter());
   app.enableShutdownHooks();
@@ -51,6 +54,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Every route, however registered, lands in the inventory the auth test walks.
   fastify.addHook('onRoute', (r) => routes.observe(r.method, r.url));
   installRequestLogging(fastify);
+  installJsonParser(fastify, config.limits.maxBodyBytes);
   installHttpMetrics(fastify, app.get(Metrics));
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
@@ -69,9 +73,14 @@ function installRequestLogging(fastify: FastifyInstance): void {
     done();
   });
   fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
-    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
-    if (request.routeOptions.config?.hot) request.log.debug(entry, 'request completed');
-    else request.log.info(entry, 'request completed');
+    // Hot routes (predict, infer) log a line only at debug level: at
+    // thousands of requests a second even building the entry costs.
+    const hot = request.routeOptions.config?.hot === true;
+    if (!hot || (request.log as unknown as Logger).isLevelEnabled('debug')) {
+      const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+      if (hot) request.log.debug(entry, 'request completed');
+      else request.log.info(entry, 'request completed');
+    }
     done();
   });
 }

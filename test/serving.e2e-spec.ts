@@ -126,7 +126,9 @@ describe('serving: /v1 predict and the Open Inference Protocol', () => {
       return r.rows[0];
     });
     expect(row).toMatchObject({ model: 'bc', version: 1, variant: 'v1', protocol: 'v1', fallback: false });
-    expect(row.outputs.score).toBeCloseTo(res.body.predictions[0].score, 6);
+    expect(row.score).toBeCloseTo(res.body.predictions[0].score, 6);
+    expect(row.label).toBe(String(res.body.predictions[0].label));
+    expect(row.outputs).toBeNull();
     expect(row.inputs.mean_radius).toBeCloseTo(csv.data[7 * 30], 4);
   });
 

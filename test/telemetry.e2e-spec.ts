@@ -15,7 +15,8 @@ function prediction(model: string, i: number, extra: Partial<PredictionRecord> =
     fallback: i % 50 === 0,
     createdAt: Date.now(),
     latencyMs: 0.5 + (i % 10) / 10,
-    outputs: [{ label: i % 2, score: (i % 100) / 100, probabilities: { '0': 1 - (i % 100) / 100, '1': (i % 100) / 100 } }],
+    score: (i % 100) / 100,
+    label: i % 2,
     ...extra,
   };
 }
@@ -77,12 +78,19 @@ describe('prediction telemetry', () => {
   });
 
   it('stores each field as recorded, with created_at to the millisecond', async () => {
-    const r = prediction('fields', 7, { fallback: true, createdAt: Date.UTC(2026, 0, 2, 3, 4, 5, 678), latencyMs: 2.5, inputs: { age: 41, city: 'Lyon' } });
+    const r = prediction('fields', 7, {
+      fallback: true,
+      createdAt: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+      latencyMs: 2.5,
+      outputs: { probabilities: { '0': 0.2, '1': 0.3, '2': 0.5 } },
+      inputs: { age: 41, city: 'Lyon' },
+    });
     recorder.record(r);
     const row = await eventually(() =>
       withClient(db.url, async (c) => (await c.query(`SELECT *, created_at = $2::timestamptz AS exact FROM predictions WHERE id = $1`, [r.id, '2026-01-02T03:04:05.678Z'])).rows[0]),
     );
     expect(row).toMatchObject({ model: 'fields', version: 2, variant: 'v2', protocol: 'v2', fallback: true, latency_ms: 2.5, exact: true });
+    expect(row).toMatchObject({ score: 0.07, label: '1' });
     expect(row.outputs).toEqual(r.outputs);
     expect(row.inputs).toEqual({ age: 41, city: 'Lyon' });
   });

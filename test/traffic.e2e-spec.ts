@@ -91,7 +91,7 @@ describe('traffic: weighted split, sticky keys, shadow, fallback and rollback', 
       return r.rows[0];
     });
     expect(shadow).toMatchObject({ model: 'ab', version: 2, error: null });
-    expect(shadow.outputs.score).not.toBeCloseTo(res.json().predictions[0].score, 3);
+    expect(shadow.score).not.toBeCloseTo(res.json().predictions[0].score, 3);
   });
 
   describe('fallback and circuit breaker', () => {

@@ -61,3 +61,22 @@ export function sameFeatures(a: LoadedVersion, b: LoadedVersion): boolean {
   for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return false;
   return true;
 }
+
+/**
+ * What telemetry stores of a row: score and label as plain columns, and a
+ * JSON document only for what they cannot hold (multiclass probabilities,
+ * extra outputs). A binary row's probabilities are 1 - score and score, so
+ * nothing is allocated for the common case.
+ */
+export function telemetryOf(row: DecodedRow, multiclass: boolean): { score?: number; label?: number | string; outputs?: unknown } {
+  const score = row.score ?? row.value;
+  if (!multiclass && row.outputs === undefined) return { score, label: row.label };
+  return {
+    score,
+    label: row.label,
+    outputs: {
+      ...(multiclass && row.probabilities ? { probabilities: row.probabilities } : {}),
+      ...(row.outputs ? { outputs: row.outputs } : {}),
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
 import type { NumericMatrix } from './feature-reader.js';
-import { fieldOf, inputRow, type PredictionRow, read, rowCount, type RowsInput, sameFeatures } from './prediction-rows.js';
+import { fieldOf, inputRow, type PredictionRow, read, rowCount, type RowsInput, sameFeatures, telemetryOf } from './prediction-rows.js';
 import type { InferenceResults, LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
 import { RoutingTable } from './routing-table.js';
@@ -160,9 +160,11 @@ export class PredictionService {
 
     const now = Date.now();
     const sampled = this.recorder.shouldSampleInputs();
+    const multiclass = served.task === 'multiclass_classification';
     const predictions = new Array<PredictionRow>(n);
     for (let i = 0; i < n; i++) {
       const row = decoded[i] as PredictionRow;
+      const t = telemetryOf(row, multiclass);
       row.prediction_id = uuidv7(now);
       predictions[i] = row;
       this.recorder.record({
@@ -174,7 +176,9 @@ export class PredictionService {
         fallback: fellBack,
         createdAt: now,
         latencyMs,
-        outputs: decoded[i],
+        score: t.score,
+        label: t.label,
+        outputs: t.outputs,
         inputs: sampled ? inputRow(input, i, served.width) : undefined,
       });
     }

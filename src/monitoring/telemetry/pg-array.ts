@@ -10,6 +10,17 @@ export function numberArray(xs: readonly number[]): string {
   return `{${xs.join(',')}}`;
 }
 
+/** `{1.5,NULL}`: NULL for a missing or non-finite value. */
+export function nullableNumberArray(xs: readonly (number | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) out += ',';
+    const x = xs[i];
+    out += typeof x === 'number' && Number.isFinite(x) ? String(x) : 'NULL';
+  }
+  return `${out}}`;
+}
+
 /** `{true,false}`. */
 export function boolArray(xs: readonly boolean[]): string {
   return `{${xs.join(',')}}`;

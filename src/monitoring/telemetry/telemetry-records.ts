@@ -14,8 +14,11 @@ export interface PredictionRecord {
   /** Epoch milliseconds. */
   createdAt: number;
   latencyMs: number;
-  /** JSON-serialisable. */
-  outputs: unknown;
+  /** Binary: the positive-class score; regression: the value. */
+  score?: number;
+  label?: number | string;
+  /** Only what score and label cannot hold (multiclass probabilities, extra outputs); JSON-serialisable. */
+  outputs?: unknown;
   /** Present only for sampled requests (see `PredictionRecorder.shouldSampleInputs`). */
   inputs?: unknown;
 }
@@ -28,6 +31,8 @@ export interface ShadowRecord {
   /** Epoch milliseconds. */
   createdAt: number;
   latencyMs: number;
+  score?: number;
+  label?: number | string;
   outputs?: unknown;
   error?: string;
 }

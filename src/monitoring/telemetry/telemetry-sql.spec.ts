@@ -11,12 +11,13 @@ const base: PredictionRecord = {
   fallback: false,
   createdAt: 1_764_000_000_123,
   latencyMs: 1.25,
-  outputs: { label: 1, score: 0.87 },
+  score: 0.87,
+  label: 1,
 };
 
 describe('predictionsStatement', () => {
   it('binds one array per column, in the order of the unnest() parameters', () => {
-    const s = predictionsStatement([base, { ...base, id: 'x2', fallback: true, inputs: { age: 41 } }]);
+    const s = predictionsStatement([base, { ...base, id: 'x2', fallback: true, score: undefined, label: 'cat', outputs: { probabilities: { '0': 0.1 } }, inputs: { age: 41 } }]);
     expect(s.rows).toBe(2);
     expect(s.rejected).toBe(0);
     expect(s.params).toEqual([
@@ -28,7 +29,9 @@ describe('predictionsStatement', () => {
       '{false,true}',
       '{1764000000123,1764000000123}',
       '{1.25,1.25}',
-      '[{"label":1,"score":0.87},{"label":1,"score":0.87}]',
+      '{0.87,NULL}',
+      '{"1","cat"}',
+      '[null,{"probabilities":{"0":0.1}}]',
       '[null,{"age":41}]',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO predictions .*\nFROM unnest\(\$1::uuid\[\],/s);
@@ -49,21 +52,31 @@ describe('predictionsStatement', () => {
     expect(s.rows).toBe(1);
     expect(s.rejected).toBe(5);
     expect(s.params[0]).toBe('{"ok"}');
-    expect(s.params[8]).toBe('[{"label":1,"score":0.87}]');
+    expect(s.params[8]).toBe('{0.87}');
   });
 
-  it('stores outputs that have no JSON form as JSON null, since the column may not be NULL', () => {
+  it('stores a row without outputs beyond score and label as JSON null (SQL NULL after NULLIF)', () => {
     const s = predictionsStatement([{ ...base, outputs: undefined }]);
-    expect(s.params[8]).toBe('[null]');
+    expect(s.params[10]).toBe('[null]');
   });
 });
 
 describe('shadowStatement', () => {
   it('binds a shadow error without outputs as text and SQL NULL', () => {
     const r: ShadowRecord = { predictionId: base.id, model: 'credit', version: 5, createdAt: 1, latencyMs: 3, error: 'timeout' };
-    const s = shadowStatement([r, { ...r, version: 6, error: undefined, outputs: [0.1] }]);
+    const s = shadowStatement([r, { ...r, version: 6, error: undefined, score: 0.4, label: 0, outputs: [0.1] }]);
     expect(s.rows).toBe(2);
-    expect(s.params).toEqual([`{"${base.id}","${base.id}"}`, '{"credit","credit"}', '{5,6}', '{1,1}', '{3,3}', '[null,[0.1]]', '{"timeout",NULL}']);
+    expect(s.params).toEqual([
+      `{"${base.id}","${base.id}"}`,
+      '{"credit","credit"}',
+      '{5,6}',
+      '{1,1}',
+      '{3,3}',
+      '{NULL,0.4}',
+      '{NULL,"0"}',
+      '[null,[0.1]]',
+      '{"timeout",NULL}',
+    ]);
     expect(s.sql).toMatch(/^INSERT INTO shadow_predictions/);
   });
 });

@@ -1,4 +1,4 @@
-import { boolArray, jsonRows, numberArray, textArray } from './pg-array.js';
+import { boolArray, jsonRows, nullableNumberArray, numberArray, textArray } from './pg-array.js';
 import type { PredictionRecord, ShadowRecord } from './telemetry-records.js';
 
 /** One multi-row INSERT: one array parameter per column, so a batch is one statement and one round trip. */
@@ -18,16 +18,18 @@ export interface Statement {
 const jsonbArray = (param: string) =>
   `(SELECT array_agg(j.v ORDER BY j.n) FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS j(v, n))`;
 
-export const PREDICTIONS_SQL = `INSERT INTO predictions (id, model, version, variant, protocol, fallback, created_at, latency_ms, outputs, inputs)
-SELECT r.id, r.model, r.version, r.variant, r.protocol, r.fallback, to_timestamp(r.created_ms / 1000), r.latency_ms, r.outputs, NULLIF(r.inputs, 'null'::jsonb)
-FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[], $7::float8[], $8::float4[], ${jsonbArray('$9')}, ${jsonbArray('$10')})
-  AS r(id, model, version, variant, protocol, fallback, created_ms, latency_ms, outputs, inputs)
+export const PREDICTIONS_SQL = `INSERT INTO predictions (id, model, version, variant, protocol, fallback, created_at, latency_ms, score, label, outputs, inputs)
+SELECT r.id, r.model, r.version, r.variant, r.protocol, r.fallback, to_timestamp(r.created_ms / 1000), r.latency_ms, r.score, r.label,
+  NULLIF(r.outputs, 'null'::jsonb), NULLIF(r.inputs, 'null'::jsonb)
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[], $7::float8[], $8::float4[], $9::float8[], $10::text[],
+  ${jsonbArray('$11')}, ${jsonbArray('$12')})
+  AS r(id, model, version, variant, protocol, fallback, created_ms, latency_ms, score, label, outputs, inputs)
 ON CONFLICT DO NOTHING`;
 
-export const SHADOW_SQL = `INSERT INTO shadow_predictions (prediction_id, model, version, created_at, latency_ms, outputs, error)
-SELECT r.prediction_id, r.model, r.version, to_timestamp(r.created_ms / 1000), r.latency_ms, NULLIF(r.outputs, 'null'::jsonb), r.error
-FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], ${jsonbArray('$6')}, $7::text[])
-  AS r(prediction_id, model, version, created_ms, latency_ms, outputs, error)
+export const SHADOW_SQL = `INSERT INTO shadow_predictions (prediction_id, model, version, created_at, latency_ms, score, label, outputs, error)
+SELECT r.prediction_id, r.model, r.version, to_timestamp(r.created_ms / 1000), r.latency_ms, r.score, r.label, NULLIF(r.outputs, 'null'::jsonb), r.error
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], $6::float8[], $7::text[], ${jsonbArray('$8')}, $9::text[])
+  AS r(prediction_id, model, version, created_ms, latency_ms, score, label, outputs, error)
 ON CONFLICT DO NOTHING`;
 
 export function predictionsStatement(records: readonly PredictionRecord[]): Statement {
@@ -40,13 +42,15 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
   const fallback: boolean[] = new Array(n);
   const created: number[] = new Array(n);
   const latency: number[] = new Array(n);
-  const outputs: string[] = new Array(n);
+  const score: (number | undefined)[] = new Array(n);
+  const label: (string | null)[] = new Array(n);
+  const outputs: (string | null)[] = new Array(n);
   const inputs: (string | null)[] = new Array(n);
   let k = 0;
   for (const r of records) {
     try {
       if (!r || typeof r.id !== 'string' || !Number.isInteger(r.version) || !isNum(r.createdAt) || !isNum(r.latencyMs)) continue;
-      const out = toJson(r.outputs) ?? 'null';
+      const out = r.outputs === undefined ? null : toJson(r.outputs);
       const inp = r.inputs === undefined ? null : toJson(r.inputs);
       id[k] = r.id;
       model[k] = text(r.model);
@@ -56,6 +60,8 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
       fallback[k] = r.fallback === true;
       created[k] = r.createdAt;
       latency[k] = r.latencyMs;
+      score[k] = r.score;
+      label[k] = r.label === undefined || r.label === null ? null : text(r.label);
       outputs[k] = out;
       inputs[k] = inp;
       k++;
@@ -63,7 +69,7 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
       // Not serialisable (a BigInt, a cycle): counted as rejected below.
     }
   }
-  for (const c of [id, model, version, variant, protocol, fallback, created, latency, outputs, inputs]) c.length = k;
+  for (const c of [id, model, version, variant, protocol, fallback, created, latency, score, label, outputs, inputs]) c.length = k;
   return {
     sql: PREDICTIONS_SQL,
     params: [
@@ -75,6 +81,8 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
       boolArray(fallback),
       numberArray(created),
       numberArray(latency),
+      nullableNumberArray(score),
+      textArray(label),
       jsonRows(outputs),
       jsonRows(inputs),
     ],
@@ -90,6 +98,8 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
   const version: number[] = new Array(n);
   const created: number[] = new Array(n);
   const latency: number[] = new Array(n);
+  const score: (number | undefined)[] = new Array(n);
+  const label: (string | null)[] = new Array(n);
   const outputs: (string | null)[] = new Array(n);
   const error: (string | null)[] = new Array(n);
   let k = 0;
@@ -102,6 +112,8 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
       version[k] = r.version;
       created[k] = r.createdAt;
       latency[k] = r.latencyMs;
+      score[k] = r.score;
+      label[k] = r.label === undefined || r.label === null ? null : text(r.label);
       outputs[k] = out;
       error[k] = r.error === undefined || r.error === null ? null : text(r.error);
       k++;
@@ -109,10 +121,20 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
       // Not serialisable: counted as rejected below.
     }
   }
-  for (const c of [id, model, version, created, latency, outputs, error]) c.length = k;
+  for (const c of [id, model, version, created, latency, score, label, outputs, error]) c.length = k;
   return {
     sql: SHADOW_SQL,
-    params: [textArray(id), textArray(model), numberArray(version), numberArray(created), numberArray(latency), jsonRows(outputs), textArray(error)],
+    params: [
+      textArray(id),
+      textArray(model),
+      numberArray(version),
+      numberArray(created),
+      numberArray(latency),
+      nullableNumberArray(score),
+      textArray(label),
+      jsonRows(outputs),
+      textArray(error),
+    ],
     rows: k,
     rejected: n - k,
   };
