@@ -120,6 +120,19 @@ describe('prediction telemetry', () => {
     expect(await scrape(t, 'modelgate_telemetry_dropped_total{kind="prediction"}')).toBe(dropped0 + 2);
   });
 
+  it('stores a batch retried after its commit was already made once, dropping nothing', async () => {
+    const dropped0 = (await scrape(t, 'modelgate_telemetry_dropped_total{kind="prediction"}')) ?? 0;
+    const batch = Array.from({ length: 20 }, (_, i) => prediction('retried', i));
+    batch.slice(0, 10).forEach((r) => recorder.record(r));
+    await eventually(async () => (await countRows(db, `SELECT count(*) AS n FROM predictions WHERE model = 'retried'`)) === 10);
+    // The same ten again (as after a lost answer) with ten new ones in one batch.
+    batch.forEach((r) => recorder.record(r));
+    await eventually(async () => (await countRows(db, `SELECT count(*) AS n FROM predictions WHERE model = 'retried'`)) === 20);
+    await recorder.flush();
+    expect(recorder.queued.prediction).toBe(0);
+    expect(await scrape(t, 'modelgate_telemetry_dropped_total{kind="prediction"}')).toBe(dropped0);
+  });
+
   it('keeps recording through a database outage and stores the records once the database is back', async () => {
     const failures = async () => (await scrape(t, 'modelgate_telemetry_flush_failures_total{kind="prediction"}')) ?? 0;
     const n = 1_000;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { boolArray, jsonRows, numberArray, textArray } from './pg-array.js';
+import { boolArray, nullableNumberArray, numberArray, sparseJsonRows, textArray } from './pg-array.js';
 
 // node-postgres' own serialisation, the reference these literals replace (an internal module, untyped).
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(v: unknown): string };
@@ -18,9 +18,13 @@ describe('PostgreSQL array literals', () => {
     expect(numberArray([])).toBe('{}');
   });
 
-  it('join JSON rows into one JSON array, missing rows as null', () => {
-    const doc = jsonRows(['{"a":"q\\"uote"}', null, '[1,2]']);
-    expect(JSON.parse(doc)).toEqual([{ a: 'q"uote' }, null, [1, 2]]);
-    expect(jsonRows([])).toBe('[]');
+  it('keys the rows that have JSON by their index, leaving the others out', () => {
+    const doc = sparseJsonRows(['{"a":"q\\"uote"}', null, '[1,2]', 'null']);
+    expect(JSON.parse(doc)).toEqual({ 0: { a: 'q"uote' }, 2: [1, 2] });
+    expect(sparseJsonRows([null, null])).toBe('{}');
+  });
+
+  it('writes missing or non-finite numbers as NULL', () => {
+    expect(nullableNumberArray([1.5, undefined, Number.NaN, -2])).toBe('{1.5,NULL,NULL,-2}');
   });
 });

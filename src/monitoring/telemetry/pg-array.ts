@@ -41,10 +41,18 @@ export function textArray(xs: readonly (string | null)[]): string {
 }
 
 /**
- * One JSON document holding a JSON value per row (`[{"a":1},null]`): the
- * rows' JSON texts joined, with no per-element escaping. SQL turns it into
- * a jsonb[] with `jsonb_array_elements ... WITH ORDINALITY`.
+ * The rows that have a JSON value, as one JSON object keyed by row index
+ * (`{"0":{"a":1},"7":[2]}`): the rows' JSON texts joined, with no
+ * per-element escaping. SQL reads row n with `$k::jsonb -> (n - 1)::text`.
  */
-export function jsonRows(json: readonly (string | null)[]): string {
-  return `[${json.map((j) => j ?? 'null').join(',')}]`;
+export function sparseJsonRows(json: readonly (string | null)[]): string {
+  let out = '{';
+  let first = true;
+  for (let i = 0; i < json.length; i++) {
+    const j = json[i];
+    if (j === null || j === 'null') continue;
+    out += first ? `"${i}":${j}` : `,"${i}":${j}`;
+    first = false;
+  }
+  return `${out}}`;
 }

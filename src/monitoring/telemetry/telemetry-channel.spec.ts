@@ -5,7 +5,7 @@ import type { Statement } from './telemetry-sql.js';
 /** Records are numbers; a negative one is refused by the fake database as bad data. */
 function statement(records: readonly number[]): Statement {
   const ok = records.filter((r) => !Number.isNaN(r));
-  return { sql: 'INSERT', params: [ok], rows: ok.length, rejected: records.length - ok.length };
+  return { sql: 'INSERT', retrySql: 'INSERT ON CONFLICT', params: [ok], rows: ok.length, rejected: records.length - ok.length };
 }
 
 function setup(opts: { capacity?: number; batchSize?: number } = {}) {

@@ -1,6 +1,8 @@
 import { RingBuffer } from './ring-buffer.js';
 import type { Statement } from './telemetry-sql.js';
 
+const UNIQUE_VIOLATION = '23505';
+
 export type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 
 /** What a channel reports; the recorder turns it into metrics and log lines. */
@@ -53,6 +55,19 @@ export class TelemetryChannel<T> {
     return true;
   }
 
+  /**
+   * A unique violation means this batch (or part of it) was stored by an
+   * attempt whose answer was lost: the conflict-tolerant form stores the rest.
+   */
+  private async insert(stmt: Statement): Promise<void> {
+    try {
+      await this.query(stmt.sql, stmt.params);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== UNIQUE_VIOLATION) throw err;
+      await this.query(stmt.retrySql, stmt.params);
+    }
+  }
+
   /** Stores `batch` as far as it can; returns how many records from its front are done with (stored or dropped). */
   private async write(batch: readonly T[]): Promise<number> {
     // Timed from serialisation on: that part runs on the event loop that serves requests.
@@ -60,7 +75,7 @@ export class TelemetryChannel<T> {
     const stmt = this.statement(batch);
     if (stmt.rows > 0) {
       try {
-        await this.query(stmt.sql, stmt.params);
+        await this.insert(stmt);
       } catch (err) {
         const recordsAtFault = isDataError(err);
         this.events.failed(err, !recordsAtFault);

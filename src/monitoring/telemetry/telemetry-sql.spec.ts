@@ -31,11 +31,12 @@ describe('predictionsStatement', () => {
       '{1.25,1.25}',
       '{0.87,NULL}',
       '{"1","cat"}',
-      '[null,{"probabilities":{"0":0.1}}]',
-      '[null,{"age":41}]',
+      '{"1":{"probabilities":{"0":0.1}}}',
+      '{"1":{"age":41}}',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO predictions .*\nFROM unnest\(\$1::uuid\[\],/s);
-    expect(s.sql).toMatch(/ON CONFLICT DO NOTHING$/);
+    expect(s.sql).not.toMatch(/ON CONFLICT/);
+    expect(s.retrySql).toBe(`${s.sql}\nON CONFLICT DO NOTHING`);
   });
 
   it('leaves out and counts records that have no JSON form or wrong types, keeping the rest', () => {
@@ -55,9 +56,9 @@ describe('predictionsStatement', () => {
     expect(s.params[8]).toBe('{0.87}');
   });
 
-  it('stores a row without outputs beyond score and label as JSON null (SQL NULL after NULLIF)', () => {
+  it('leaves a row without outputs beyond score and label out of the sparse JSON (SQL NULL)', () => {
     const s = predictionsStatement([{ ...base, outputs: undefined }]);
-    expect(s.params[10]).toBe('[null]');
+    expect(s.params[10]).toBe('{}');
   });
 });
 
@@ -74,7 +75,7 @@ describe('shadowStatement', () => {
       '{3,3}',
       '{NULL,0.4}',
       '{NULL,"0"}',
-      '[null,[0.1]]',
+      '{"1":[0.1]}',
       '{"timeout",NULL}',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO shadow_predictions/);
