@@ -2,6 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { envelope, renderError, v2Envelope } from './error-envelope.js';
 
+/** Hot routes log through the root logger (no per-request child), so their lines name the request themselves. */
+function requestId(request: FastifyRequest): { request_id?: string } {
+  return request.routeOptions?.config?.hot ? { request_id: request.id } : {};
+}
+
 /** Sends any error as the one envelope; `/v2` routes get the protocol's shape. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const r = renderError(err);
@@ -10,9 +15,9 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   // (a whole baseline sketch, say), which do not belong in the log.
   if (r.status >= 500 && r.status !== 503) {
     const e = err as { message?: string; code?: string; stack?: string };
-    request.log.error({ err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'request failed');
+    request.log.error({ ...requestId(request), err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'request failed');
   }
-  else request.log.debug({ code: r.code, msg: r.message }, 'request refused');
+  else request.log.debug({ ...requestId(request), code: r.code, msg: r.message }, 'request refused');
   reply.code(r.status).headers(r.headers);
   void reply.send(request.url.startsWith('/v2') ? v2Envelope(r) : envelope(r));
 }

@@ -41,7 +41,7 @@ export const envSchema = z.object({
   MODELGATE_TELEMETRY_QUEUE_SIZE: int(0).default(100_000),
   MODELGATE_TELEMETRY_FLUSH_MS: int(10).default(1_000),
   MODELGATE_TELEMETRY_BATCH_SIZE: int(1).default(2_000),
-  MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.1),
+  MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
 });
 
