@@ -63,20 +63,15 @@ export function sameFeatures(a: LoadedVersion, b: LoadedVersion): boolean {
 }
 
 /**
- * What telemetry stores of a row: score and label as plain columns, and a
- * JSON document only for what they cannot hold (multiclass probabilities,
- * extra outputs). A binary row's probabilities are 1 - score and score, so
- * nothing is allocated for the common case.
+ * What telemetry keeps of a row beyond score and label: a JSON document
+ * only for what they cannot hold (multiclass probabilities, extra outputs).
+ * A binary row's probabilities are 1 - score and score, so the common case
+ * allocates nothing.
  */
-export function telemetryOf(row: DecodedRow, multiclass: boolean): { score?: number; label?: number | string; outputs?: unknown } {
-  const score = row.score ?? row.value;
-  if (!multiclass && row.outputs === undefined) return { score, label: row.label };
+export function extraOutputs(row: DecodedRow, multiclass: boolean): unknown {
+  if (!multiclass && row.outputs === undefined) return undefined;
   return {
-    score,
-    label: row.label,
-    outputs: {
-      ...(multiclass && row.probabilities ? { probabilities: row.probabilities } : {}),
-      ...(row.outputs ? { outputs: row.outputs } : {}),
-    },
+    ...(multiclass && row.probabilities ? { probabilities: row.probabilities } : {}),
+    ...(row.outputs ? { outputs: row.outputs } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
 import type { NumericMatrix } from './feature-reader.js';
-import { fieldOf, inputRow, type PredictionRow, read, rowCount, type RowsInput, sameFeatures, telemetryOf } from './prediction-rows.js';
+import { extraOutputs, fieldOf, inputRow, type PredictionRow, read, rowCount, type RowsInput, sameFeatures } from './prediction-rows.js';
 import type { InferenceResults, LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
 import { RoutingTable } from './routing-table.js';
@@ -164,7 +164,6 @@ export class PredictionService {
     const predictions = new Array<PredictionRow>(n);
     for (let i = 0; i < n; i++) {
       const row = decoded[i] as PredictionRow;
-      const t = telemetryOf(row, multiclass);
       row.prediction_id = uuidv7(now);
       predictions[i] = row;
       this.recorder.record({
@@ -176,9 +175,9 @@ export class PredictionService {
         fallback: fellBack,
         createdAt: now,
         latencyMs,
-        score: t.score,
-        label: t.label,
-        outputs: t.outputs,
+        score: row.score ?? row.value,
+        label: row.label,
+        outputs: extraOutputs(row, multiclass),
         inputs: sampled ? inputRow(input, i, served.width) : undefined,
       });
     }

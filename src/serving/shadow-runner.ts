@@ -6,7 +6,7 @@ import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.
 import type { NumericMatrix } from './feature-reader.js';
 import type { LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
-import { type PredictionRow, read, type RowsInput, sameFeatures, telemetryOf } from './prediction-rows.js';
+import { extraOutputs, type PredictionRow, read, type RowsInput, sameFeatures } from './prediction-rows.js';
 
 /**
  * Runs a copy of a live request on the policy's shadow versions after the
@@ -77,8 +77,17 @@ export class ShadowRunner {
       const now = Date.now();
       const multiclass = v.task === 'multiclass_classification';
       for (let i = 0; i < n; i++) {
-        const t = telemetryOf(decoded[i], multiclass);
-        this.recorder.recordShadow({ predictionId: predictions[i].prediction_id, model, version, createdAt: now, latencyMs, ...t });
+        const row = decoded[i];
+        this.recorder.recordShadow({
+          predictionId: predictions[i].prediction_id,
+          model,
+          version,
+          createdAt: now,
+          latencyMs,
+          score: row.score ?? row.value,
+          label: row.label,
+          outputs: extraOutputs(row, multiclass),
+        });
       }
     } catch (err) {
       fail((err as Error).message.split('\n')[0].slice(0, 500));
