@@ -115,8 +115,11 @@ export class V2Routes {
     return { name, ready: true };
   }
 
+  /** The version most unpinned traffic goes to: the heaviest route of the plan. */
   private primaryVersion(name: string): number {
-    return this.predictions.choose(name, { kind: 'routed', stickyKey: '' }).version;
+    const routing = this.table.get(name);
+    if (!routing?.plan.ok) return this.predictions.choose(name, { kind: 'routed' }).version;
+    return routing.plan.routes.reduce((a, b) => (b.weight > a.weight ? b : a)).version;
   }
 
   private async infer(request: FastifyRequest, _reply: FastifyReply) {
