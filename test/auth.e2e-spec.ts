@@ -57,7 +57,7 @@ async function bootApp(db: TestDatabase, opts: { dataDir: string; adminToken: bo
 /** The backends LISTENing for key revocations on a database. */
 async function keyListenerPids(db: TestDatabase): Promise<number[]> {
   return withClient(db.url, async (c) => {
-    const r = await c.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN "modelgate_keys"'`, [db.name]);
+    const r = await c.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%LISTEN "modelgate_keys"%' AND pid <> pg_backend_pid()`, [db.name]);
     return r.rows.map((row) => Number(row.pid));
   });
 }

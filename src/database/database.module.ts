@@ -1,14 +1,25 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { APP_LOGGER } from '../common/common.module.js';
 import type { Logger } from '../common/logger.js';
 import { DatabaseConnection } from './database.connection.js';
+import { PgListener } from './pg-listener.js';
 
 @Injectable()
-class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(DatabaseConnection) private readonly connection: DatabaseConnection) {}
+class DatabaseLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  constructor(
+    @Inject(DatabaseConnection) private readonly connection: DatabaseConnection,
+    @Inject(PgListener) private readonly listener: PgListener,
+  ) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
+  }
+  /** First shutdown phase: stop listening before anything closes the database. */
+  async onModuleDestroy(): Promise<void> {
+    await this.listener.stop();
+  }
   async onApplicationShutdown(): Promise<void> {
     await this.connection.close();
   }
@@ -23,8 +34,13 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       inject: [APP_CONFIG, APP_LOGGER],
     },
     { provide: DataSource, useFactory: (c: DatabaseConnection) => c.dataSource, inject: [DatabaseConnection] },
+    {
+      provide: PgListener,
+      useFactory: (c: DatabaseConnection, logger: Logger) => new PgListener(c.url, logger.child({ component: 'notifications' })),
+      inject: [DatabaseConnection, APP_LOGGER],
+    },
     DatabaseLifecycle,
   ],
-  exports: [DatabaseConnection, DataSource],
+  exports: [DatabaseConnection, DataSource, PgListener],
 })
 export class DatabaseModule {}

@@ -4,10 +4,11 @@ import type { Logger } from '../common/logger.js';
 type Handler = (payload: string) => void;
 
 /**
- * One dedicated connection that LISTENs on channels and reconnects with
- * backoff when the database goes away. `onReconnect` runs after every
- * reconnection, because notifications sent while disconnected are lost and
- * the caller must catch up (reconcile) itself.
+ * The process's one dedicated connection for LISTEN (a pooled connection
+ * would lose its LISTENs when returned), shared by every module that follows
+ * a channel, reconnecting with backoff when the database goes away.
+ * `onReconnect` handlers run after every reconnection, because notifications
+ * sent while disconnected are lost and each listener must catch up itself.
  */
 export class PgListener {
   private client?: pg.Client;
@@ -17,21 +18,32 @@ export class PgListener {
   private attempt = 0;
   private connected = false;
   private connecting?: Promise<void>;
+  private readonly reconnectHandlers: (() => void)[] = [];
 
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
-    private readonly onReconnect: () => void = () => {},
   ) {}
 
   get isConnected(): boolean {
     return this.connected;
   }
 
+  /** Follows a channel; works before or after `start()`. */
   on(channel: string, handler: Handler): void {
-    const list = this.handlers.get(channel) ?? [];
-    list.push(handler);
-    this.handlers.set(channel, list);
+    const list = this.handlers.get(channel);
+    if (list) {
+      list.push(handler);
+      return;
+    }
+    this.handlers.set(channel, [handler]);
+    const client = this.client;
+    if (client) this.listenAll(client).catch((err) => this.lost(client, err as Error));
+  }
+
+  /** Runs after every reconnection (not the first connection). */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
   }
 
   /** Connects and LISTENs; resolves after the first attempt, successful or not (it keeps retrying). */
@@ -65,7 +77,7 @@ export class PgListener {
     });
     try {
       await client.connect();
-      for (const channel of this.handlers.keys()) await client.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+      await this.listenAll(client);
       if (this.stopped) {
         await client.end().catch(() => {});
         return;
@@ -75,12 +87,24 @@ export class PgListener {
       this.attempt = 0;
       if (isReconnect) {
         this.logger.info('LISTEN connection restored');
-        this.onReconnect();
+        for (const h of this.reconnectHandlers) {
+          try {
+            h();
+          } catch (err) {
+            this.logger.error({ err }, 'reconnect handler failed');
+          }
+        }
       }
     } catch (err) {
       await client.end().catch(() => {});
       this.scheduleRetry(err as Error);
     }
+  }
+
+  /** One statement for every channel, so the connection's LISTENs are set together (LISTEN is idempotent). */
+  private async listenAll(client: pg.Client): Promise<void> {
+    if (!this.handlers.size) return;
+    await client.query([...this.handlers.keys()].map((c) => `LISTEN "${c.replace(/"/g, '')}"`).join('; '));
   }
 
   private lost(client: pg.Client, err?: Error): void {

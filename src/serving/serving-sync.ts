@@ -3,7 +3,6 @@ import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectLogger } from '../common/common.module.js';
 import type { Logger } from '../common/logger.js';
-import { DatabaseConnection } from '../database/database.connection.js';
 import { PgListener } from '../database/pg-listener.js';
 import { SERVING_CHANNEL, type ServingStateChanged, ServingStateEvents } from '../registry/serving-state.events.js';
 import { ServingStateService } from '../registry/serving-state.service.js';
@@ -18,7 +17,6 @@ import { RoutingTable } from './routing-table.js';
  */
 @Injectable()
 export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
-  private listener?: PgListener;
   private timer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private initial?: Promise<void>;
@@ -31,7 +29,7 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly runtime: ModelRuntime,
     private readonly registry: ServingStateService,
     private readonly events: ServingStateEvents,
-    private readonly db: DatabaseConnection,
+    private readonly listener: PgListener,
     @InjectConfig() private readonly config: AppConfig,
     @InjectLogger() private readonly logger: Logger,
   ) {}
@@ -43,7 +41,7 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.events.subscribe((e) => this.onChange(e));
-    this.listener = new PgListener(this.db.url, this.logger.child({ component: 'serving-sync' }), () => void this.reconcile());
+    this.listener.onReconnect(() => void this.reconcile());
     this.listener.on(SERVING_CHANNEL, (payload) => {
       try {
         void this.onChange(JSON.parse(payload) as ServingStateChanged);
@@ -51,7 +49,6 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn({ payload }, 'unreadable serving notification');
       }
     });
-    void this.listener.start();
     // Start-up sync runs in the background: /health/ready stays 503 until
     // it finished and every routed version is loaded.
     this.initial = this.reconcile();
@@ -59,12 +56,11 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  /** First shutdown phase: stop listening before the database goes away. */
+  /** First shutdown phase: no reconcile may start once the database begins to close. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribe?.();
-    await this.listener?.stop();
     await this.initial?.catch(() => {});
   }
 
