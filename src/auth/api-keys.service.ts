@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeyNotFound } from '../common/errors.js';
+import { KeyNotFound } from './auth.errors.js';
 import { generateApiKey } from './api-key-format.js';
 import { ApiKeyAuthenticator } from './api-key.authenticator.js';
 import { type CreateKeyDto, type CreatedKeyView, isKeyId, keyView, type KeyView } from './api-key.dto.js';

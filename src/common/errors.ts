@@ -67,8 +67,3 @@ export class ServiceUnavailable extends AppError {
     super(503, code, message, details, retryAfterS ? { 'retry-after': String(retryAfterS) } : {});
   }
 }
-export class KeyNotFound extends NotFound {
-  constructor(id: string) {
-    super('KEY_NOT_FOUND', `API key "${id}" does not exist`, { key_id: id });
-  }
-}

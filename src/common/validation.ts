@@ -30,3 +30,12 @@ export const nameSchema = (what: string) =>
 export const tagsSchema = z
   .record(z.string().min(1).max(250), z.string().max(5000))
   .refine((t) => Object.keys(t).length <= 100, 'at most 100 tags');
+
+/** A path's version number, checked by hand on the prediction routes (no zod per request). */
+export function parseVersionParam(raw: string): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
+    throw new ValidationFailed(`version must be a positive integer, not "${raw.slice(0, 20)}"`, { field: 'version' });
+  }
+  return v;
+}

@@ -77,14 +77,6 @@ export class ModelRuntime implements OnApplicationShutdown {
     for (const [key, v] of this.loaded) if (v.model === model) await this.unload(key);
   }
 
-  list(): { model: string; version: number; routed: boolean; last_used: string }[] {
-    return [...this.loaded.values()].map((v) => ({
-      model: v.model,
-      version: v.version,
-      routed: this.routed.has(v.key),
-      last_used: new Date(v.lastUsed).toISOString(),
-    }));
-  }
 
   async onApplicationShutdown(): Promise<void> {
     for (const key of [...this.loaded.keys()]) await this.unload(key);

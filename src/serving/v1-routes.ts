@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationFailed } from '../common/errors.js';
 import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js';
+import { parseVersionParam } from '../common/validation.js';
 import { PredictionService, type Target } from './prediction.service.js';
 import type { RowsInput } from './prediction-rows.js';
 import { stickyKeyFrom } from './routing/traffic-router.js';
@@ -72,7 +73,7 @@ export class V1Routes {
       const sticky = this.predictions.stickySource(params.name);
       target = { kind, stickyKey: sticky ? stickyKeyFrom(sticky, request.headers as any, request.body) : undefined };
     } else if (kind === 'version') {
-      target = { kind, version: versionParam(params.version!) };
+      target = { kind, version: parseVersionParam(params.version!) };
     } else {
       target = { kind, alias: params.alias! };
     }
@@ -95,10 +96,3 @@ function rowsOf(body: unknown): RowsInput {
   return instances !== undefined ? { instances: rows } : { inputs: rows };
 }
 
-function versionParam(raw: string): number {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
-    throw new ValidationFailed(`version must be a positive integer, not "${raw.slice(0, 20)}"`, { field: 'version' });
-  }
-  return v;
-}

@@ -4,6 +4,7 @@ import ort from 'onnxruntime-node';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationFailed } from '../common/errors.js';
 import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js';
+import { parseVersionParam } from '../common/validation.js';
 import type { TensorSpec } from '../onnx/model-signature.js';
 import { tensorFromV2, tensorToV2, type V2InputTensor, type V2Tensor } from '../onnx/v2-tensors.js';
 import { VersionsService } from '../registry/versions.service.js';
@@ -89,7 +90,7 @@ export class V2Routes {
 
   private async metadata(request: FastifyRequest) {
     const { name, version } = request.params as { name: string; version?: string };
-    const v = version !== undefined ? versionParam(version) : this.primaryVersion(name);
+    const v = version !== undefined ? parseVersionParam(version) : this.primaryVersion(name);
     const loaded = this.runtime.get(name, v);
     const spec = loaded?.spec ?? (await this.versions.servingSpec(name, v));
     const routing = this.table.get(name);
@@ -106,7 +107,7 @@ export class V2Routes {
   private modelReady(request: FastifyRequest) {
     const { name, version } = request.params as { name: string; version?: string };
     if (version !== undefined) {
-      const v = versionParam(version);
+      const v = parseVersionParam(version);
       if (!this.runtime.isLoaded(name, v)) throw new NotReady(`model "${name}" version ${v}`);
       return { name, version: String(v), ready: true };
     }
@@ -126,7 +127,7 @@ export class V2Routes {
     const { name, version } = request.params as { name: string; version?: string };
     const body = inferBody(request.body);
     let target: Target;
-    if (version !== undefined) target = { kind: 'version', version: versionParam(version) };
+    if (version !== undefined) target = { kind: 'version', version: parseVersionParam(version) };
     else {
       const sticky = this.predictions.stickySource(name);
       const fields = { ...(body.parameters ?? {}), ...(request.body as object) };
@@ -237,8 +238,3 @@ function tensorMeta(t: TensorSpec) {
   return { name: t.name, datatype: t.datatype, shape: t.shape };
 }
 
-function versionParam(raw: string): number {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1 || v > 2_147_483_647) throw new ValidationFailed(`version must be a positive integer, not "${raw.slice(0, 20)}"`, { field: 'version' });
-  return v;
-}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { randomToken, uuidv7, uuidv7Time } from './ids.js';
+
+const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('uuidv7', () => {
+  it('makes RFC 9562 version-7 ids that carry their creation time', () => {
+    const at = Date.UTC(2026, 10, 25, 12, 0, 0, 123);
+    const id = uuidv7(at);
+    expect(id).toMatch(UUID7);
+    expect(uuidv7Time(id)).toBe(at);
+  });
+
+  it('sorts ids in creation order, also within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => uuidv7(1_800_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('tells a non-v7 string apart', () => {
+    expect(uuidv7Time('not-a-uuid')).toBeUndefined();
+    expect(uuidv7Time('0195f0a4-1f3c-4b6e-9d2a-1c2b3d4e5f60')).toBeUndefined();
+  });
+});
+
+describe('randomToken', () => {
+  it('gives lowercase base32 of the expected length', () => {
+    expect(randomToken(10)).toMatch(/^[a-z2-7]{16}$/);
+  });
+});
