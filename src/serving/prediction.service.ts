@@ -107,7 +107,7 @@ export class PredictionService {
     if (n === 0) throw new ValidationFailed(`${fieldOf(input)} must not be empty`, { field: fieldOf(input) });
     if (n > this.maxRows) throw new TooManyRows(n, this.maxRows);
 
-    const primary = await this.versionFor(model, choice.version, choice.pinned === true);
+    const primary = await this.loadedFor(model, choice);
     const attempts: { version: number; reason: string }[] = [];
     let served: LoadedVersion | undefined;
     let data: NumericMatrix | undefined;
@@ -216,10 +216,11 @@ export class PredictionService {
     }
   }
 
-  /** The loaded version; a pinned version that is not loaded yet is loaded now (first pin). */
-  private async versionFor(model: string, version: number, pinned: boolean): Promise<LoadedVersion | undefined> {
+  /** The chosen version if loaded; a pinned version that is not loaded yet is loaded now (first pin). */
+  async loadedFor(model: string, choice: Choice): Promise<LoadedVersion | undefined> {
+    const version = choice.version;
     const v = this.runtime.get(model, version);
-    if (v || !pinned) return v;
+    if (v || !choice.pinned) return v;
     const routing = this.table.get(model);
     const routed = routing?.versions.includes(version);
     // Routed versions are loaded by the routing table; only a pin on an

@@ -130,11 +130,12 @@ export class V2Routes {
     if (version !== undefined) target = { kind: 'version', version: parseVersionParam(version) };
     else {
       const sticky = this.predictions.stickySource(name);
-      const fields = { ...(body.parameters ?? {}), ...(request.body as object) };
-      target = { kind: 'routed', stickyKey: sticky ? stickyKeyFrom(sticky, request.headers as any, fields) : undefined };
+      // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
+      const stickyKey = sticky ? stickyKeyFrom(sticky, request.headers as any, { ...(body.parameters ?? {}), ...(request.body as object) }) : undefined;
+      target = { kind: 'routed', stickyKey };
     }
     const choice = this.predictions.choose(name, target);
-    const lv = this.runtime.get(name, choice.version) ?? (choice.pinned ? await this.runtime.load(name, choice.version) : undefined);
+    const lv = await this.predictions.loadedFor(name, choice);
     const wanted = body.outputs?.map((o) => o.name);
 
     // Tabular models go through the shared core (batching, fallback,
