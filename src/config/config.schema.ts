@@ -43,6 +43,7 @@ export const envSchema = z.object({
   MODELGATE_TELEMETRY_BATCH_SIZE: int(1).default(2_000),
   MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
+  MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -53,7 +54,7 @@ export interface AppConfig {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
-  database: { url?: string; poolSize: number; embeddedDir: string };
+  database: { url?: string; poolSize: number; embeddedDir: string; leaderPollMs: number };
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
@@ -99,7 +100,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     dataDir,
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedDir: path.join(dataDir, 'postgres') },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      embeddedDir: path.join(dataDir, 'postgres'),
+      leaderPollMs: e.MODELGATE_LEADER_POLL_MS,
+    },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',

@@ -6,18 +6,22 @@ import { APP_LOGGER } from '../common/common.module.js';
 import type { Logger } from '../common/logger.js';
 import { DatabaseConnection } from './database.connection.js';
 import { PgListener } from './pg-listener.js';
+import { LeaderElection } from './leader-election.js';
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     @Inject(DatabaseConnection) private readonly connection: DatabaseConnection,
     @Inject(PgListener) private readonly listener: PgListener,
+    @Inject(LeaderElection) private readonly election: LeaderElection,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.listener.start();
+    await this.election.start();
   }
-  /** First shutdown phase: stop listening before anything closes the database. */
+  /** First shutdown phase: stop listening and step down before anything closes the database. */
   async onModuleDestroy(): Promise<void> {
+    await this.election.stop();
     await this.listener.stop();
   }
   async onApplicationShutdown(): Promise<void> {
@@ -39,8 +43,14 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnAp
       useFactory: (c: DatabaseConnection, logger: Logger) => new PgListener(c.url, logger.child({ component: 'notifications' })),
       inject: [DatabaseConnection, APP_LOGGER],
     },
+    {
+      provide: LeaderElection,
+      useFactory: (c: DatabaseConnection, config: AppConfig, logger: Logger) =>
+        new LeaderElection(c.url, logger.child({ component: 'leader-election' }), { pollMs: config.database.leaderPollMs }),
+      inject: [DatabaseConnection, APP_CONFIG, APP_LOGGER],
+    },
     DatabaseLifecycle,
   ],
-  exports: [DatabaseConnection, DataSource, PgListener],
+  exports: [DatabaseConnection, DataSource, PgListener, LeaderElection],
 })
 export class DatabaseModule {}
