@@ -55,6 +55,7 @@ describe('serving: /v1 predict and the Open Inference Protocol', () => {
 
   it('serves a pinned version and an alias with the same answer shape', async () => {
     const instances = [instanceOf(features, csv.data, 3)];
+    // Version 2 is the staging alias's, so it is routed and loaded: the pinned call answers at once.
     const pinned = await t.http.post('/v1/models/bc/versions/2/predict').set(t.admin).send({ instances }).expect(200);
     expect(pinned.body).toMatchObject({ model: 'bc', version: 2, variant: 'v2', fallback: false });
     const alias = await t.http.post('/v1/models/bc/aliases/staging/predict').set(t.admin).send({ instances }).expect(200);

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { AppError } from './errors.js';
+import { AppError, type ErrorKind } from './errors.js';
 
 export interface RenderedError {
   status: number;
@@ -7,6 +7,28 @@ export interface RenderedError {
   message: string;
   details: Record<string, unknown>;
   headers: Record<string, string>;
+}
+
+/** The one place an error's kind becomes an HTTP status (for `/v1`, the API and V2 alike). */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media: 415,
+  unprocessable: 422,
+  internal: 500,
+  unavailable: 503,
+  overloaded: 503,
+  model_failure: 503,
+  deadline: 504,
+};
+
+/** The HTTP status a domain error answers with. */
+export function statusOf(err: AppError): number {
+  return STATUS_OF_KIND[err.kind];
 }
 
 const fastifyCodes: Record<string, { status: number; code: string }> = {
@@ -65,7 +87,7 @@ export function renderError(err: unknown): RenderedError {
     };
   }
   if (err instanceof AppError) {
-    return { status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers };
+    return { status: statusOf(err), code: err.code, message: err.message, details: err.details, headers: err.headers };
   }
   if (err instanceof HttpException && err.cause && (err.cause as { code?: string }).code) {
     // Nest wraps Fastify's own errors (body too large, bad JSON) in an HttpException.

@@ -1,12 +1,46 @@
 /**
- * Domain errors know nothing of HTTP transport; the exception filters map
- * them once to the JSON envelope (`{"error": {code, message, details}}`) or to
- * the Open Inference Protocol's `{"error", "code"}`. `code` is stable and
- * documented in the README; `status` is the HTTP status it maps to.
+ * Domain errors know nothing of HTTP transport. Each carries a `kind` (whose
+ * fault it is and what the caller can do about it) and a stable `code`
+ * documented in the README; the envelope renderer (`error-envelope.ts`) is the
+ * one place a kind becomes an HTTP status, for `/v1` and the Open Inference
+ * Protocol alike.
  */
+export type ErrorKind =
+  /** The request is wrong: a field, the JSON, a limit of what one request may ask. */
+  | 'invalid'
+  | 'too_large'
+  | 'unsupported_media'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  /** Well-formed but refused on its content (an upload that is not a usable model). */
+  | 'unprocessable'
+  /** A dependency (database, artifact store, key store) is down, or this replica is not ready yet. */
+  | 'unavailable'
+  /** The service sheds work it cannot take now; the caller should retry after a pause. */
+  | 'overloaded'
+  /** A model version failed: it did not load, or did not answer. */
+  | 'model_failure'
+  /** The request's deadline passed before an answer. */
+  | 'deadline'
+  /** A bug. */
+  | 'internal';
+
+const CALLER_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'invalid',
+  'too_large',
+  'unsupported_media',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'unprocessable',
+]);
+
 export class AppError extends Error {
   constructor(
-    readonly status: number,
+    readonly kind: ErrorKind,
     readonly code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
@@ -15,55 +49,85 @@ export class AppError extends Error {
     super(message);
     this.name = code;
   }
+
+  /** The caller's request caused it (retrying it unchanged will not help); not the model's or the service's fault. */
+  get callersMistake(): boolean {
+    return CALLER_KINDS.has(this.kind);
+  }
 }
+
+/** True for a domain error that is the caller's mistake (see `AppError.callersMistake`). */
+export function isCallersMistake(err: unknown): boolean {
+  return err instanceof AppError && err.callersMistake;
+}
+
+const retryAfter = (seconds?: number): Record<string, string> => (seconds ? { 'retry-after': String(seconds) } : {});
 
 export class ValidationFailed extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super(400, 'VALIDATION_FAILED', message, details);
+    super('invalid', 'VALIDATION_FAILED', message, details);
   }
 }
 export class MalformedJson extends AppError {
   constructor(message: string) {
-    super(400, 'MALFORMED_JSON', message);
+    super('invalid', 'MALFORMED_JSON', message);
   }
 }
 export class PayloadTooLarge extends AppError {
   constructor(limitBytes: number, what = 'request body') {
-    super(413, 'PAYLOAD_TOO_LARGE', `${what} exceeds the limit of ${limitBytes} bytes`, { limit_bytes: limitBytes });
+    super('too_large', 'PAYLOAD_TOO_LARGE', `${what} exceeds the limit of ${limitBytes} bytes`, { limit_bytes: limitBytes });
   }
 }
 export class UnsupportedMediaType extends AppError {
   constructor(message: string) {
-    super(415, 'UNSUPPORTED_MEDIA_TYPE', message);
+    super('unsupported_media', 'UNSUPPORTED_MEDIA_TYPE', message);
   }
 }
 export class Unauthenticated extends AppError {
   constructor(message = 'missing or invalid API key') {
-    super(401, 'UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer' });
+    super('unauthenticated', 'UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer' });
   }
 }
 export class Forbidden extends AppError {
   constructor(scope: string) {
-    super(403, 'FORBIDDEN', `this API key lacks the scope "${scope}"`, { required_scope: scope });
+    super('forbidden', 'FORBIDDEN', `this API key lacks the scope "${scope}"`, { required_scope: scope });
   }
 }
 export class NotFound extends AppError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}) {
-    super(404, code, message, details);
+    super('not_found', code, message, details);
   }
 }
 export class Conflict extends AppError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}) {
-    super(409, code, message, details);
+    super('conflict', code, message, details);
   }
 }
 export class Unprocessable extends AppError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}) {
-    super(422, code, message, details);
+    super('unprocessable', code, message, details);
   }
 }
+/** A dependency is down or this replica is not ready: nothing the caller did. */
 export class ServiceUnavailable extends AppError {
   constructor(code: string, message: string, details: Record<string, unknown> = {}, retryAfterS?: number) {
-    super(503, code, message, details, retryAfterS ? { 'retry-after': String(retryAfterS) } : {});
+    super('unavailable', code, message, details, retryAfter(retryAfterS));
+  }
+}
+/** Work shed because the service cannot take it now. */
+export class Overloaded extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, retryAfterS = 1) {
+    super('overloaded', code, message, details, retryAfter(retryAfterS));
+  }
+}
+/** A model version failed to load or to answer. */
+export class ModelFailure extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, retryAfterS?: number) {
+    super('model_failure', code, message, details, retryAfter(retryAfterS));
+  }
+}
+export class DeadlineExceeded extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super('deadline', code, message, details);
   }
 }

@@ -47,4 +47,16 @@ describe('configuration', () => {
       if (def !== undefined && def !== '') expect(rows.get(name), name).toBe(`\`${String(def)}\``);
     }
   });
+
+  it('reads the deprecated MODELGATE_MAX_BATCH_ROWS as the request row cap, with a warning, and lets the new name win', () => {
+    expect(loadConfig({}).limits.maxRequestRows).toBe(10_000);
+    expect(loadConfig({}).deprecations).toEqual([]);
+    const old = loadConfig({ MODELGATE_MAX_BATCH_ROWS: '50' });
+    expect(old.limits.maxRequestRows).toBe(50);
+    expect(old.deprecations).toEqual([expect.stringMatching(/MODELGATE_MAX_BATCH_ROWS is deprecated.*MODELGATE_MAX_REQUEST_ROWS/)]);
+    const both = loadConfig({ MODELGATE_MAX_BATCH_ROWS: '50', MODELGATE_MAX_REQUEST_ROWS: '70' });
+    expect(both.limits.maxRequestRows).toBe(70);
+    expect(both.deprecations[0]).toMatch(/wins/);
+    expect(loadConfig({ MODELGATE_MAX_REQUEST_ROWS: '70' }).deprecations).toEqual([]);
+  });
 });

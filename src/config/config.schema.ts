@@ -28,12 +28,18 @@ export const envSchema = z.object({
   MODELGATE_MAX_UPLOAD_BYTES: int(1024).default(512 * 1024 * 1024),
   MODELGATE_MAX_BASELINE_BYTES: int(1024).default(256 * 1024 * 1024),
   MODELGATE_MAX_BODY_BYTES: int(1024).default(10 * 1024 * 1024),
-  MODELGATE_MAX_BATCH_ROWS: int(1).default(10_000),
+  MODELGATE_MAX_REQUEST_ROWS: int(1).default(10_000),
+  /** Deprecated alias of MODELGATE_MAX_REQUEST_ROWS, read for one release. */
+  MODELGATE_MAX_BATCH_ROWS: int(1).optional(),
   MODELGATE_BASELINE_SAMPLE_SIZE: int(100, 1_000_000).default(5_000),
   MODELGATE_KEY_CACHE_TTL_MS: int(0).default(5_000),
   MODELGATE_BATCH_MAX_SIZE: int(0, 100_000).default(64),
   MODELGATE_BATCH_MAX_WAIT_MS: num(0, 1_000).default(1),
   MODELGATE_MAX_LOADED_VERSIONS: int(1).default(16),
+  MODELGATE_MAX_CONCURRENT_LOADS: int(1, 64).default(2),
+  MODELGATE_MIN_RESIDENCY_MS: int(0).default(60_000),
+  MODELGATE_BATCH_QUEUE_ROWS: int(1).default(20_000),
+  MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
   MODELGATE_RECONCILE_MS: int(100).default(10_000),
   MODELGATE_CIRCUIT_FAILURES: int(1).default(5),
@@ -59,12 +65,20 @@ export interface AppConfig {
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
   auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number };
-  limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxBatchRows: number };
+  limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
   registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
   serving: {
     batchMaxSize: number;
     batchMaxWaitMs: number;
     maxLoadedVersions: number;
+    /** Loads in flight at once; past it an on-demand call answers LOADING without starting one. */
+    maxConcurrentLoads: number;
+    /** A version loaded on demand is not evicted before this. */
+    minResidencyMs: number;
+    /** Rows waiting in one version's micro-batcher queue; past it a request is shed with OVERLOADED. */
+    batchQueueRows: number;
+    /** Deadline of pinned and alias calls (routed calls use their policy's timeout_ms). */
+    defaultTimeoutMs: number;
     intraOpThreads: number;
     cacheDir: string;
     reconcileMs: number;
@@ -72,6 +86,18 @@ export interface AppConfig {
     circuitCooldownMs: number;
   };
   telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
+  /** Deprecated variables that were set, as warnings to log once at start. */
+  deprecations: string[];
+}
+
+/** Variables still read under an old name for one release: old name -> new name. */
+export const DEPRECATED_VARIABLES: Readonly<Record<string, string>> = { MODELGATE_MAX_BATCH_ROWS: 'MODELGATE_MAX_REQUEST_ROWS' };
+
+/** The deprecated variables set in `env`, each with a message to log at start. */
+export function deprecationWarnings(env: Record<string, string | undefined> = process.env): string[] {
+  return Object.entries(DEPRECATED_VARIABLES)
+    .filter(([old]) => env[old] !== undefined && env[old] !== '')
+    .map(([old, now]) => `${old} is deprecated and will be removed in the next release; set ${now} instead${env[now] ? ` (${now} is set and wins)` : ''}`);
 }
 
 export class ConfigError extends Error {
@@ -125,7 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: e.MODELGATE_MAX_UPLOAD_BYTES,
       maxBaselineBytes: e.MODELGATE_MAX_BASELINE_BYTES,
       maxBodyBytes: e.MODELGATE_MAX_BODY_BYTES,
-      maxBatchRows: e.MODELGATE_MAX_BATCH_ROWS,
+      maxRequestRows: present.MODELGATE_MAX_REQUEST_ROWS !== undefined ? e.MODELGATE_MAX_REQUEST_ROWS : (e.MODELGATE_MAX_BATCH_ROWS ?? e.MODELGATE_MAX_REQUEST_ROWS),
     },
     registry: {
       baselineSampleSize: e.MODELGATE_BASELINE_SAMPLE_SIZE,
@@ -136,12 +162,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchMaxSize: e.MODELGATE_BATCH_MAX_SIZE,
       batchMaxWaitMs: e.MODELGATE_BATCH_MAX_WAIT_MS,
       maxLoadedVersions: e.MODELGATE_MAX_LOADED_VERSIONS,
+      maxConcurrentLoads: e.MODELGATE_MAX_CONCURRENT_LOADS,
+      minResidencyMs: e.MODELGATE_MIN_RESIDENCY_MS,
+      batchQueueRows: e.MODELGATE_BATCH_QUEUE_ROWS,
+      defaultTimeoutMs: e.MODELGATE_DEFAULT_TIMEOUT_MS,
       intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
       cacheDir: path.join(dataDir, 'cache'),
       reconcileMs: e.MODELGATE_RECONCILE_MS,
       circuitFailures: e.MODELGATE_CIRCUIT_FAILURES,
       circuitCooldownMs: e.MODELGATE_CIRCUIT_COOLDOWN_MS,
     },
+    deprecations: deprecationWarnings(env),
     telemetry: {
       queueSize: e.MODELGATE_TELEMETRY_QUEUE_SIZE,
       flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,

@@ -22,6 +22,9 @@ export const METRIC_NAMES = [
   'modelgate_model_loaded',
   'modelgate_model_load_duration_seconds',
   'modelgate_model_load_failures_total',
+  'modelgate_model_loads_total',
+  'modelgate_routed_versions',
+  'modelgate_requests_shed_total',
   'modelgate_fallback_total',
   'modelgate_shadow_predictions_total',
   'modelgate_shadow_duration_seconds',
@@ -36,6 +39,16 @@ export const METRIC_NAMES = [
 ] as const;
 
 export type Protocol = 'v1' | 'v2';
+/**
+ * Why the fallback answered: a short fixed set, so the series count stays
+ * bounded whatever onnxruntime says (its message goes to the log).
+ */
+export type FallbackReason = 'failed' | 'late' | 'circuit_open' | 'not_loaded' | 'overloaded' | 'deadline';
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['failed', 'late', 'circuit_open', 'not_loaded', 'overloaded', 'deadline'];
+/** Why a request (or a shadow copy) was not run: `queue_full`, `deadline`, `shadow_queue_full`, `shadow_sampled_out` is not shedding. */
+export type ShedReason = 'queue_full' | 'deadline' | 'shadow_queue_full';
+/** Why a version was loaded: routed by a serving revision, or asked for by a pinned/alias call. */
+export type LoadReason = 'routed' | 'on_demand';
 export type TelemetryKind = 'prediction' | 'shadow';
 
 /** The series one serving route writes per request, cached per (model, version, variant, protocol). */
@@ -99,6 +112,16 @@ export class Metrics {
   });
   readonly modelLoadDuration = this.histogram('modelgate_model_load_duration_seconds', 'Fetching, loading and warming a version.', ['model'], LOAD_BUCKETS);
   readonly modelLoadFailures = this.counter('modelgate_model_load_failures_total', 'Versions that failed to load.', ['model', 'version']);
+  readonly modelLoads = this.counter('modelgate_model_loads_total', 'Loads started, by why (routed, on_demand); rate() gives loads per minute.', ['model', 'reason']);
+  readonly routedVersions = new Gauge({
+    name: 'modelgate_routed_versions',
+    help: 'Versions the routing table needs loaded; above MODELGATE_MAX_LOADED_VERSIONS all of them stay loaded anyway.',
+    registers: [this.registry],
+  });
+  readonly requestsShed = this.counter('modelgate_requests_shed_total', 'Requests and shadow copies not run because the service was overloaded or their deadline passed.', [
+    'model',
+    'reason',
+  ]);
 
   readonly fallbacks = this.counter('modelgate_fallback_total', 'Requests answered by the fallback version.', ['model', 'from_version', 'to_version', 'reason']);
   readonly shadowPredictions = this.counter('modelgate_shadow_predictions_total', 'Shadow requests by outcome.', ['model', 'version', 'outcome']);

@@ -31,7 +31,7 @@ async function refusal(file: string): Promise<InvalidOnnxModel> {
   );
   expect(err).toBeInstanceOf(InvalidOnnxModel);
   const e = err as InvalidOnnxModel;
-  expect(e.status).toBe(422);
+  expect(e.kind).toBe('unprocessable');
   expect(e.code).toBe('INVALID_MODEL');
   expect(e.details.reason).toBe(e.reason);
   return e;

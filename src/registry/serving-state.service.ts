@@ -231,6 +231,7 @@ function normalisePolicy(p: Omit<TrafficPolicyDto, 'reason'>): TrafficPolicy {
   if (p.shadow?.length) out.shadow = [...new Set(p.shadow)];
   if (p.fallback !== undefined) out.fallback = p.fallback;
   if (p.timeout_ms !== undefined) out.timeout_ms = p.timeout_ms;
+  if (p.shadow_sample !== undefined) out.shadow_sample = p.shadow_sample;
   return out;
 }
 

@@ -23,6 +23,8 @@ export interface TrafficPolicy {
   /** Serves a request whose chosen version fails or exceeds `timeout_ms`. */
   fallback?: number;
   timeout_ms?: number;
+  /** Share of live requests copied to the shadow versions, 0 to 1 (default 1). */
+  shadow_sample?: number;
 }
 
 export interface ServingState {

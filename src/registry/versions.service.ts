@@ -19,6 +19,7 @@ import { ModelEntity } from './entities/model.entity.js';
 import { ModelVersionEntity } from './entities/model-version.entity.js';
 import { lockModel } from './model-lock.js';
 import { ModelNotFound, VersionArchived, VersionInUse, VersionNotFound } from './registry.errors.js';
+import { SERVING_CHANNEL } from './serving-state.events.js';
 import { versionView, type VersionView } from './registry.views.js';
 import { resolveFeatures } from './version-validation.js';
 import { readUpload } from './upload-reader.js';
@@ -84,6 +85,8 @@ export class VersionsService {
           });
           await em.getRepository(ModelEntity).update({ id: locked.id }, { latestVersion: number, updatedAt: () => 'now()' } as any);
           await this.sweeper.commitUpload(em, key);
+          // Serving learns of the new version (and of a model it has not seen) on commit, not at its next reconcile.
+          await em.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, JSON.stringify({ model: name, version: number })]);
           return number;
         });
         return this.get(name, version);

@@ -7,6 +7,7 @@ import type { ServingSpec } from '../registry/versions.service.js';
 import { MicroBatcher } from './batching/micro-batcher.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './routing/circuit-breaker.js';
 import { FeatureReader, type NumericMatrix } from './feature-reader.js';
+import { QueueFull, RequestDeadlineExceeded } from './serving.errors.js';
 
 export type InferenceResults = Record<string, Tensor>;
 
@@ -16,11 +17,26 @@ interface InferenceJob {
   data: NumericMatrix;
   resolve: (r: { results: InferenceResults; offset: number }) => void;
   reject: (err: unknown) => void;
+  /** `performance.now()` past which the job is dropped instead of run. */
+  deadline?: number;
+  timeoutMs?: number;
+  /** A shadow copy: admitted only into a half-empty queue, and the first work shed. */
+  shadow?: boolean;
+}
+
+/** How one call enters the micro-batcher. */
+export interface InferOptions {
+  /** The request's deadline in `performance.now()` milliseconds, and the timeout it came from (for the message). */
+  deadline?: number;
+  timeoutMs?: number;
+  shadow?: boolean;
 }
 
 export interface BatchingOptions {
   maxBatchRows: number;
   maxWaitMs: number;
+  /** Rows that may wait per version before requests are shed (OVERLOADED). */
+  maxQueuedRows?: number;
 }
 
 export interface InferenceObserver {
@@ -39,6 +55,8 @@ export class LoadedVersion {
   readonly float64: boolean;
   readonly breaker: CircuitBreaker;
   lastUsed = Date.now();
+  /** Epoch ms before which an on-demand load may not be evicted (0: any time). */
+  residentUntil = 0;
   private readonly batcher?: MicroBatcher<InferenceJob>;
   private batchBuffer?: NumericMatrix;
 
@@ -59,7 +77,10 @@ export class LoadedVersion {
       this.batcher = new MicroBatcher<InferenceJob>({
         maxBatchRows: batching.maxBatchRows,
         maxWaitMs: batching.maxWaitMs,
+        maxQueuedRows: batching.maxQueuedRows,
         execute: (jobs, total) => this.execute(jobs, total),
+        sheddable: (job) => job.shadow === true,
+        onShed: (job) => job.reject(this.queueFull(job.rows)),
       });
     }
     this.breaker = new CircuitBreaker(breaker);
@@ -83,9 +104,22 @@ export class LoadedVersion {
     return this.float64 ? new Float64Array(rows * this.width) : new Float32Array(rows * this.width);
   }
 
-  /** Runs rows through the micro-batcher; resolves with the batch's outputs and this caller's offset in them. */
-  infer(data: NumericMatrix, rows: number): Promise<{ results: InferenceResults; offset: number }> {
-    return new Promise((resolve, reject) => this.batcher!.submit({ rows, data, resolve, reject }));
+  /**
+   * Runs rows through the micro-batcher; resolves with the batch's outputs
+   * and this caller's offset in them. Rejects at once with OVERLOADED when
+   * the queue is full, and with DEADLINE_EXCEEDED (not run) when the
+   * deadline passed before its batch started.
+   */
+  infer(data: NumericMatrix, rows: number, opts?: InferOptions): Promise<{ results: InferenceResults; offset: number }> {
+    return new Promise((resolve, reject) => {
+      const job: InferenceJob = { rows, data, resolve, reject, deadline: opts?.deadline, timeoutMs: opts?.timeoutMs, shadow: opts?.shadow };
+      if (this.batcher!.submit(job)) reject(this.queueFull(rows));
+    });
+  }
+
+  /** Rows waiting in the batch queue (not counting the batch in flight). */
+  get queuedRows(): number {
+    return this.batcher?.queuedRows ?? 0;
   }
 
   /** Runs arbitrary feeds (Open Inference Protocol on non-tabular models); no batching. */
@@ -105,7 +139,28 @@ export class LoadedVersion {
     await this.session.release();
   }
 
-  private async execute(jobs: InferenceJob[], totalRows: number): Promise<void> {
+  private queueFull(rows: number): QueueFull {
+    return new QueueFull(this.model, this.version, this.batcher!.queuedRows + rows, this.batcher!.maxQueuedRowsBound);
+  }
+
+  private async execute(all: InferenceJob[], allRows: number): Promise<void> {
+    // A job whose deadline passed while it queued is not run: its caller
+    // has been answered by the fallback or a 504 by the time it would finish.
+    let jobs = all;
+    let totalRows = allRows;
+    const now = performance.now();
+    if (all.some((j) => j.deadline !== undefined && j.deadline <= now)) {
+      jobs = [];
+      totalRows = 0;
+      for (const j of all) {
+        if (j.deadline !== undefined && j.deadline <= now) j.reject(new RequestDeadlineExceeded(this.model, this.version, j.timeoutMs ?? 0));
+        else {
+          jobs.push(j);
+          totalRows += j.rows;
+        }
+      }
+      if (!jobs.length) return;
+    }
     if (jobs.length === 1) {
       await this.runJobs(jobs, jobs[0].data, totalRows);
       return;

@@ -1,25 +1,28 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import ort from 'onnxruntime-node';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectLogger } from '../common/common.module.js';
-import { AppError } from '../common/errors.js';
+import { isCallersMistake } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { Metrics } from '../metrics/metrics.js';
-import type { TensorSpec } from '../onnx/model-signature.js';
+import { type LoadReason, Metrics } from '../metrics/metrics.js';
 import { OnnxSession } from '../onnx/onnx-session.js';
 import { interpretOutputs } from '../onnx/output-decoder.js';
 import { inFeatureOrder, tabularLayout } from '../onnx/tabular.js';
-import { VersionsService } from '../registry/versions.service.js';
+import { ModelNotFound } from '../registry/registry.errors.js';
+import { type ServingSpec, VersionsService } from '../registry/versions.service.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { LoadedVersion, versionKey } from './loaded-version.js';
+import { NoVersionAvailable, VersionLoading } from './serving.errors.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * The in-memory model repository: which versions are loaded in onnxruntime
- * and warm. Loading is triggered by routing changes (or a first pinned
- * request), never by routed traffic. Least recently used versions are
- * unloaded past the configured bound; routed versions never are.
+ * and warm. Routed versions are loaded by the routing table before their
+ * revision serves, and are never unloaded, however many there are; the bound
+ * on loaded versions governs the others. A pinned call to an unloaded
+ * version never loads it on its own path: it starts a background load
+ * (bounded in number, and only when memory allows) and answers LOADING.
  */
 @Injectable()
 export class ModelRuntime implements OnApplicationShutdown {
@@ -27,6 +30,13 @@ export class ModelRuntime implements OnApplicationShutdown {
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   private readonly failures = new Map<string, { at: number; message: string }>();
   private routed = new Set<string>();
+  /** Versions a serving revision is loading now: not routed yet, but must not be evicted. */
+  private readonly reserved = new Map<string, number>();
+  /** Bumped when a model is deleted, so its loads in flight discard what they load. */
+  private readonly generations = new Map<string, number>();
+  private overBoundWarned = false;
+  /** On-demand calls between passing the admission checks and starting their load. */
+  private admitting = 0;
   private readonly cache: ArtifactCache;
 
   constructor(
@@ -57,91 +67,208 @@ export class ModelRuntime implements OnApplicationShutdown {
   /** Versions the routing table serves: never unloaded. */
   setRouted(keys: Iterable<string>): void {
     this.routed = new Set(keys);
+    const max = this.config.serving.maxLoadedVersions;
+    this.metrics.routedVersions.set(this.routed.size);
+    if (this.routed.size > max && !this.overBoundWarned) {
+      this.overBoundWarned = true;
+      this.logger.warn(
+        { routed: this.routed.size, max_loaded_versions: max },
+        'more versions are routed than MODELGATE_MAX_LOADED_VERSIONS; all routed versions stay loaded (raise the bound to match)',
+      );
+    } else if (this.routed.size <= max) this.overBoundWarned = false;
     this.evict();
   }
 
+  /** Keeps versions from eviction while a serving revision loads them; call the result once they are routed (or not). */
+  reserve(keys: readonly string[]): () => void {
+    for (const k of keys) this.reserved.set(k, (this.reserved.get(k) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const k of keys) {
+        const n = (this.reserved.get(k) ?? 1) - 1;
+        if (n > 0) this.reserved.set(k, n);
+        else this.reserved.delete(k);
+      }
+      this.evict();
+    };
+  }
+
   /** Loads and warms a version once; concurrent callers share the same load. */
-  load(model: string, version: number): Promise<LoadedVersion> {
+  load(model: string, version: number, reason: LoadReason = 'routed', spec?: ServingSpec): Promise<LoadedVersion> {
     const key = versionKey(model, version);
     const done = this.loaded.get(key);
     if (done) return Promise.resolve(done);
     const pending = this.loading.get(key);
     if (pending) return pending;
-    const p = this.doLoad(model, version).finally(() => this.loading.delete(key));
+    const p: Promise<LoadedVersion> = this.doLoad(model, version, reason, spec).finally(() => {
+      if (this.loading.get(key) === p) this.loading.delete(key);
+    });
     this.loading.set(key, p);
     return p;
   }
 
-  /** Unloads every version of a model (it was deleted). */
-  async unloadModel(model: string): Promise<void> {
-    for (const [key, v] of this.loaded) if (v.model === model) await this.unload(key);
+  /**
+   * For a pinned call: the version if it is loaded; otherwise starts its
+   * load in the background when a load slot and memory allow, and throws
+   * LOADING (or the reason it cannot load). Unknown and archived versions
+   * throw the registry's error.
+   */
+  async onDemand(model: string, version: number): Promise<LoadedVersion> {
+    const key = versionKey(model, version);
+    const now = this.get(model, version);
+    if (now) return now;
+    if (this.loading.has(key)) throw new VersionLoading(model, version, 'in_progress', 1);
+    const failed = this.failures.get(key);
+    if (failed && Date.now() - failed.at < this.config.serving.reconcileMs) {
+      throw new NoVersionAvailable(model, [{ version, reason: `failed to load (${failed.message.slice(0, 200)})` }]);
+    }
+    // The slot is taken before the registry lookup, so calls arriving together cannot all pass the check;
+    // a refused call still looks the version up, so an unknown one answers 404, not LOADING.
+    const busy = this.loading.size + this.admitting >= this.config.serving.maxConcurrentLoads;
+    const waitMs = busy ? 0 : this.waitForRoom();
+    const admitted = !busy && waitMs === 0;
+    if (admitted) this.admitting++;
+    let spec: ServingSpec;
+    try {
+      spec = await this.versions.servingSpec(model, version);
+    } finally {
+      if (admitted) this.admitting--;
+    }
+    if (busy) throw new VersionLoading(model, version, 'load_slots_busy', 1);
+    if (!admitted) throw new VersionLoading(model, version, 'memory_full', Math.max(1, Math.ceil(waitMs / 1000)));
+    const meanwhile = this.get(model, version);
+    if (meanwhile) return meanwhile;
+    if (this.loading.has(key)) throw new VersionLoading(model, version, 'in_progress', 1);
+    // The outcome is logged and counted in doLoad; the next call sees it.
+    void this.load(model, version, 'on_demand', spec).catch(() => {});
+    throw new VersionLoading(model, version, 'started', 1);
   }
 
+  /** Unloads every version of a model (it was deleted); loads in flight for it are discarded when they finish. */
+  async unloadModel(model: string): Promise<void> {
+    this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
+    for (const key of [...this.loading.keys()]) if (key.startsWith(`${model}@`)) this.loading.delete(key);
+    for (const key of [...this.failures.keys()]) if (key.startsWith(`${model}@`)) this.failures.delete(key);
+    for (const [key, v] of [...this.loaded]) if (v.model === model) await this.unload(key);
+  }
 
   async onApplicationShutdown(): Promise<void> {
     for (const key of [...this.loaded.keys()]) await this.unload(key);
   }
 
-  private async doLoad(model: string, version: number): Promise<LoadedVersion> {
+  private async doLoad(model: string, version: number, reason: LoadReason, given?: ServingSpec): Promise<LoadedVersion> {
     const key = versionKey(model, version);
+    const generation = this.generations.get(model) ?? 0;
+    this.metrics.modelLoads.labels(model, reason).inc();
     const end = this.metrics.modelLoadDuration.startTimer({ model });
+    let spec: ServingSpec;
     try {
-      const spec = await this.versions.servingSpec(model, version);
-      let session: OnnxSession;
-      const file = await this.cache.ensure(spec.artifactKey, spec.sha256);
-      try {
-        session = await OnnxSession.load(file, { intraOpThreads: this.config.serving.intraOpThreads });
-      } catch (err) {
-        // The file had the right hash when cached; if it no longer loads,
-        // fetch it again once before giving up.
-        this.cache.invalidate(spec.sha256);
-        session = await OnnxSession.load(await this.cache.ensure(spec.artifactKey, spec.sha256), {
-          intraOpThreads: this.config.serving.intraOpThreads,
-        });
-        this.logger.warn({ model, version, err: (err as Error).message }, 'cached artifact did not load; fetched it again');
-      }
+      spec = given ?? (await this.versions.servingSpec(model, version));
+    } catch (err) {
+      // An unknown or archived version is the caller's mistake, not a load failure.
+      if (!isCallersMistake(err)) this.recordFailure(key, model, version, err);
+      throw err;
+    }
+    let session: OnnxSession | undefined;
+    let loaded: LoadedVersion | undefined;
+    try {
+      session = await this.openSession(spec);
       const found = tabularLayout(spec.signature);
       const layout = found && spec.featureNames.length ? inFeatureOrder(found, spec.featureNames) : found;
       const interpretation = interpretOutputs(spec.task, spec.signature, spec.scoreOutput ?? undefined);
-      const observer = this.metrics.inferenceObserver(model, version);
-      const loaded = new LoadedVersion(
+      loaded = new LoadedVersion(
         spec,
         session,
         layout,
         interpretation,
-        { maxBatchRows: this.config.serving.batchMaxSize, maxWaitMs: this.config.serving.batchMaxWaitMs },
+        { maxBatchRows: this.config.serving.batchMaxSize, maxWaitMs: this.config.serving.batchMaxWaitMs, maxQueuedRows: this.config.serving.batchQueueRows },
         {
           failureThreshold: this.config.serving.circuitFailures,
           cooldownMs: this.config.serving.circuitCooldownMs,
           onStateChange: (state) => this.metrics.circuitOpen.set({ model, version: String(version) }, state === 'open' ? 1 : 0),
         },
-        observer,
+        this.metrics.inferenceObserver(model, version),
       );
       await warmUp(loaded);
-      this.loaded.set(key, loaded);
-      this.failures.delete(key);
-      this.metrics.modelLoaded.set({ model, version: String(version) }, 1);
-      this.metrics.loadedVersions.set(this.loaded.size);
-      end();
-      this.logger.info({ model, version }, 'model version loaded');
-      this.evict();
-      return loaded;
     } catch (err) {
-      // An unknown or archived version is the caller's mistake, not a load failure.
-      if (err instanceof AppError && err.status < 500) throw err;
-      this.failures.set(key, { at: Date.now(), message: (err as Error).message });
-      this.metrics.modelLoadFailures.inc({ model, version: String(version) });
-      this.logger.error({ model, version, err: (err as Error).message }, 'model version failed to load');
-      throw err;
+      // A stored artifact that does not load or warm up is the model's
+      // failure, whatever the inspector called it at upload; its native
+      // session is freed now, or every retry would leak one.
+      if (loaded) await loaded.release().catch(() => {});
+      else await session?.release().catch(() => {});
+      this.recordFailure(key, model, version, err);
+      throw new NoVersionAvailable(model, [{ version, reason: `failed to load (${firstLine(err)})` }]);
+    }
+    if ((this.generations.get(model) ?? 0) !== generation) {
+      await loaded.release().catch(() => {});
+      this.logger.info({ model, version }, 'model deleted while its version loaded; discarded');
+      throw new ModelNotFound(model);
+    }
+    if (reason === 'on_demand') loaded.residentUntil = Date.now() + this.config.serving.minResidencyMs;
+    this.loaded.set(key, loaded);
+    this.failures.delete(key);
+    this.metrics.modelLoaded.set({ model, version: String(version) }, 1);
+    this.metrics.loadedVersions.set(this.loaded.size);
+    end();
+    this.logger.info({ model, version, reason }, 'model version loaded');
+    this.evict();
+    return loaded;
+  }
+
+  private async openSession(spec: ServingSpec): Promise<OnnxSession> {
+    const options = { intraOpThreads: this.config.serving.intraOpThreads };
+    const file = await this.cache.ensure(spec.artifactKey, spec.sha256);
+    try {
+      return await OnnxSession.load(file, options);
+    } catch (err) {
+      // The file had the right hash when cached; if it no longer loads,
+      // fetch it again once before giving up.
+      this.cache.invalidate(spec.sha256);
+      const again = await OnnxSession.load(await this.cache.ensure(spec.artifactKey, spec.sha256), options);
+      this.logger.warn({ model: spec.model, version: spec.version, err: (err as Error).message }, 'cached artifact did not load; fetched it again');
+      return again;
     }
   }
 
+  private recordFailure(key: string, model: string, version: number, err: unknown): void {
+    this.failures.set(key, { at: Date.now(), message: firstLine(err) });
+    this.metrics.modelLoadFailures.inc({ model, version: String(version) });
+    this.logger.error({ model, version, err: (err as Error).message }, 'model version failed to load');
+  }
+
+  private isPinned(key: string): boolean {
+    return this.routed.has(key) || this.reserved.has(key);
+  }
+
+  /** Unrouted versions may fill what routed ones leave of the bound, and always at least one slot, so pinned calls still work. */
+  private unroutedCapacity(): number {
+    let routedLoaded = 0;
+    for (const key of this.loaded.keys()) if (this.isPinned(key)) routedLoaded++;
+    return Math.max(1, this.config.serving.maxLoadedVersions - routedLoaded);
+  }
+
+  /** 0 when an on-demand load may start now; else how long until a loaded unrouted version may be evicted. */
+  private waitForRoom(): number {
+    const unrouted = [...this.loaded.values()].filter((v) => !this.isPinned(v.key));
+    let inFlight = this.admitting;
+    for (const key of this.loading.keys()) if (!this.isPinned(key)) inFlight++;
+    if (unrouted.length + inFlight < this.unroutedCapacity()) return 0;
+    const now = Date.now();
+    if (unrouted.some((v) => v.residentUntil <= now)) return 0;
+    return unrouted.length ? Math.min(...unrouted.map((v) => v.residentUntil - now)) : this.config.serving.minResidencyMs;
+  }
+
   private evict(): void {
-    const max = this.config.serving.maxLoadedVersions;
-    if (this.loaded.size <= max) return;
-    const candidates = [...this.loaded.values()].filter((v) => !this.routed.has(v.key)).sort((a, b) => a.lastUsed - b.lastUsed);
+    const capacity = this.unroutedCapacity();
+    const unrouted = [...this.loaded.values()].filter((v) => !this.isPinned(v.key));
+    if (unrouted.length <= capacity) return;
+    const now = Date.now();
+    const candidates = unrouted.filter((v) => v.residentUntil <= now).sort((a, b) => a.lastUsed - b.lastUsed);
+    let over = unrouted.length - capacity;
     for (const v of candidates) {
-      if (this.loaded.size <= max) break;
+      if (over-- <= 0) break;
       void this.unload(v.key);
     }
   }
@@ -157,34 +284,6 @@ export class ModelRuntime implements OnApplicationShutdown {
   }
 }
 
-/** One inference on zeros, so the first real request does not pay for lazy initialisation. */
-async function warmUp(v: LoadedVersion): Promise<void> {
-  if (v.tabular) {
-    const data = v.allocate(1);
-    const { results, offset } = await v.infer(data, 1);
-    v.decode(results, offset, 1);
-    return;
-  }
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const input of v.spec.signature.inputs) feeds[input.name] = zeroTensor(input);
-  await v.run(feeds);
-}
-
-function zeroTensor(spec: TensorSpec): ort.Tensor {
-  const dims = spec.shape.map((d) => (d < 0 ? 1 : d));
-  const n = dims.reduce((a, b) => a * b, 1);
-  switch (spec.datatype) {
-    case 'FP64':
-      return new ort.Tensor('float64', new Float64Array(n), dims);
-    case 'INT64':
-      return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case 'INT32':
-      return new ort.Tensor('int32', new Int32Array(n), dims);
-    case 'BOOL':
-      return new ort.Tensor('bool', new Uint8Array(n), dims);
-    case 'BYTES':
-      return new ort.Tensor('string', new Array<string>(n).fill(''), dims);
-    default:
-      return new ort.Tensor('float32', new Float32Array(n), dims);
-  }
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0].slice(0, 300);
 }

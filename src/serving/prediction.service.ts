@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { AppError, ServiceUnavailable, ValidationFailed } from '../common/errors.js';
+import { InjectLogger } from '../common/common.module.js';
+import { AppError, isCallersMistake, ServiceUnavailable, ValidationFailed } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
-import { Metrics, type Protocol } from '../metrics/metrics.js';
+import { type FallbackReason, Metrics, type Protocol } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
@@ -12,7 +14,7 @@ import { extraOutputs, fieldOf, inputRow, type PredictionRow, read, rowCount, ty
 import type { InferenceResults, LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
 import { RoutingTable } from './routing-table.js';
-import { ModelNotServing, NoVersionAvailable, TooManyRows } from './serving.errors.js';
+import { ModelNotServing, NoVersionAvailable, QueueFull, RequestDeadlineExceeded, TooManyRows } from './serving.errors.js';
 import { ServingSync } from './serving-sync.js';
 import { ShadowRunner } from './shadow-runner.js';
 
@@ -42,8 +44,19 @@ export interface Choice {
   fallback?: number;
   timeoutMs?: number;
   shadow: readonly number[];
-  /** A pinned-version route: the version may be loaded on its first request. */
+  /** Share of requests copied to `shadow` (default 1). */
+  shadowSample?: number;
+  /** A pinned-version route: a first call starts the version's load in the background and answers LOADING. */
   pinned?: boolean;
+}
+
+/** Why one version's try did not answer: a bounded reason for metrics, the detail for the error and the log. */
+interface Miss {
+  version: number;
+  reason: FallbackReason;
+  detail: string;
+  /** The error to answer with when nothing else answers (overload, deadline). */
+  error?: AppError;
 }
 
 const NO_SHADOW: readonly number[] = [];
@@ -57,6 +70,7 @@ const NO_SHADOW: readonly number[] = [];
 @Injectable()
 export class PredictionService {
   private readonly maxRows: number;
+  private readonly defaultTimeoutMs: number;
 
   constructor(
     private readonly table: RoutingTable,
@@ -66,8 +80,11 @@ export class PredictionService {
     private readonly metrics: Metrics,
     private readonly shadows: ShadowRunner,
     @InjectConfig() config: AppConfig,
+    @InjectLogger() private readonly logger: Logger,
   ) {
-    this.maxRows = config.limits.maxBatchRows;
+    this.maxRows = config.limits.maxRequestRows;
+    this.defaultTimeoutMs = config.serving.defaultTimeoutMs;
+    for (const warning of config.deprecations) logger.warn(warning);
   }
 
   /** Resolves where a request goes; throws for unknown models, aliases or unservable models. */
@@ -81,14 +98,21 @@ export class PredictionService {
       const plan = routing.plan;
       if (!plan.ok) throw new ModelNotServing(model, plan.message);
       const route = routing.router!.pick(target.stickyKey);
-      return { version: route.version, variant: route.variant, fallback: plan.fallback, timeoutMs: plan.timeoutMs, shadow: plan.shadow };
+      return {
+        version: route.version,
+        variant: route.variant,
+        fallback: plan.fallback,
+        timeoutMs: plan.timeoutMs,
+        shadow: plan.shadow,
+        shadowSample: plan.shadowSample,
+      };
     }
     if (target.kind === 'alias') {
       const version = routing.state.aliases[target.alias];
       if (version === undefined) throw new AliasNotFound(model, target.alias);
-      return { version, variant: target.alias, shadow: NO_SHADOW };
+      return { version, variant: target.alias, shadow: NO_SHADOW, timeoutMs: this.defaultTimeoutMs };
     }
-    return { version: target.version, variant: `v${target.version}`, shadow: NO_SHADOW, pinned: true };
+    return { version: target.version, variant: `v${target.version}`, shadow: NO_SHADOW, pinned: true, timeoutMs: this.defaultTimeoutMs };
   }
 
   /** The sticky source of a model's policy, so the HTTP edge reads only what it needs. */
@@ -108,7 +132,7 @@ export class PredictionService {
     if (n > this.maxRows) throw new TooManyRows(n, this.maxRows);
 
     const primary = await this.loadedFor(model, choice);
-    const attempts: { version: number; reason: string }[] = [];
+    const misses: Miss[] = [];
     let served: LoadedVersion | undefined;
     let data: NumericMatrix | undefined;
     let decoded: DecodedRow[] | undefined;
@@ -116,14 +140,14 @@ export class PredictionService {
 
     if (primary) {
       data = read(primary, input, n);
-      const r = await this.attempt(primary, data, n, started, choice.timeoutMs);
-      if (typeof r === 'string') attempts.push({ version: primary.version, reason: r });
+      const r = await this.attempt(model, primary, data, n, started, choice.timeoutMs);
+      if ('reason' in r) misses.push(r);
       else {
         served = primary;
         ({ decoded, raw } = r);
       }
     } else {
-      attempts.push({ version: choice.version, reason: this.notLoadedReason(model, choice.version) });
+      misses.push(this.notLoaded(model, choice.version));
     }
 
     let fellBack = false;
@@ -131,24 +155,26 @@ export class PredictionService {
       const fb = this.runtime.get(model, choice.fallback);
       if (fb) {
         const fbData = primary && data && sameFeatures(primary, fb) ? data : read(fb, input, n);
-        const r = await this.attempt(fb, fbData, n, started);
-        if (typeof r === 'string') attempts.push({ version: fb.version, reason: r });
+        const r = await this.attempt(model, fb, fbData, n, started);
+        if ('reason' in r) misses.push(r);
         else {
           served = fb;
           ({ decoded, raw } = r);
           data = fbData;
           fellBack = true;
-          this.metrics.fallbacks.labels(model, String(choice.version), String(fb.version), attempts[0]?.reason ?? 'error').inc();
+          this.metrics.fallbacks.labels(model, String(choice.version), String(fb.version), misses[0].reason).inc();
         }
       } else {
-        attempts.push({ version: choice.fallback, reason: this.notLoadedReason(model, choice.fallback) });
+        misses.push(this.notLoaded(model, choice.fallback));
       }
     }
     if (!decoded || !served || !raw) {
       const h = this.metrics.servingHandles(model, choice.version, choice.variant, protocol);
+      // Shed and late requests answer for themselves (OVERLOADED, DEADLINE_EXCEEDED) when nothing else could.
+      const err = misses.find((m) => m.error)?.error ?? new NoVersionAvailable(model, misses.map((m) => ({ version: m.version, reason: m.detail })));
       h.requests.inc();
-      h.errors('NO_VERSION_AVAILABLE').inc();
-      throw new NoVersionAvailable(model, attempts);
+      h.errors(err.code).inc();
+      throw err;
     }
 
     const variant = fellBack ? 'fallback' : choice.variant;
@@ -181,61 +207,74 @@ export class PredictionService {
         inputs: sampled ? inputRow(input, i, served.width) : undefined,
       });
     }
-    if (choice.shadow.length) this.shadows.schedule(model, choice.shadow, served, data!, input, n, predictions);
+    // Monitoring's seam: each answered batch's feature rows (`data`, `n` rows of `served.width`) and `predictions` are here.
+    if (choice.shadow.length && (choice.shadowSample === undefined || choice.shadowSample >= 1 || Math.random() < choice.shadowSample)) {
+      this.shadows.schedule(model, choice.shadow, served, data!, input, n, predictions);
+    }
     return { answer: { model, version: served.version, variant, fallback: fellBack, predictions }, served, ...raw };
   }
 
   /** One version's try: decoded rows, or why it could not answer. */
   private async attempt(
+    model: string,
     v: LoadedVersion,
     data: NumericMatrix,
     n: number,
     started: number,
     timeoutMs?: number,
-  ): Promise<{ decoded: DecodedRow[]; raw: { results: InferenceResults; offset: number } } | string> {
-    const now = Date.now();
-    if (!v.breaker.canPass(now)) return 'circuit open';
+  ): Promise<{ decoded: DecodedRow[]; raw: { results: InferenceResults; offset: number } } | Miss> {
+    const version = v.version;
+    if (!v.breaker.canPass(Date.now())) return { version, reason: 'circuit_open', detail: 'circuit open' };
     try {
-      const { results, offset } = await v.infer(data, n);
+      const opts = timeoutMs !== undefined ? { deadline: started + timeoutMs, timeoutMs } : undefined;
+      const { results, offset } = await v.infer(data, n, opts);
       // onnxruntime blocks the event loop while it runs, so a timer could not
       // interrupt it: lateness is judged when the answer arrives, and a
       // version that keeps being late opens its breaker.
       if (timeoutMs !== undefined && performance.now() - started > timeoutMs) {
         v.breaker.onFailure(Date.now());
-        return `exceeded ${timeoutMs} ms`;
+        return { version, reason: 'late', detail: `exceeded ${timeoutMs} ms`, error: new RequestDeadlineExceeded(model, version, timeoutMs) };
       }
       v.breaker.onSuccess();
       return { decoded: v.decode(results, offset, n), raw: { results, offset } };
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
+      // Shed before running: the version did nothing wrong, so its breaker is left alone.
+      if (err instanceof QueueFull) {
+        this.metrics.requestsShed.labels(model, 'queue_full').inc();
+        return { version, reason: 'overloaded', detail: 'queue full', error: err };
+      }
+      if (err instanceof RequestDeadlineExceeded) {
+        this.metrics.requestsShed.labels(model, 'deadline').inc();
+        return { version, reason: 'deadline', detail: `not started within ${timeoutMs} ms`, error: err };
+      }
+      if (isCallersMistake(err)) {
         v.breaker.onSuccess();
         throw err;
       }
       v.breaker.onFailure(Date.now());
-      return `failed: ${(err as Error).message.split('\n')[0].slice(0, 200)}`;
+      // The raw onnxruntime message goes to the log, never into a metric label.
+      const detail = `failed: ${(err as Error).message.split('\n')[0].slice(0, 200)}`;
+      this.logger.warn({ model, version, err: (err as Error).message.slice(0, 1000) }, 'inference failed');
+      return { version, reason: 'failed', detail };
     }
   }
 
-  /** The chosen version if loaded; a pinned version that is not loaded yet is loaded now (first pin). */
+  /**
+   * The chosen version if loaded. A pinned call to an unrouted version that
+   * is not loaded starts its load in the background and throws LOADING: a
+   * load never runs on a request's path.
+   */
   async loadedFor(model: string, choice: Choice): Promise<LoadedVersion | undefined> {
     const version = choice.version;
     const v = this.runtime.get(model, version);
     if (v || !choice.pinned) return v;
-    const routing = this.table.get(model);
-    const routed = routing?.versions.includes(version);
-    // Routed versions are loaded by the routing table; only a pin on an
-    // unrouted version may load on the request path.
-    if (routed) return undefined;
-    try {
-      return await this.runtime.load(model, version);
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500) throw err;
-      return undefined;
-    }
+    // Routed versions are loaded (and retried) by the routing table.
+    if (this.table.get(model)?.versions.includes(version)) return undefined;
+    return this.runtime.onDemand(model, version);
   }
 
-  private notLoadedReason(model: string, version: number): string {
+  private notLoaded(model: string, version: number): Miss {
     const f = this.runtime.lastFailure(model, version);
-    return f ? `not loaded (${f.message.slice(0, 200)})` : 'not loaded';
+    return { version, reason: 'not_loaded', detail: f ? `not loaded (${f.message.slice(0, 200)})` : 'not loaded' };
   }
 }

@@ -87,15 +87,26 @@ export class RoutingTable {
     const plan = resolveRoutingPlan(state);
     const versions = new Set<number>(Object.values(state.aliases));
     if (plan.ok) for (const v of versionsToLoad(plan)) versions.add(v);
-    const loads = await Promise.allSettled([...versions].map((v) => this.runtime.load(model, v)));
-    loads.forEach((r, i) => {
-      if (r.status === 'rejected') {
-        this.logger.warn({ model, version: [...versions][i], err: (r.reason as Error).message }, 'routed version not loaded; will retry');
-      }
-    });
-    // A newer revision may have been applied while this one was loading.
-    const now = this.entries.get(model);
-    if (now && now.revision >= revision) return;
+    // Reserved until the entry below marks them routed: a load finishing
+    // elsewhere must not evict a version this revision just loaded.
+    const release = this.runtime.reserve([...versions].map((v) => versionKey(model, v)));
+    try {
+      const loads = await Promise.allSettled([...versions].map((v) => this.runtime.load(model, v, 'routed')));
+      loads.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          this.logger.warn({ model, version: [...versions][i], err: (r.reason as Error).message }, 'routed version not loaded; will retry');
+        }
+      });
+      // A newer revision may have been applied while this one was loading.
+      const now = this.entries.get(model);
+      if (now && now.revision >= revision) return;
+      this.setEntry(model, revision, state, plan, versions);
+    } finally {
+      release();
+    }
+  }
+
+  private setEntry(model: string, revision: number, state: ServingState, plan: RoutingPlan | RoutingPlanError, versions: Set<number>): void {
     this.entries.set(model, {
       model,
       revision,

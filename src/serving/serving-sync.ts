@@ -86,7 +86,7 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'serving reconcile failed; keeping the current routing table');
     }
-    await Promise.allSettled(this.table.missing().map((m) => this.runtime.load(m.model, m.version)));
+    await Promise.allSettled(this.table.missing().map((m) => this.runtime.load(m.model, m.version, 'routed')));
   }
 
   private async onChange(e: ServingStateChanged): Promise<void> {
@@ -95,6 +95,10 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     if (e.revision !== undefined && (this.table.revisionOf(e.model) ?? -1) >= e.revision) return;
+    // A new version (no revision in the event) changes nothing for a model
+    // the table knows: pinned calls find it in the registry. A model the
+    // table has not seen yet gets its entry now, not at the next reconcile.
+    if (e.revision === undefined && this.table.get(e.model)) return;
     try {
       const s = await this.registry.stateOf(e.model);
       await this.table.apply(e.model, s.revision, s.state);

@@ -7,6 +7,7 @@ import type { NumericMatrix } from './feature-reader.js';
 import type { LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
 import { extraOutputs, type PredictionRow, read, type RowsInput, sameFeatures } from './prediction-rows.js';
+import { QueueFull } from './serving.errors.js';
 
 /**
  * Runs a copy of a live request on the policy's shadow versions after the
@@ -33,6 +34,12 @@ export class ShadowRunner {
     predictions: readonly PredictionRow[],
   ): void {
     setImmediate(() => {
+      // Live requests waiting on the version that answered come first: a
+      // shadow copy is the first work shed, so it never delays them.
+      if (served.queuedRows > 0) {
+        for (const version of versions) if (version !== served.version) this.shed(model, version);
+        return;
+      }
       for (const version of versions) {
         if (version === served.version) continue;
         void this.run(model, version, served, data, input, n, predictions).catch((err) =>
@@ -69,7 +76,7 @@ export class ShadowRunner {
       return fail(`input does not fit this version: ${(err as Error).message}`);
     }
     try {
-      const { results, offset } = await v.infer(rows, n);
+      const { results, offset } = await v.infer(rows, n, { shadow: true });
       const decoded = v.decode(results, offset, n);
       const latencyMs = performance.now() - started;
       h.outcome('ok').inc();
@@ -90,7 +97,14 @@ export class ShadowRunner {
         });
       }
     } catch (err) {
+      if (err instanceof QueueFull) return this.shed(model, version);
       fail((err as Error).message.split('\n')[0].slice(0, 500));
     }
+  }
+
+  /** A shadow copy not run because live traffic needs the capacity: counted, not recorded as a version error. */
+  private shed(model: string, version: number): void {
+    this.metrics.shadowHandles(model, version).outcome('shed').inc();
+    this.metrics.requestsShed.labels(model, 'shadow_queue_full').inc();
   }
 }

@@ -27,7 +27,7 @@ interface InferBody {
 
 class NotReady extends AppError {
   constructor(what: string) {
-    super(400, 'NOT_READY', `${what} is not ready`);
+    super('invalid', 'NOT_READY', `${what} is not ready`);
   }
 }
 

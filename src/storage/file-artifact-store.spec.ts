@@ -58,7 +58,7 @@ describe('FileArtifactStore', () => {
     const store = new FileArtifactStore(root);
     const err = await store.ping().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArtifactStoreUnavailable);
-    expect((err as ArtifactStoreUnavailable).status).toBe(503);
+    expect((err as ArtifactStoreUnavailable).kind).toBe('unavailable');
     expect((err as ArtifactStoreUnavailable).code).toBe('ARTIFACT_STORE_UNAVAILABLE');
   });
 

@@ -100,7 +100,7 @@ describe('S3ArtifactStore', () => {
         const t0 = Date.now();
         const err = await call().catch((e: unknown) => e);
         expect(err, name).toBeInstanceOf(ArtifactStoreUnavailable);
-        expect((err as ArtifactStoreUnavailable).status, name).toBe(503);
+        expect((err as ArtifactStoreUnavailable).kind, name).toBe('unavailable');
         expect(Date.now() - t0, name).toBeLessThan(5_000);
       }
       await expect(fs.access(path.join(scratch, 'outage.out'))).rejects.toThrow();

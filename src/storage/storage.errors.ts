@@ -25,6 +25,6 @@ export class ArtifactNotFound extends NotFound {
  */
 export class InvalidArtifactKey extends AppError {
   constructor(key: string, reason: string) {
-    super(500, 'INVALID_ARTIFACT_KEY', `artifact key ${JSON.stringify(key)} is refused: ${reason}`, { key, reason });
+    super('internal', 'INVALID_ARTIFACT_KEY', `artifact key ${JSON.stringify(key)} is refused: ${reason}`, { key, reason });
   }
 }

@@ -114,7 +114,7 @@ export function behavesAsAnArtifactStore(name: string, open: () => Promise<Contr
     it('answers ArtifactNotFound (404, ARTIFACT_NOT_FOUND) for a missing object', async () => {
       const err = (await rejection(store.openRead(key('absent')))) as ArtifactNotFound;
       expect(err).toBeInstanceOf(ArtifactNotFound);
-      expect(err.status).toBe(404);
+      expect(err.kind).toBe('not_found');
       expect(err.code).toBe('ARTIFACT_NOT_FOUND');
     });
 

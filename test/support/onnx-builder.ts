@@ -218,6 +218,54 @@ export function failingClassifier(opts: Partial<LinearOptions> = {}): Buffer {
 }
 
 /**
+ * A binary classifier that loads but fails in onnxruntime on any row whose
+ * feature 0 is below 0.5, such as the zeros a warm-up feeds: the same
+ * out-of-range Gather as failingClassifier, inverted.
+ */
+export function warmUpFailingClassifier(opts: Partial<LinearOptions> = {}): Buffer {
+  const o = { ...DEFAULT_LINEAR, ...opts };
+  const g = new Graph();
+  const x = g.features(o.weights.length, o);
+  const small = g.add('Less', [g.column(x, 0), g.floats('half_f0', [], [0.5])], 'small');
+  const index = g.add('Cast', [small], 'index', [attr('to', DT.INT64, 'int')]);
+  const zero = g.add('Gather', [g.floats('zero_table', [1], [0]), index], 'gathered', [attr('axis', 0, 'int')]);
+  const zero2d = g.add('Unsqueeze', [zero, g.int64s('axis1', [1], [1])], 'gathered2d');
+  g.binaryOutputs(g.add('Add', [g.linear(x, o.weights, o.bias), zero2d], 'logit_checked'));
+  return g.encode(o, 'warm_up_failing_classifier');
+}
+
+/** The V2 datatypes an identity graph can carry, with their ONNX element type numbers. */
+export const IDENTITY_DATATYPES = {
+  FP16: DT.FLOAT16,
+  FP32: DT.FLOAT,
+  FP64: DT.DOUBLE,
+  INT8: DT.INT8,
+  INT16: DT.INT16,
+  INT32: DT.INT32,
+  INT64: DT.INT64,
+  UINT8: DT.UINT8,
+  UINT16: DT.UINT16,
+  UINT32: DT.UINT32,
+  UINT64: DT.UINT64,
+  BOOL: DT.BOOL,
+} as const;
+
+/**
+ * A regression-shaped identity graph for one datatype: input `x` [N, 1] of
+ * that type, output `y` (the same tensor) and `variable`, `x` cast to float
+ * so the version can serve the regression task.
+ */
+export function identityModel(datatype: keyof typeof IDENTITY_DATATYPES): Buffer {
+  const g = new Graph();
+  const elem = IDENTITY_DATATYPES[datatype];
+  g.inputs.push(valueInfo('x', elem, ['N', 1]));
+  g.add('Identity', ['x'], 'y');
+  g.add('Cast', ['x'], 'variable', [attr('to', DT.FLOAT, 'int')]);
+  g.outputs.push(valueInfo('y', elem, ['N', 1]), valueInfo('variable', DT.FLOAT, ['N', 1]));
+  return g.encode({}, `identity_${datatype.toLowerCase()}`);
+}
+
+/**
  * A binary classifier whose run time grows with the largest feature 0 of
  * the batch: a Loop of that many (cheap) iterations. Zeros run instantly;
  * 1e6 takes well over 200 ms.

@@ -14,7 +14,7 @@ function refusal(text: string, s: BaselineSpec = spec): ValidationFailed {
     expect(err).toBeInstanceOf(ValidationFailed);
     const v = err as ValidationFailed;
     expect(v.code).toBe('VALIDATION_FAILED');
-    expect(v.status).toBe(400);
+    expect(v.kind).toBe('invalid');
     expect(v.details.field).toBe('baseline');
     return v;
   }

@@ -28,6 +28,8 @@ export const trafficPolicySchema = z.strictObject({
   shadow: z.array(z.int().min(1)).max(5).optional(),
   fallback: z.int().min(1).optional(),
   timeout_ms: z.int().min(1).max(60_000).optional(),
+  /** Share of live requests copied to the shadow versions (default 1). */
+  shadow_sample: z.number().min(0).max(1).optional(),
   reason,
 });
 export type TrafficPolicyDto = z.infer<typeof trafficPolicySchema>;

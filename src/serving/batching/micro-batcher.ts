@@ -14,7 +14,23 @@ export interface MicroBatcherOptions<J> {
   execute: (jobs: J[], totalRows: number) => void | Promise<void>;
   /** Hears an `execute` that threw or rejected; the batcher carries on with the next batch. */
   onError?: (err: unknown) => void;
+  /**
+   * Rows that may wait in the queue (not counting the batch in flight);
+   * `submit` refuses a job that would pass it, except into an empty queue.
+   * Default: unbounded.
+   */
+  maxQueuedRows?: number;
+  /**
+   * Jobs the batcher may drop to make room for others (shadow copies): they
+   * are admitted only while the queue is under half its bound, and a job
+   * that does not fit pushes them out, newest first. `onShed` settles each.
+   */
+  sheddable?: (job: J) => boolean;
+  onShed?: (job: J) => void;
 }
+
+/** Why `submit` refused a job. */
+export type Refusal = 'queue_full';
 
 /**
  * Coalesces concurrent jobs for one model version into one inference.
@@ -41,6 +57,9 @@ export class MicroBatcher<J extends { rows: number }> {
   private readonly execute: (jobs: J[], totalRows: number) => void | Promise<void>;
   private readonly onError?: (err: unknown) => void;
   private readonly batching: boolean;
+  private readonly maxQueuedRows: number;
+  private readonly sheddable?: (job: J) => boolean;
+  private readonly onShed?: (job: J) => void;
 
   // A FIFO as an array and a head index: shift() would copy on every batch.
   private queue: J[] = [];
@@ -74,6 +93,7 @@ export class MicroBatcher<J extends { rows: number }> {
   private _rows = 0;
   private _failures = 0;
   private _largest = 0;
+  private _shed = 0;
 
   constructor(options: MicroBatcherOptions<J>) {
     this.maxBatchRows = Math.floor(options.maxBatchRows);
@@ -81,23 +101,55 @@ export class MicroBatcher<J extends { rows: number }> {
     this.execute = options.execute;
     this.onError = options.onError;
     this.batching = this.maxBatchRows > 1;
+    this.maxQueuedRows = options.maxQueuedRows ?? Number.POSITIVE_INFINITY;
+    this.sheddable = options.sheddable;
+    this.onShed = options.onShed;
   }
 
-  submit(job: J): void {
+  /** Queues a job; returns why it was refused instead (the caller settles a refused job), or undefined. */
+  submit(job: J): Refusal | undefined {
     if (!this.batching) {
       this.start([job], job.rows);
-      return;
+      return undefined;
     }
+    const refused = this.admit(job);
+    if (refused) return refused;
     this.queue.push(job);
     this.queued += job.rows;
-    if (this.running > 0) return;
+    if (this.running > 0) return undefined;
     if (this.queued >= this.maxBatchRows) {
       this.pump();
-      return;
+      return undefined;
     }
     if (this.timer === undefined && this.immediate === undefined) {
       if (this.maxWaitMs === 0) this.immediate = setImmediate(this.waitEnded);
       else this.timer = setTimeout(this.waitEnded, this.maxWaitMs);
+    }
+    return undefined;
+  }
+
+  /** Bounds the queue by rows; sheddable jobs get half of it and make way for the others. */
+  private admit(job: J): Refusal | undefined {
+    if (this.maxQueuedRows === Number.POSITIVE_INFINITY || this.queued === 0) return undefined;
+    if (this.sheddable?.(job)) return this.queued + job.rows > this.maxQueuedRows / 2 ? 'queue_full' : undefined;
+    if (this.queued + job.rows <= this.maxQueuedRows) return undefined;
+    if (this.sheddable) this.shedFor(job.rows);
+    return this.queued > 0 && this.queued + job.rows > this.maxQueuedRows ? 'queue_full' : undefined;
+  }
+
+  /** Drops queued sheddable jobs, newest first, until `rows` more fit. */
+  private shedFor(rows: number): void {
+    const q = this.queue;
+    for (let i = q.length - 1; i >= this.head && this.queued + rows > this.maxQueuedRows; i--) {
+      if (!this.sheddable!(q[i])) continue;
+      const [dropped] = q.splice(i, 1);
+      this.queued -= dropped.rows;
+      this._shed++;
+      try {
+        this.onShed?.(dropped);
+      } catch {
+        // A failing shed hook must not fail the job that made room.
+      }
     }
   }
 
@@ -129,6 +181,13 @@ export class MicroBatcher<J extends { rows: number }> {
   /** Executions that threw or rejected. */
   get failures(): number {
     return this._failures;
+  }
+  get maxQueuedRowsBound(): number {
+    return this.maxQueuedRows;
+  }
+  /** Sheddable jobs dropped from the queue to make room. */
+  get shedJobs(): number {
+    return this._shed;
   }
   get queuedJobs(): number {
     return this.queue.length - this.head;

@@ -43,9 +43,14 @@ describe('resolveRoutingPlan', () => {
       cumulativeWeights: [90, 100],
       sticky: { from: 'header', name: 'x-user-id' },
       shadow: [5],
+      shadowSample: 1,
       fallback: 2,
       timeoutMs: 250,
     });
+  });
+
+  it('carries the shadow sample of the policy', () => {
+    expect(plan(withPolicy({ routes: [{ version: 3, weight: 100 }], shadow: [4], shadow_sample: 0.25 })).shadowSample).toBe(0.25);
   });
 
   it('names an alias route after its alias when the route has no name', () => {
@@ -64,6 +69,7 @@ describe('resolveRoutingPlan', () => {
       routes: [{ variant: 'v7', version: 7, weight: 100, alias: 'production' }],
       cumulativeWeights: [100],
       shadow: [],
+      shadowSample: 1,
     });
   });
 
@@ -116,6 +122,7 @@ describe('resolveRoutingPlan', () => {
     ['a shadow entry that is not a version', { routes: [{ version: 1, weight: 100 }], shadow: [2.5] }, /shadow list holds 2.5/],
     ['a fallback that is not a version', { routes: [{ version: 1, weight: 100 }], fallback: -1 }, /fallback -1/],
     ['a timeout that is not positive', { routes: [{ version: 1, weight: 100 }], timeout_ms: 0 }, /timeout_ms 0/],
+    ['a shadow sample above 1', { routes: [{ version: 1, weight: 100 }], shadow: [2], shadow_sample: 1.5 }, /shadow_sample 1.5/],
   ])('refuses a policy with %s', (_what, policy, message) => {
     const e = refusal(withPolicy(policy));
     expect(e.code).toBe('invalid_policy');
@@ -125,7 +132,7 @@ describe('resolveRoutingPlan', () => {
   it('treats null optional fields, as JSON may store them, as absent', () => {
     const stored = JSON.parse('{"routes":[{"version":3,"weight":100,"name":null}],"sticky":null,"shadow":null,"fallback":null,"timeout_ms":null}');
     const p = plan(withPolicy(stored));
-    expect(p).toEqual({ ok: true, source: 'traffic_policy', routes: [{ variant: 'v3', version: 3, weight: 100 }], cumulativeWeights: [100], shadow: [] });
+    expect(p).toEqual({ ok: true, source: 'traffic_policy', routes: [{ variant: 'v3', version: 3, weight: 100 }], cumulativeWeights: [100], shadow: [], shadowSample: 1 });
   });
 
   it('returns a frozen plan, so no request handler can change what every other request sees', () => {

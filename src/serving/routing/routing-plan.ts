@@ -31,6 +31,8 @@ export interface RoutingPlan {
   readonly sticky?: StickySource;
   /** Distinct versions that get a copy of live traffic. */
   readonly shadow: readonly number[];
+  /** Share of requests copied to the shadow versions (policy `shadow_sample`, default 1). */
+  readonly shadowSample: number;
   readonly fallback?: number;
   readonly timeoutMs?: number;
 }
@@ -66,6 +68,7 @@ export function resolveRoutingPlan(state: ServingState): RoutingPlan | RoutingPl
     routes: Object.freeze([route]),
     cumulativeWeights: Object.freeze([TOTAL_WEIGHT]),
     shadow: Object.freeze([]),
+    shadowSample: 1,
   });
 }
 
@@ -153,12 +156,20 @@ function fromPolicy(policy: TrafficPolicy, aliases: Record<string, number>): Rou
     timeoutMs = policy.timeout_ms;
   }
 
+  let shadowSample = 1;
+  if (policy.shadow_sample != null) {
+    const v = policy.shadow_sample;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) return failure('invalid_policy', `its shadow_sample ${JSON.stringify(v)} is not between 0 and 1`);
+    shadowSample = v;
+  }
+
   const plan: RoutingPlan = {
     ok: true,
     source: 'traffic_policy',
     routes: Object.freeze(routes),
     cumulativeWeights: Object.freeze(cumulative),
     shadow: Object.freeze(shadow),
+    shadowSample,
     ...(sticky && { sticky }),
     ...(fallback !== undefined && { fallback }),
     ...(timeoutMs !== undefined && { timeoutMs }),
