@@ -20,6 +20,7 @@ import {
 import { SERVING_CHANNEL, ServingStateEvents } from './serving-state.events.js';
 import type { ServingState, TrafficPolicy } from './serving-state.js';
 import { revisionView, type RevisionView } from './registry.views.js';
+import { sameState } from './same-state.js';
 
 export interface ChangeResult {
   model: string;
@@ -232,12 +233,4 @@ function normalisePolicy(p: Omit<TrafficPolicyDto, 'reason'>): TrafficPolicy {
   if (p.fallback !== undefined) out.fallback = p.fallback;
   if (p.timeout_ms !== undefined) out.timeout_ms = p.timeout_ms;
   return out;
-}
-
-function sameState(a: ServingState, b: ServingState): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(s: ServingState) {
-  return { aliases: Object.fromEntries(Object.entries(s.aliases).sort(([x], [y]) => x.localeCompare(y))), traffic: s.traffic };
 }
