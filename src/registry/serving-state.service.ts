@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/scopes.decorator.js';
-import type { TrafficPolicyDto } from './dto/serving.dto.js';
+import { pageBelow, toPage } from '../common/page-cursor.js';
+import type { HistoryQuery, TrafficPolicyDto } from './dto/serving.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
 import { ModelEntity } from './entities/model.entity.js';
 import { ModelVersionEntity } from './entities/model-version.entity.js';
@@ -119,17 +120,20 @@ export class ServingStateService {
     ).then((r) => ({ ...r, restored_revision: restored }));
   }
 
-  async history(name: string, limit: number, before?: number): Promise<RevisionView[]> {
+  /** Newest first, one page at a time (`next_cursor`). */
+  async history(name: string, q: HistoryQuery): Promise<{ revisions: RevisionView[]; next_cursor: string | null }> {
     const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
     if (!model) throw new ModelNotFound(name);
+    const below = pageBelow(q.before, q.cursor);
     const qb = this.dataSource
       .getRepository(ServingRevisionEntity)
       .createQueryBuilder('r')
       .where('r.model_id = :id', { id: model.id })
       .orderBy('r.revision', 'DESC')
-      .limit(limit);
-    if (before) qb.andWhere('r.revision < :before', { before });
-    return (await qb.getMany()).map(revisionView);
+      .limit(q.limit + 1);
+    if (below !== undefined) qb.andWhere('r.revision < :below', { below });
+    const { items, next_cursor } = toPage(await qb.getMany(), q.limit, (r) => r.revision);
+    return { revisions: items.map(revisionView), next_cursor };
   }
 
   private async change(

@@ -7,13 +7,14 @@ import type { Actor } from '../auth/scopes.decorator.js';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { uuidv7 } from '../common/ids.js';
+import { pageBelow, toPage } from '../common/page-cursor.js';
 import { parseWith } from '../common/validation.js';
 import { inspectOnnxModel } from '../onnx/model-inspector.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 import type { BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
 import { ArtifactSweeper } from './artifact-sweeper.js';
 import { buildVersionBaseline } from './baseline-scorer.js';
-import { type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
+import { type ListVersionsQuery, type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
 import { ModelEntity } from './entities/model.entity.js';
 import { ModelVersionEntity } from './entities/model-version.entity.js';
@@ -106,19 +107,23 @@ export class VersionsService {
     return versionView(name, v, aliases.map((a) => a.alias).sort());
   }
 
-  async list(name: string, q: { status?: 'ready' | 'archived'; limit: number; before?: number }) {
+  /** Newest first, one page at a time (`next_cursor`). */
+  async list(name: string, q: ListVersionsQuery) {
     const model = await this.requireModel(name);
-    const versions = await this.dataSource.getRepository(ModelVersionEntity).find({
+    const below = pageBelow(q.before, q.cursor);
+    const rows = await this.dataSource.getRepository(ModelVersionEntity).find({
       where: {
         modelId: model.id,
         ...(q.status ? { status: q.status } : {}),
-        ...(q.before ? { version: LessThan(q.before) } : {}),
+        ...(below !== undefined ? { version: LessThan(below) } : {}),
       },
       order: { version: 'DESC' },
-      take: q.limit,
+      take: q.limit + 1,
     });
+    const { items: versions, next_cursor } = toPage(rows, q.limit, (v) => v.version);
     const aliases = await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: model.id } });
     return {
+      next_cursor,
       versions: versions.map((v) =>
         versionView(
           name,
