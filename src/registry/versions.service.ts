@@ -9,11 +9,9 @@ import type { AppConfig } from '../config/config.schema.js';
 import { uuidv7 } from '../common/ids.js';
 import { pageBelow, toPage } from '../common/page-cursor.js';
 import { parseWith } from '../common/validation.js';
-import { inspectOnnxModel } from '../onnx/model-inspector.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 import type { BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
 import { ArtifactSweeper } from './artifact-sweeper.js';
-import { buildVersionBaseline } from './baseline-scorer.js';
 import { type ListVersionsQuery, type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
 import { ModelEntity } from './entities/model.entity.js';
@@ -21,7 +19,7 @@ import { ModelVersionEntity } from './entities/model-version.entity.js';
 import { lockModel } from './model-lock.js';
 import { ModelNotFound, VersionArchived, VersionInUse, VersionNotFound } from './registry.errors.js';
 import { versionView, type VersionView } from './registry.views.js';
-import { resolveFeatures } from './version-validation.js';
+import { UploadAnalyser } from './upload-analyser.js';
 import { readUpload } from './upload-reader.js';
 
 const DEFAULT_BINS = 10;
@@ -32,13 +30,15 @@ export class VersionsService {
     private readonly dataSource: DataSource,
     private readonly store: ArtifactStore,
     private readonly sweeper: ArtifactSweeper,
+    private readonly analyser: UploadAnalyser,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /**
    * Registers a new version. Everything that can refuse the upload (the file
    * loads in onnxruntime, features match the graph, the baseline parses and
-   * scores) happens before anything is stored; the number is taken under the
+   * scores) happens before anything is stored, in the upload analysis
+   * process (off this event loop); the number is taken under the
    * model's row lock in the same transaction that inserts the row, so
    * concurrent uploads get dense, distinct numbers.
    */
@@ -47,16 +47,15 @@ export class VersionsService {
     const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
     try {
       const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
-      const info = await inspectOnnxModel(draft.filePath);
-      const features = resolveFeatures(model.task, info, meta);
-      let baseline: BaselineSketch | null = null;
-      if (draft.baseline) {
-        baseline = await buildVersionBaseline(draft.baseline, draft.filePath, model.task, features, {
-          labelColumn: meta.label_column,
-          bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
-          sampleSize: this.config.registry.baselineSampleSize,
-        });
-      }
+      const { info, features, baseline } = await this.analyser.analyse({
+        filePath: draft.filePath,
+        size: draft.size,
+        baseline: draft.baseline,
+        task: model.task,
+        meta,
+        bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
+        sampleSize: this.config.registry.baselineSampleSize,
+      });
       const key = `models/${name}/${uuidv7()}.onnx`;
       await this.sweeper.markUpload(key);
       try {
