@@ -360,6 +360,28 @@ describe('model registry on Postgres and S3', () => {
       expect(got.body.revision).toBe(3);
     });
 
+    it('answers a PUT of the policy already in force with its current revision and appends nothing', async () => {
+      // jsonb hands the stored policy back with its keys in another order than they were sent.
+      const policy = {
+        routes: [
+          { version: 1, weight: 90 },
+          { alias: 'staging', weight: 10, name: 'challenger' },
+        ],
+        sticky: 'header:x-user-id',
+        shadow: [3],
+        fallback: 1,
+        timeout_ms: 250,
+      };
+      const again = await t.http.put('/api/v1/models/ab/traffic').set(t.admin).send({ ...policy, reason: 'same again' }).expect(200);
+      expect(again.body).toMatchObject({ revision: 3, changed: false });
+      const h = await t.http.get('/api/v1/models/ab/history').set(t.admin).expect(200);
+      expect(h.body.revisions.map((r: any) => r.revision)).toEqual([3, 2, 1]);
+      const swapped = await t.http.put('/api/v1/models/ab/traffic').set(t.admin).send({ ...policy, routes: [...policy.routes].reverse() }).expect(200);
+      expect(swapped.body).toMatchObject({ revision: 4, changed: true });
+      const back = await t.http.post('/api/v1/models/ab/rollback').set(t.admin).send({}).expect(200);
+      expect(back.body).toMatchObject({ revision: 5, restored_revision: 3 });
+    });
+
     it('refuses weights that do not sum to 100 and routes to unknown versions or aliases', async () => {
       const sum = await t.http.put('/api/v1/models/ab/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 50 }] }).expect(400);
       expect(sum.body.error.message).toMatch(/sum to 100/);
@@ -376,7 +398,7 @@ describe('model registry on Postgres and S3', () => {
         .expect(422);
       expect(alias.body.error).toMatchObject({ code: 'INVALID_TRAFFIC_POLICY', details: { field: 'routes.1.alias' } });
       const h = await t.http.get('/api/v1/models/ab/history').set(t.admin).expect(200);
-      expect(h.body.revisions[0].revision).toBe(3);
+      expect(h.body.revisions[0].revision).toBe(5);
     });
 
     it('refuses to delete an alias the policy routes', async () => {
@@ -386,17 +408,18 @@ describe('model registry on Postgres and S3', () => {
 
     it('rolls back to the previous revision in one call, and back again on a second call', async () => {
       const r1 = await t.http.post('/api/v1/models/ab/rollback').set(t.admin).send({ reason: 'challenger misbehaves' }).expect(200);
-      expect(r1.body).toMatchObject({ revision: 4, restored_revision: 2, after: { traffic: null, aliases: { production: 1, staging: 2 } } });
+      expect(r1.body).toMatchObject({ revision: 6, restored_revision: 4 });
+      expect(r1.body.after.traffic.routes[0]).toMatchObject({ alias: 'staging' });
       const r2 = await t.http.post('/api/v1/models/ab/rollback').set(t.admin).send({}).expect(200);
-      expect(r2.body).toMatchObject({ revision: 5, restored_revision: 3 });
+      expect(r2.body).toMatchObject({ revision: 7, restored_revision: 5 });
       expect(r2.body.after.traffic.routes).toHaveLength(2);
       const r3 = await t.http.post('/api/v1/models/ab/rollback').set(t.admin).send({ to_revision: 1 }).expect(200);
       expect(r3.body.after).toEqual({ aliases: { production: 1 }, traffic: null });
       const h = await t.http.get('/api/v1/models/ab/history?limit=3').set(t.admin).expect(200);
       expect(h.body.revisions.map((r: any) => [r.revision, r.change, r.restored_revision])).toEqual([
-        [6, 'rollback', 1],
-        [5, 'rollback', 3],
-        [4, 'rollback', 2],
+        [8, 'rollback', 1],
+        [7, 'rollback', 5],
+        [6, 'rollback', 4],
       ]);
     });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../common/page-cursor.js';
 import { KEY_ID_LENGTH } from './api-key-format.js';
 import type { ApiKeyEntity } from './api-key.entity.js';
 import { SCOPES } from './scopes.js';
@@ -15,6 +16,9 @@ export const createKeySchema = z.strictObject({
     .refine((t) => t == null || Date.parse(t) > Date.now(), 'expires_at must be in the future'),
 });
 export type CreateKeyDto = z.infer<typeof createKeySchema>;
+
+export const listKeysQuerySchema = z.strictObject(pageQuery(100));
+export type ListKeysQuery = z.infer<typeof listKeysQuerySchema>;
 
 const KEY_ID = new RegExp(`^[a-z2-7]{${KEY_ID_LENGTH}}$`);
 /** A string that cannot be a key id cannot name a key: the caller gets 404, not 400. */

@@ -25,8 +25,18 @@ export class ApiKeyStore {
     return this.repo.findOneBy({ id });
   }
 
-  list(): Promise<ApiKeyEntity[]> {
-    return this.repo.find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  /**
+   * Oldest first, up to `take` keys after the key `afterId`. The position is
+   * read from the row itself because created_at holds microseconds that a
+   * JavaScript Date would round away; keys are revoked, never deleted, so the
+   * row is there (an unknown id gives an empty page).
+   */
+  page(take: number, afterId?: string): Promise<ApiKeyEntity[]> {
+    const qb = this.repo.createQueryBuilder('k').orderBy('k.created_at', 'ASC').addOrderBy('k.id', 'ASC').limit(take);
+    if (afterId !== undefined) {
+      qb.where('(k.created_at, k.id) > (SELECT a.created_at, a.id FROM api_keys a WHERE a.id = :afterId)', { afterId });
+    }
+    return qb.getMany();
   }
 
   /** What the authenticator caches for a key id, or null when there is no such key. */

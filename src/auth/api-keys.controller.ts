@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { openApiSchema, parseWith } from '../common/validation.js';
-import { createdKeyViewSchema, createKeySchema, keyViewSchema } from './api-key.dto.js';
+import { createdKeyViewSchema, createKeySchema, keyViewSchema, listKeysQuerySchema } from './api-key.dto.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { type Actor, CurrentActor, RequireScope } from './scopes.decorator.js';
 
@@ -20,10 +20,13 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List API keys, revoked ones included, without secrets' })
-  @ApiResponse({ status: 200, schema: { type: 'object', properties: { keys: { type: 'array', items: keyViewSchema } } } })
-  list() {
-    return this.keys.list();
+  @ApiOperation({ summary: 'List API keys, revoked ones included, without secrets, oldest first, a page at a time (limit, cursor)' })
+  @ApiResponse({
+    status: 200,
+    schema: { type: 'object', properties: { keys: { type: 'array', items: keyViewSchema }, next_cursor: { type: ['string', 'null'] } } },
+  })
+  list(@Query() query: unknown) {
+    return this.keys.list(parseWith(listKeysQuerySchema, query, 'query'));
   }
 
   @Get(':id')

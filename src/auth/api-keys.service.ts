@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { KeyNotFound } from './auth.errors.js';
 import { generateApiKey } from './api-key-format.js';
 import { ApiKeyAuthenticator } from './api-key.authenticator.js';
-import { type CreateKeyDto, type CreatedKeyView, isKeyId, keyView, type KeyView } from './api-key.dto.js';
+import { ValidationFailed } from '../common/errors.js';
+import { decodeCursor, toPage } from '../common/page-cursor.js';
+import { type CreateKeyDto, type CreatedKeyView, isKeyId, keyView, type KeyView, type ListKeysQuery } from './api-key.dto.js';
 import { ApiKeyStore } from './api-key.store.js';
 import type { Actor } from './scopes.js';
 
@@ -30,8 +32,12 @@ export class ApiKeysService {
     return { id: v.id, key: generated.key, name: v.name, scopes: v.scopes, created_at: v.created_at, expires_at: v.expires_at };
   }
 
-  async list(): Promise<{ keys: KeyView[] }> {
-    return { keys: (await this.store.list()).map(keyView) };
+  /** Oldest first, one page at a time (`next_cursor`). */
+  async list(q: ListKeysQuery): Promise<{ keys: KeyView[]; next_cursor: string | null }> {
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (after !== undefined && !isKeyId(after)) throw new ValidationFailed('cursor: not a cursor this API gave out', { field: 'cursor' });
+    const { items, next_cursor } = toPage(await this.store.page(q.limit + 1, after), q.limit, (k) => k.id);
+    return { keys: items.map(keyView), next_cursor };
   }
 
   async get(id: string): Promise<KeyView> {

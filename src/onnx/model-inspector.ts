@@ -1,8 +1,9 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { OnnxModelInfo } from './model-signature.js';
 import { InvalidOnnxModel } from './onnx.errors.js';
-import { OnnxReadError, readOnnxModel, type OnnxProtoModel } from './onnx-model-reader.js';
+import { readFileStart, readOnnxModelFile } from './onnx-file-reader.js';
+import { OnnxReadError, type OnnxProtoModel } from './onnx-model-reader.js';
 import { signatureOf } from './session-signature.js';
 
 /**
@@ -11,14 +12,17 @@ import { signatureOf } from './session-signature.js';
  * with the graph's declarations), metadata_props, producer, IR version and
  * opsets. Anything Modelgate could not serve is refused with
  * InvalidOnnxModel naming the problem.
+ *
+ * The description is streamed from the file (never read whole); onnxruntime
+ * then loads the file itself, as it must to prove the model runs. Uploads
+ * call this in the upload analysis process, not on the serving event loop.
+ * The file is the upload's private scratch copy, so both reads see the same bytes.
  */
 export async function inspectOnnxModel(filePath: string): Promise<OnnxModelInfo> {
-  const bytes = await fs.readFile(filePath);
-  const proto = readProto(bytes);
+  const proto = readProto(filePath);
   let session: ort.InferenceSession;
   try {
-    // From the bytes already read: the file could change between two reads.
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });
+    session = await ort.InferenceSession.create(filePath, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });
   } catch (err) {
     throw new InvalidOnnxModel(`the model does not load in onnxruntime: ${firstLine(err)}`, 'load_failed');
   }
@@ -36,14 +40,14 @@ export async function inspectOnnxModel(filePath: string): Promise<OnnxModelInfo>
   }
 }
 
-function readProto(bytes: Uint8Array): OnnxProtoModel {
-  if (bytes.length === 0) throw new InvalidOnnxModel('the file is empty, not an ONNX model', 'empty_file');
+function readProto(filePath: string): OnnxProtoModel {
+  if (fs.statSync(filePath).size === 0) throw new InvalidOnnxModel('the file is empty, not an ONNX model', 'empty_file');
   let proto: OnnxProtoModel;
   try {
-    proto = readOnnxModel(bytes);
+    proto = readOnnxModelFile(filePath);
   } catch (err) {
     if (!(err instanceof OnnxReadError)) throw err;
-    if (err.kind === 'truncated' && looksLikeOnnxStart(bytes)) {
+    if (err.kind === 'truncated' && looksLikeOnnxStart(readFileStart(filePath, 2))) {
       throw new InvalidOnnxModel(`the ONNX file is truncated (${err.message}); upload the complete file`, 'truncated');
     }
     throw new InvalidOnnxModel(`the file is not an ONNX model: ${err.message}`, 'not_onnx');

@@ -51,15 +51,15 @@ export const ONNX_ELEM_TYPES: Record<number, string> = {
 // Type nesting deeper than this is not a real model (a ZipMap output is depth 3).
 const MAX_TYPE_DEPTH = 32;
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_I32 = 5;
 
 const utf8 = new TextDecoder('utf-8');
 
 /** A cursor over `bytes[pos, end)`; every read is bounds-checked. */
-class Cursor {
+export class Cursor {
   constructor(
     readonly bytes: Uint8Array,
     public pos: number,
@@ -161,16 +161,7 @@ class Cursor {
 
 /** Reads an ONNX ModelProto's description; throws OnnxReadError on bytes that are not one. */
 export function readOnnxModel(bytes: Uint8Array): OnnxProtoModel {
-  const model: OnnxProtoModel = {
-    irVersion: 0,
-    producerName: '',
-    producerVersion: '',
-    opsets: [],
-    metadata: {},
-    hasGraph: false,
-    inputs: [],
-    outputs: [],
-  };
+  const model = emptyModel();
   const c = new Cursor(bytes, 0, bytes.length);
   while (!c.done) {
     const { field, wire } = c.tag();
@@ -209,6 +200,10 @@ export function readOnnxModel(bytes: Uint8Array): OnnxProtoModel {
   return model;
 }
 
+export function emptyModel(): OnnxProtoModel {
+  return { irVersion: 0, producerName: '', producerVersion: '', opsets: [], metadata: {}, hasGraph: false, inputs: [], outputs: [] };
+}
+
 function readGraph(c: Cursor, model: OnnxProtoModel): void {
   while (!c.done) {
     const { field, wire } = c.tag();
@@ -221,7 +216,7 @@ function readGraph(c: Cursor, model: OnnxProtoModel): void {
   }
 }
 
-function readOpset(c: Cursor): { domain: string; version: number } {
+export function readOpset(c: Cursor): { domain: string; version: number } {
   const opset = { domain: '', version: 0 };
   while (!c.done) {
     const { field, wire } = c.tag();
@@ -232,7 +227,7 @@ function readOpset(c: Cursor): { domain: string; version: number } {
   return opset;
 }
 
-function readStringEntry(c: Cursor): [string, string] {
+export function readStringEntry(c: Cursor): [string, string] {
   let key = '';
   let value = '';
   while (!c.done) {
@@ -244,7 +239,7 @@ function readStringEntry(c: Cursor): [string, string] {
   return [key, value];
 }
 
-function readValueInfo(c: Cursor): OnnxValueInfo {
+export function readValueInfo(c: Cursor): OnnxValueInfo {
   const info: OnnxValueInfo = { name: '', type: { kind: 'unknown' } };
   while (!c.done) {
     const { field, wire } = c.tag();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import type { Actor } from '../auth/scopes.decorator.js';
-import { ValidationFailed } from '../common/errors.js';
+import { decodeCursor, toPage } from '../common/page-cursor.js';
 import { ArtifactSweeper } from './artifact-sweeper.js';
 import type { CreateModelDto, ListModelsQuery, PatchModelDto } from './dto/model.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
@@ -59,14 +59,13 @@ export class ModelsService {
     });
     if (q.task) qb.andWhere('m.task = :task', { task: q.task });
     if (q.cursor) qb.andWhere('m.name > :after', { after: decodeCursor(q.cursor) });
-    const models = await qb.getMany();
-    const page = models.slice(0, q.limit);
+    const { items: page, next_cursor } = toPage(await qb.getMany(), q.limit, (m) => m.name);
     const aliases = page.length
       ? await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: In(page.map((m) => m.id)) }, order: { alias: 'ASC' } })
       : [];
     return {
       models: page.map((m) => modelView(m, aliases.filter((a) => a.modelId === m.id))),
-      next_cursor: models.length > q.limit ? encodeCursor(page[page.length - 1].name) : null,
+      next_cursor,
     };
   }
 
@@ -114,14 +113,4 @@ export class ModelsService {
     await this.events.publish({ model: name, deleted: true });
     await this.sweeper.deleteNow(keys);
   }
-}
-
-function encodeCursor(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!name) throw new ValidationFailed('cursor: not a cursor this API gave out', { field: 'cursor' });
-  return name;
 }

@@ -85,6 +85,6 @@ export class ServingStateController {
   async history(@Param() params: unknown, @Query() query: unknown) {
     const { name } = parseWith(modelParams, params, 'path');
     const q = parseWith(historyQuerySchema, query, 'query');
-    return { model: name, revisions: await this.serving.history(name, q.limit, q.before) };
+    return { model: name, ...(await this.serving.history(name, q)) };
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/scopes.decorator.js';
-import type { TrafficPolicyDto } from './dto/serving.dto.js';
+import { pageBelow, toPage } from '../common/page-cursor.js';
+import type { HistoryQuery, TrafficPolicyDto } from './dto/serving.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
 import { ModelEntity } from './entities/model.entity.js';
 import { ModelVersionEntity } from './entities/model-version.entity.js';
@@ -20,6 +21,7 @@ import {
 import { SERVING_CHANNEL, ServingStateEvents } from './serving-state.events.js';
 import type { ServingState, TrafficPolicy } from './serving-state.js';
 import { revisionView, type RevisionView } from './registry.views.js';
+import { sameState } from './same-state.js';
 
 export interface ChangeResult {
   model: string;
@@ -118,17 +120,20 @@ export class ServingStateService {
     ).then((r) => ({ ...r, restored_revision: restored }));
   }
 
-  async history(name: string, limit: number, before?: number): Promise<RevisionView[]> {
+  /** Newest first, one page at a time (`next_cursor`). */
+  async history(name: string, q: HistoryQuery): Promise<{ revisions: RevisionView[]; next_cursor: string | null }> {
     const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
     if (!model) throw new ModelNotFound(name);
+    const below = pageBelow(q.before, q.cursor);
     const qb = this.dataSource
       .getRepository(ServingRevisionEntity)
       .createQueryBuilder('r')
       .where('r.model_id = :id', { id: model.id })
       .orderBy('r.revision', 'DESC')
-      .limit(limit);
-    if (before) qb.andWhere('r.revision < :before', { before });
-    return (await qb.getMany()).map(revisionView);
+      .limit(q.limit + 1);
+    if (below !== undefined) qb.andWhere('r.revision < :below', { below });
+    const { items, next_cursor } = toPage(await qb.getMany(), q.limit, (r) => r.revision);
+    return { revisions: items.map(revisionView), next_cursor };
   }
 
   private async change(
@@ -233,12 +238,4 @@ function normalisePolicy(p: Omit<TrafficPolicyDto, 'reason'>): TrafficPolicy {
   if (p.timeout_ms !== undefined) out.timeout_ms = p.timeout_ms;
   if (p.shadow_sample !== undefined) out.shadow_sample = p.shadow_sample;
   return out;
-}
-
-function sameState(a: ServingState, b: ServingState): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(s: ServingState) {
-  return { aliases: Object.fromEntries(Object.entries(s.aliases).sort(([x], [y]) => x.localeCompare(y))), traffic: s.traffic };
 }

@@ -7,13 +7,12 @@ import type { Actor } from '../auth/scopes.decorator.js';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { uuidv7 } from '../common/ids.js';
+import { pageBelow, toPage } from '../common/page-cursor.js';
 import { parseWith } from '../common/validation.js';
-import { inspectOnnxModel } from '../onnx/model-inspector.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 import type { BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
 import { ArtifactSweeper } from './artifact-sweeper.js';
-import { buildVersionBaseline } from './baseline-scorer.js';
-import { type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
+import { type ListVersionsQuery, type PatchVersionDto, uploadMetadataSchema } from './dto/version.dto.js';
 import { ModelAliasEntity } from './entities/model-alias.entity.js';
 import { ModelEntity } from './entities/model.entity.js';
 import { ModelVersionEntity } from './entities/model-version.entity.js';
@@ -21,7 +20,7 @@ import { lockModel } from './model-lock.js';
 import { ModelNotFound, VersionArchived, VersionInUse, VersionNotFound } from './registry.errors.js';
 import { SERVING_CHANNEL } from './serving-state.events.js';
 import { versionView, type VersionView } from './registry.views.js';
-import { resolveFeatures } from './version-validation.js';
+import { UploadAnalyser } from './upload-analyser.js';
 import { readUpload } from './upload-reader.js';
 
 const DEFAULT_BINS = 10;
@@ -32,13 +31,15 @@ export class VersionsService {
     private readonly dataSource: DataSource,
     private readonly store: ArtifactStore,
     private readonly sweeper: ArtifactSweeper,
+    private readonly analyser: UploadAnalyser,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /**
    * Registers a new version. Everything that can refuse the upload (the file
    * loads in onnxruntime, features match the graph, the baseline parses and
-   * scores) happens before anything is stored; the number is taken under the
+   * scores) happens before anything is stored, in the upload analysis
+   * process (off this event loop); the number is taken under the
    * model's row lock in the same transaction that inserts the row, so
    * concurrent uploads get dense, distinct numbers.
    */
@@ -47,16 +48,15 @@ export class VersionsService {
     const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
     try {
       const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
-      const info = await inspectOnnxModel(draft.filePath);
-      const features = resolveFeatures(model.task, info, meta);
-      let baseline: BaselineSketch | null = null;
-      if (draft.baseline) {
-        baseline = await buildVersionBaseline(draft.baseline, draft.filePath, model.task, features, {
-          labelColumn: meta.label_column,
-          bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
-          sampleSize: this.config.registry.baselineSampleSize,
-        });
-      }
+      const { info, features, baseline } = await this.analyser.analyse({
+        filePath: draft.filePath,
+        size: draft.size,
+        baseline: draft.baseline,
+        task: model.task,
+        meta,
+        bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
+        sampleSize: this.config.registry.baselineSampleSize,
+      });
       const key = `models/${name}/${uuidv7()}.onnx`;
       await this.sweeper.markUpload(key);
       try {
@@ -109,19 +109,23 @@ export class VersionsService {
     return versionView(name, v, aliases.map((a) => a.alias).sort());
   }
 
-  async list(name: string, q: { status?: 'ready' | 'archived'; limit: number; before?: number }) {
+  /** Newest first, one page at a time (`next_cursor`). */
+  async list(name: string, q: ListVersionsQuery) {
     const model = await this.requireModel(name);
-    const versions = await this.dataSource.getRepository(ModelVersionEntity).find({
+    const below = pageBelow(q.before, q.cursor);
+    const rows = await this.dataSource.getRepository(ModelVersionEntity).find({
       where: {
         modelId: model.id,
         ...(q.status ? { status: q.status } : {}),
-        ...(q.before ? { version: LessThan(q.before) } : {}),
+        ...(below !== undefined ? { version: LessThan(below) } : {}),
       },
       order: { version: 'DESC' },
-      take: q.limit,
+      take: q.limit + 1,
     });
+    const { items: versions, next_cursor } = toPage(rows, q.limit, (v) => v.version);
     const aliases = await this.dataSource.getRepository(ModelAliasEntity).find({ where: { modelId: model.id } });
     return {
+      next_cursor,
       versions: versions.map((v) =>
         versionView(
           name,

@@ -317,3 +317,18 @@ export function writeModel(buffer: Uint8Array, dir?: string): string {
   fs.writeFileSync(file, buffer);
   return file;
 }
+
+/**
+ * A logistic binary classifier whose logit also adds `ReduceSum(<weight>) * 0`,
+ * where `<weight>` is an initializer the graph uses but this model does not
+ * hold: append it with `appendInitializer` (test/support/heavy-onnx.mjs) to
+ * make a model of any size that still loads and scores like the small one.
+ */
+export function classifierNeedingInitializer(opts: LinearOptions & { initializer: string }): Buffer {
+  const g = new Graph();
+  const x = g.features(opts.weights.length, opts);
+  const total = g.add('ReduceSum', [opts.initializer], 'weight_sum', [attr('keepdims', 0, 'int')]);
+  const nothing = g.add('Mul', [total, g.floats('zero', [1], [0])], 'weight_nothing');
+  g.binaryOutputs(g.add('Add', [g.linear(x, opts.weights, opts.bias), nothing], 'logit_heavy'));
+  return g.encode(opts, 'heavy_classifier');
+}

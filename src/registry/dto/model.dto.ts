@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../../common/page-cursor.js';
 import { nameSchema, tagsSchema } from '../../common/validation.js';
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
@@ -49,8 +50,6 @@ export const listModelsQuerySchema = z.strictObject({
   /** `key` or `key:value`; repeat for AND. */
   tag: z.union([z.string(), z.array(z.string())]).optional(),
   task: z.enum(TASKS).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  /** Opaque cursor from the previous page's `next_cursor`. */
-  cursor: z.string().max(200).optional(),
+  ...pageQuery(50),
 });
 export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../../common/page-cursor.js';
 import { nameSchema } from '../../common/validation.js';
 
 const reason = z.string().max(2_000).optional();
@@ -37,7 +38,8 @@ export type TrafficPolicyDto = z.infer<typeof trafficPolicySchema>;
 export const rollbackSchema = z.strictObject({ to_revision: z.int().min(1).optional(), reason }).default({});
 
 export const historyQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  /** Revisions below this number (paging newest first). */
+  ...pageQuery(100),
+  /** Revisions below this number: the older way to page, kept working. */
   before: z.coerce.number().int().min(1).optional(),
 });
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../../common/page-cursor.js';
 import { tagsSchema } from '../../common/validation.js';
 
 /** The multipart field `metadata` of an upload; every key optional. */
@@ -33,7 +34,8 @@ export type PatchVersionDto = z.infer<typeof patchVersionSchema>;
 
 export const listVersionsQuerySchema = z.strictObject({
   status: z.enum(['ready', 'archived']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  /** Versions below this number (paging newest first). */
+  ...pageQuery(100),
+  /** Versions below this number: the older way to page, kept working. */
   before: z.coerce.number().int().min(1).optional(),
 });
+export type ListVersionsQuery = z.infer<typeof listVersionsQuerySchema>;

@@ -1,0 +1,91 @@
+// Runs one load generator process (wrk, autocannon or the open-loop
+// paced-load) and turns its output into one shape: rps, latencies, errors, CPU.
+import path from 'node:path';
+import { BENCH, S } from './settings.mjs';
+import { BenchError, sleep } from './log.mjs';
+import { spawnChild, stopChild, tail } from './children.mjs';
+import { cpuSnapshot, cpuUse } from './cpu.mjs';
+
+function parseTagged(rec, tag) {
+  const line = rec.out.split('\n').find((l) => l.startsWith(`${tag} `));
+  if (!line) throw new BenchError(`${rec.name} printed no result (exit ${rec.code ?? rec.signal}):\n${tail(rec, 20)}`);
+  return JSON.parse(line.slice(tag.length + 1));
+}
+
+function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS }) {
+  if (kind === 'wrk') {
+    return spawnChild('wrk', 'wrk', ['-t1', `-c${S.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', '-s', path.join(BENCH, 'wrk-post.lua'), url], {
+      env: { ...process.env, WRK_BODIES: bodiesFile, WRK_AUTH: auth ?? '' },
+    });
+  }
+  if (kind === 'autocannon') {
+    return spawnChild('autocannon', process.execPath, [path.join(BENCH, 'autocannon-load.mjs'), JSON.stringify({ url, connections: S.connections, durationS: seconds, bodiesFile, auth })]);
+  }
+  if (kind === 'paced') {
+    return spawnChild('paced-load', process.execPath, [
+      path.join(BENCH, 'paced-load.mjs'),
+      JSON.stringify({ url, connections: S.connections, durationS: seconds, warmupS, rate, bodiesFile, auth }),
+    ]);
+  }
+  throw new BenchError(`unknown load generator "${kind}" (BENCH_LOADGEN: wrk or autocannon)`);
+}
+
+const latencies = (l) => ({ p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max });
+
+function parseResult(kind, rec) {
+  if (kind === 'wrk') {
+    const r = parseTagged(rec, 'WRKJSON');
+    const non2xx = r.errors.status;
+    const ms = (us) => Math.round(us) / 1000;
+    const l = r.latency_us;
+    return {
+      tool: 'wrk',
+      rps: Math.round(((r.requests - non2xx) / (r.duration_us / 1e6)) * 10) / 10,
+      requests: r.requests,
+      non2xx,
+      errors: r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout,
+      ...latencies({ p50: ms(l.p50), p90: ms(l.p90), p99: ms(l.p99), p999: ms(l.p999), max: ms(l.max) }),
+      raw: r,
+    };
+  }
+  if (kind === 'autocannon') {
+    const r = parseTagged(rec, 'ACJSON');
+    return { tool: 'autocannon', rps: Math.round((r.ok / r.duration_s) * 10) / 10, requests: r.requests, non2xx: r.non2xx, errors: r.errors + r.timeouts, ...latencies(r.latency_ms), raw: r };
+  }
+  const r = parseTagged(rec, 'PACEDJSON');
+  return {
+    tool: 'paced-load (open loop)',
+    rps: Math.round((r.ok / r.duration_s) * 10) / 10,
+    target_rate: r.target_rate,
+    requests: r.completed,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    unfinished: r.unsent_at_end + r.in_flight_at_end,
+    ...latencies(r.latency_ms),
+    raw: r,
+  };
+}
+
+/**
+ * Runs a load generator for `seconds` (after `warmupS` for the paced one),
+ * sampling CPU use inside the measured part.
+ */
+export async function runLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS = 0 }, serverPid) {
+  const rec = spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS });
+  const total = warmupS + seconds;
+  // CPU use over the measured part only (past the paced warm-up; off the edges).
+  const edge = Math.min(0.5, seconds / 10);
+  let cpu = null;
+  if (seconds >= 2) {
+    await Promise.race([rec.done, sleep((warmupS + edge) * 1000)]);
+    const a = cpuSnapshot();
+    await Promise.race([rec.done, sleep((seconds - 2 * edge) * 1000)]);
+    cpu = cpuUse(a, cpuSnapshot(), serverPid, rec.pid);
+  }
+  const timeout = sleep((total + 30) * 1000).then(() => 'timeout');
+  if ((await Promise.race([rec.done, timeout])) === 'timeout') {
+    await stopChild(rec, 1000);
+    throw new BenchError(`${rec.name} did not finish within ${total + 30}s`);
+  }
+  return { ...parseResult(kind, rec), cpu };
+}

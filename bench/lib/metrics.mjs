@@ -1,0 +1,51 @@
+// Modelgate's /metrics before and after a run: rows per inference, telemetry.
+import { MODEL } from './settings.mjs';
+import { http } from './http.mjs';
+
+export function parseProm(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line || line[0] === '#') continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const l of (m[2] ?? '').slice(1, -1).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+export const sumOf = (samples, name, where = {}) =>
+  samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+
+export async function scrape(server) {
+  if (server.kind !== 'modelgate') return null;
+  try {
+    const r = await http('GET', `${server.base}/metrics`, { headers: server.headers });
+    if (r.status !== 200) return null;
+    const s = parseProm(r.text);
+    return {
+      batchRowsSum: sumOf(s, 'modelgate_inference_batch_rows_sum', { model: MODEL }),
+      batchRowsCount: sumOf(s, 'modelgate_inference_batch_rows_count', { model: MODEL }),
+      predictionErrors: sumOf(s, 'modelgate_prediction_errors_total', { model: MODEL }),
+      telemetryFlushed: sumOf(s, 'modelgate_telemetry_flushed_total', { kind: 'prediction' }),
+      telemetryDropped: sumOf(s, 'modelgate_telemetry_dropped_total', { kind: 'prediction' }),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function metricsDelta(a, b) {
+  if (!a || !b) return null;
+  const count = b.batchRowsCount - a.batchRowsCount;
+  const rows = b.batchRowsSum - a.batchRowsSum;
+  return {
+    inferences: count,
+    rows,
+    mean_rows_per_inference: count > 0 ? Math.round((rows / count) * 100) / 100 : null,
+    prediction_errors: b.predictionErrors - a.predictionErrors,
+    telemetry_flushed: b.telemetryFlushed - a.telemetryFlushed,
+    telemetry_dropped: b.telemetryDropped - a.telemetryDropped,
+  };
+}

@@ -1,0 +1,127 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AppError } from '../common/errors.js';
+import { InvalidOnnxModel } from '../onnx/onnx.errors.js';
+import type { AnalysisJob, AnalysisResult } from './upload-analysis.js';
+
+/** After a job on a model this large the process is replaced, so the memory onnxruntime took goes back to the OS. */
+const RECYCLE_AFTER_BYTES = 64 << 20;
+
+type Job = Omit<AnalysisJob, 'baselinePath'> & { baseline?: Buffer; size: number };
+
+interface Pending {
+  id: number;
+  resolve: (r: AnalysisResult) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Runs upload analysis (loading the model, scoring the baseline) in a child
+ * process, one job at a time, so a large upload never stalls the event loop
+ * that serves predictions nor grows this process's memory by the model's
+ * size. The child is started on the first upload and kept for the next.
+ */
+@Injectable()
+export class UploadAnalyser implements OnModuleDestroy {
+  private readonly logger = new Logger(UploadAnalyser.name);
+  private child: ChildProcess | null = null;
+  private ready: Promise<ChildProcess> | null = null;
+  private pending: Pending | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+
+  /** Jobs run in arrival order; each waits for the one before. */
+  analyse(job: Job): Promise<AnalysisResult> {
+    const run = this.queue.then(() => this.runOne(job));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  onModuleDestroy(): void {
+    this.stop();
+  }
+
+  private async runOne(job: Job): Promise<AnalysisResult> {
+    const { baseline, size, ...rest } = job;
+    const baselinePath = baseline ? `${job.filePath}.baseline` : undefined;
+    if (baselinePath) await fs.writeFile(baselinePath, baseline!);
+    try {
+      const child = await this.start();
+      const id = this.nextId++;
+      return await new Promise<AnalysisResult>((resolve, reject) => {
+        this.pending = { id, resolve, reject };
+        child.send({ id, job: { ...rest, baselinePath } });
+      });
+    } finally {
+      this.pending = null;
+      if (size > RECYCLE_AFTER_BYTES) this.stop();
+      if (baselinePath) await fs.rm(baselinePath, { force: true });
+    }
+  }
+
+  private start(): Promise<ChildProcess> {
+    if (this.ready) return this.ready;
+    // From the TypeScript sources (tests), the child needs the loader that strips types.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './upload-analysis.child.ts' : './upload-analysis.child.js', import.meta.url);
+    const child = fork(entry, [], {
+      execArgv: fromSource ? ['--import', new URL('./ts-child-loader.mjs', import.meta.url).href] : [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    this.ready = new Promise((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null) => {
+        reject(new Error(`the upload analysis process exited before it was ready (code ${code}, signal ${signal})`));
+      };
+      child.once('exit', onExit);
+      child.once('error', reject);
+      child.once('message', () => {
+        child.off('exit', onExit);
+        resolve(child);
+      });
+    });
+    child.on('message', (msg: { id?: number; ok?: boolean; result?: AnalysisResult; error?: Record<string, unknown> }) => {
+      const p = this.pending;
+      if (!p || msg.id !== p.id) return;
+      if (msg.ok) p.resolve(msg.result!);
+      else p.reject(rebuildError(msg.error ?? {}));
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) {
+        this.child = null;
+        this.ready = null;
+      }
+      const p = this.pending;
+      if (p && this.child === null) {
+        this.logger.warn({ code, signal }, 'the upload analysis process died during a job');
+        // A model that crashes onnxruntime is the upload's fault, not the service's.
+        p.reject(new InvalidOnnxModel(`the model crashed the analysis process (${signal ?? `exit code ${code}`})`, 'load_failed'));
+      }
+    });
+    this.ready.catch(() => this.stop());
+    return this.ready;
+  }
+
+  private stop(): void {
+    const child = this.child;
+    this.child = null;
+    this.ready = null;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** The child's error as this process's domain error, so the envelope and status are the same as in-process. */
+function rebuildError(data: Record<string, unknown>): Error {
+  const { name, message, stack, status, code, details, headers, ...rest } = data;
+  if (typeof status !== 'number' || typeof code !== 'string') {
+    const err = new Error(`upload analysis failed: ${String(message)}`);
+    err.stack = String(stack ?? err.stack);
+    return err;
+  }
+  const err = new AppError(status, code, String(message), (details as Record<string, unknown>) ?? {}, (headers as Record<string, string>) ?? {});
+  Object.assign(err, rest);
+  err.name = String(name ?? code);
+  return err;
+}
