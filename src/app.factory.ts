@@ -6,6 +6,7 @@ import { type FastifyInstance, type FastifyRequest, LogController } from 'fastif
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
+import { handleClientError, handleFrameworkError } from './common/http-layer-errors.js';
 import { installJsonParser } from './common/json-body-parser.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
@@ -39,6 +40,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
     trustProxy: true,
+    // Parser and router failures answer in the envelope too.
+    clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),

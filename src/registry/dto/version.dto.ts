@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { tagsSchema } from '../../common/validation.js';
+import { INT4_MAX, int4Query, tagsSchema } from '../../common/validation.js';
 
 /** The multipart field `metadata` of an upload; every key optional. */
 export const uploadMetadataSchema = z.strictObject({
   feature_names: z.array(z.string().min(1).max(200)).min(1).max(10_000).optional(),
   categorical_features: z.array(z.string().min(1)).default([]),
   label_column: z.string().min(1).max(200).default('label'),
-  score_output: z.strictObject({ output: z.string().min(1), column: z.int().min(0).optional() }).optional(),
+  score_output: z.strictObject({ output: z.string().min(1), column: z.int().min(0).max(INT4_MAX).optional() }).optional(),
   metrics: z.record(z.string().min(1).max(100), z.number()).default({}),
   lineage: z
     .looseObject({
@@ -35,5 +35,5 @@ export const listVersionsQuerySchema = z.strictObject({
   status: z.enum(['ready', 'archived']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** Versions below this number (paging newest first). */
-  before: z.coerce.number().int().min(1).optional(),
+  before: int4Query('before').optional(),
 });
