@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './error-envelope.filter.js';
-import { envelope, type RenderedError } from './error-envelope.js';
+import { envelope, type RenderedError, v2Envelope } from './error-envelope.js';
 
 /**
  * Errors raised below our routes, by Node's HTTP parser and by Fastify's
  * router, answered in the same envelope as everything else. Node's parser
  * fails before there is a request (no URL, no route), so those answers
- * cannot take the V2 shape; the router's failures can and do.
+ * take the V2 shape only when the bytes Node read show a `/v2` request line.
  */
 
 const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -18,13 +18,17 @@ const CLIENT_ERRORS: Record<string, { status: number; code: string; message: str
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
 
+// Node hands over the bytes it choked on: enough to see a `/v2` request line.
+const V2_REQUEST_LINE = /^[A-Z]{3,7} \/v2[/? ]/;
+
 /** The raw HTTP answer to a request Node could not parse. */
-export function clientErrorResponse(err: { code?: string; message?: string }): string {
+export function clientErrorResponse(err: { code?: string; rawPacket?: unknown }): string {
   const known = err.code ? CLIENT_ERRORS[err.code] : undefined;
   const r: RenderedError = known
     ? { ...known, details: {}, headers: {} }
     : { status: 400, code: 'BAD_REQUEST', message: `the request is not valid HTTP (${err.code ?? 'parse error'})`, details: {}, headers: {} };
-  const body = JSON.stringify(envelope(r));
+  const v2 = Buffer.isBuffer(err.rawPacket) && V2_REQUEST_LINE.test(err.rawPacket.subarray(0, 16).toString('latin1'));
+  const body = JSON.stringify(v2 ? v2Envelope(r) : envelope(r));
   return (
     `HTTP/1.1 ${r.status} ${REASONS[r.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`
@@ -32,7 +36,7 @@ export function clientErrorResponse(err: { code?: string; message?: string }): s
 }
 
 /** Fastify's `clientErrorHandler`: Node's parser errors in the envelope. */
-export function handleClientError(err: Error & { code?: string }, socket: Socket): void {
+export function handleClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   // A reset socket has no one left to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) socket.end(clientErrorResponse(err));
