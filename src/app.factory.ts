@@ -6,7 +6,10 @@ import { type FastifyInstance, type FastifyRequest, LogController } from 'fastif
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
+import { handleClientError, handleFrameworkError } from './common/http-layer-errors.js';
 import { installJsonParser } from './common/json-body-parser.js';
+import { installSecurityHeaders } from './common/security-headers.js';
+import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
@@ -39,6 +42,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
     trustProxy: true,
+    // Parser and router failures answer in the envelope too.
+    clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
@@ -54,6 +60,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Every route, however registered, lands in the inventory the auth test walks.
   fastify.addHook('onRoute', (r) => routes.observe(r.method, r.url));
   installRequestLogging(fastify);
+  installSecurityHeaders(fastify);
   installJsonParser(fastify, config.limits.maxBodyBytes);
   installHttpMetrics(fastify, app.get(Metrics));
   await fastify.register(multipart as any, {
@@ -77,7 +84,7 @@ function installRequestLogging(fastify: FastifyInstance): void {
     // thousands of requests a second even building the entry costs.
     const hot = request.routeOptions.config?.hot === true;
     if (!hot || (request.log as unknown as Logger).isLevelEnabled('debug')) {
-      const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+      const entry = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
       if (hot) request.log.debug(entry, 'request completed');
       else request.log.info(entry, 'request completed');
     }

@@ -325,8 +325,11 @@ describe('the first admin key on the embedded default (no MODELGATE_ADMIN_TOKEN)
   });
 
   /** Boots, stops, and returns what was printed to stdout meanwhile. */
-  async function startOnce(check: (app: Awaited<ReturnType<typeof bootApp>>) => Promise<void>): Promise<string> {
+  async function startOnce(check: (app: Awaited<ReturnType<typeof bootApp>>) => Promise<void>, tty = true): Promise<string> {
     const printed: string[] = [];
+    const wasTty = process.stdout.isTTY;
+    // The key is printed only to a terminal; vitest's stdout is a pipe.
+    process.stdout.isTTY = tty;
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       printed.push(String(chunk));
       return true;
@@ -336,6 +339,7 @@ describe('the first admin key on the embedded default (no MODELGATE_ADMIN_TOKEN)
       app = await bootApp(db, { dataDir, adminToken: false });
     } finally {
       spy.mockRestore();
+      process.stdout.isTTY = wasTty;
     }
     try {
       await check(app);
@@ -384,5 +388,20 @@ describe('the first admin key on the embedded default (no MODELGATE_ADMIN_TOKEN)
       await app.http.get('/api/v1/keys').set(bearer(firstKey)).expect(401);
     });
     expect(printed).toContain(`Modelgate admin key (also in ${path.join(dataDir, 'admin.key')}): ${second}\n`);
+    firstKey = second;
+  });
+
+  it('prints only the key file, not the key, when stdout is not a terminal', async () => {
+    await startOnce(async (app) => {
+      await app.http.delete(`/api/v1/keys/${firstKey.slice(4, 16)}`).set(bearer(firstKey)).expect(204);
+    });
+    let third = '';
+    const printed = await startOnce(async () => {
+      third = (await fs.readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
+    }, false);
+    expect(third).toMatch(/^mgk_/);
+    expect(printed).not.toContain(third);
+    expect(printed).not.toMatch(/mgk_/);
+    expect(printed).toContain(`Modelgate admin key written to ${path.join(dataDir, 'admin.key')}`);
   });
 });

@@ -24,6 +24,9 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
     @InjectLogger() private readonly logger: Logger,
   ) {}
 
+  /** Whether stdout is a terminal; a seam so a test can ask for either answer. */
+  tty: () => boolean = () => process.stdout.isTTY === true;
+
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.auth.adminToken !== undefined) return;
     await this.ensureAdminKey();
@@ -51,8 +54,10 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
       return undefined;
     }
     this.logger.info({ key_id: minted.id, file }, 'generated the first admin API key');
-    // Printed on purpose, once; logs never carry keys.
-    process.stdout.write(`Modelgate admin key (also in ${file}): ${minted.key}\n`);
+    // Printed on purpose, once, and only to a person at a terminal: a
+    // container's or CI's stdout is a log, which never carries keys.
+    if (this.tty()) process.stdout.write(`Modelgate admin key (also in ${file}): ${minted.key}\n`);
+    else process.stdout.write(`Modelgate admin key written to ${file} (mode 0600; stdout is not a terminal, so it is not printed)\n`);
     return minted.key;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { openApiSchema, parseWith } from '../common/validation.js';
 import { createdKeyViewSchema, createKeySchema, keyViewSchema, listKeysQuerySchema } from './api-key.dto.js';
@@ -15,6 +15,8 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key; the answer is the only time its secret is shown' })
   @ApiBody({ schema: openApiSchema(createKeySchema) })
   @ApiResponse({ status: 201, schema: createdKeyViewSchema })
+  // The answer carries the secret: no cache, shared or private, may keep it.
+  @Header('Cache-Control', 'no-store')
   create(@Body() body: unknown, @CurrentActor() actor: Actor) {
     return this.keys.create(parseWith(createKeySchema, body), actor);
   }

@@ -44,6 +44,11 @@ const fastifyCodes: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST' },
   FST_PROTO_VIOLATION: { status: 400, code: 'MALFORMED_JSON' },
   FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
+  FST_MP_PREMATURE_CLOSE: { status: 400, code: 'MALFORMED_MULTIPART' },
+  FST_INVALID_JSON_FIELD_ERROR: { status: 400, code: 'MALFORMED_MULTIPART' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'BAD_REQUEST' },
 };
 
 const statusCodes: Record<number, string> = {
@@ -56,9 +61,11 @@ const statusCodes: Record<number, string> = {
   408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
   503: 'SERVICE_UNAVAILABLE',
 };
 
@@ -75,8 +82,34 @@ function isDatabaseDown(err: unknown): boolean {
   return e.driverError !== undefined && isDatabaseDown(e.driverError);
 }
 
+// Values PostgreSQL refused for what they hold, not for what we did: a NUL
+// byte in text (22021), NUL or a lone surrogate in jsonb (22P05), a number
+// out of its column's range (22003), a malformed literal (22P02). The checks
+// where input enters (parseWith) catch these first; this is the last line.
+const BAD_VALUE_CODES: Record<string, string> = {
+  '22021': 'a text value holds a NUL character or invalid Unicode',
+  '22P05': 'a JSON value holds a NUL character or a lone UTF-16 surrogate',
+  '22003': 'a number is out of range (integers must be at most 2147483647)',
+  '22P02': 'a value is not in the form its field takes',
+};
+
+// busboy (under @fastify/multipart) throws plain Errors for a body that is
+// not the multipart it claims: no boundary, a bad one, or a truncated body.
+const MALFORMED_MULTIPART = /^(Multipart: Boundary not found|Boundary required|Unexpected end of (multipart data|form)|.* terminated early due to unexpected end of multipart data|Malformed part header|The needle cannot)/;
+
+function badValue(err: unknown): string | undefined {
+  const e = err as { code?: string; driverError?: { code?: string } } | undefined;
+  if (!e || typeof e !== 'object') return undefined;
+  return BAD_VALUE_CODES[e.code ?? ''] ?? BAD_VALUE_CODES[e.driverError?.code ?? ''];
+}
+
 /** One mapping from anything thrown to the error envelope's parts. */
 export function renderError(err: unknown): RenderedError {
+  const bad = badValue(err);
+  if (bad) return { status: 400, code: 'VALIDATION_FAILED', message: bad, details: { field: 'unknown' }, headers: {} };
+  if (err instanceof Error && !(err instanceof AppError) && MALFORMED_MULTIPART.test(err.message)) {
+    return { status: 400, code: 'MALFORMED_MULTIPART', message: `malformed multipart body: ${err.message}`, details: {}, headers: {} };
+  }
   if (isDatabaseDown(err)) {
     return {
       status: 503,

@@ -25,7 +25,8 @@ export function decodeCursor(cursor: string): string {
 
 export function decodeIntCursor(cursor: string): number {
   const key = decodeCursor(cursor);
-  if (!/^[1-9]\d{0,9}$/.test(key)) throw notACursor();
+  // Versions and revisions are int4 in PostgreSQL: a larger number is no cursor we issued.
+  if (!/^[1-9]\d{0,9}$/.test(key) || Number(key) > 2_147_483_647) throw notACursor();
   return Number(key);
 }
 

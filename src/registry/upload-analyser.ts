@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { AppError } from '../common/errors.js';
+import { AppError, type ErrorKind } from '../common/errors.js';
 import { InvalidOnnxModel } from '../onnx/onnx.errors.js';
 import type { AnalysisJob, AnalysisResult } from './upload-analysis.js';
 
@@ -114,13 +114,13 @@ export class UploadAnalyser implements OnModuleDestroy {
 
 /** The child's error as this process's domain error, so the envelope and status are the same as in-process. */
 function rebuildError(data: Record<string, unknown>): Error {
-  const { name, message, stack, status, code, details, headers, ...rest } = data;
-  if (typeof status !== 'number' || typeof code !== 'string') {
+  const { name, message, stack, kind, code, details, headers, ...rest } = data;
+  if (typeof kind !== 'string' || typeof code !== 'string') {
     const err = new Error(`upload analysis failed: ${String(message)}`);
     err.stack = String(stack ?? err.stack);
     return err;
   }
-  const err = new AppError(status, code, String(message), (details as Record<string, unknown>) ?? {}, (headers as Record<string, string>) ?? {});
+  const err = new AppError(kind as ErrorKind, code, String(message), (details as Record<string, unknown>) ?? {}, (headers as Record<string, string>) ?? {});
   Object.assign(err, rest);
   err.name = String(name ?? code);
   return err;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
-import { nameSchema, tagsSchema } from '../../common/validation.js';
+import { INT4_MAX, nameSchema, tagsSchema } from '../../common/validation.js';
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 
@@ -13,7 +13,7 @@ const featurePolicy = z.strictObject({
 /** Thresholds and windows of the monitor; every key optional, defaults applied where read. */
 export const monitoringPolicySchema = z.strictObject({
   window_seconds: z.int().min(1).max(7 * 86400).optional(),
-  min_samples: z.int().min(1).optional(),
+  min_samples: z.int().min(1).max(INT4_MAX).optional(),
   bins: z.int().min(2).max(100).optional(),
   psi_threshold: z.number().positive().optional(),
   ks_alpha: z.number().gt(0).lt(1).optional(),

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
-import { nameSchema } from '../../common/validation.js';
+import { int4, int4Query, nameSchema } from '../../common/validation.js';
 
 const reason = z.string().max(2_000).optional();
 
-export const setAliasSchema = z.strictObject({ version: z.int().min(1), reason });
+export const setAliasSchema = z.strictObject({ version: int4('version'), reason });
 export const deleteAliasSchema = z.strictObject({ reason }).default({});
 
 const trafficRoute = z
   .strictObject({
-    version: z.int().min(1).optional(),
+    version: int4('version').optional(),
     alias: nameSchema('alias').optional(),
     weight: z.int().min(0).max(100),
     name: nameSchema('route name').optional(),
@@ -26,8 +26,8 @@ export const trafficPolicySchema = z.strictObject({
     .string()
     .regex(/^(header|field):[A-Za-z0-9_.-]{1,100}$/, 'sticky must be header:<name> or field:<name>')
     .optional(),
-  shadow: z.array(z.int().min(1)).max(5).optional(),
-  fallback: z.int().min(1).optional(),
+  shadow: z.array(int4('shadow')).max(5).optional(),
+  fallback: int4('fallback').optional(),
   timeout_ms: z.int().min(1).max(60_000).optional(),
   /** Share of live requests copied to the shadow versions (default 1). */
   shadow_sample: z.number().min(0).max(1).optional(),
@@ -35,11 +35,11 @@ export const trafficPolicySchema = z.strictObject({
 });
 export type TrafficPolicyDto = z.infer<typeof trafficPolicySchema>;
 
-export const rollbackSchema = z.strictObject({ to_revision: z.int().min(1).optional(), reason }).default({});
+export const rollbackSchema = z.strictObject({ to_revision: int4('to_revision').optional(), reason }).default({});
 
 export const historyQuerySchema = z.strictObject({
   ...pageQuery(100),
   /** Revisions below this number: the older way to page, kept working. */
-  before: z.coerce.number().int().min(1).optional(),
+  before: int4Query('before').optional(),
 });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;

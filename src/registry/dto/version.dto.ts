@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
-import { tagsSchema } from '../../common/validation.js';
+import { INT4_MAX, int4Query, tagsSchema } from '../../common/validation.js';
 
 /** The multipart field `metadata` of an upload; every key optional. */
 export const uploadMetadataSchema = z.strictObject({
   feature_names: z.array(z.string().min(1).max(200)).min(1).max(10_000).optional(),
   categorical_features: z.array(z.string().min(1)).default([]),
   label_column: z.string().min(1).max(200).default('label'),
-  score_output: z.strictObject({ output: z.string().min(1), column: z.int().min(0).optional() }).optional(),
+  score_output: z.strictObject({ output: z.string().min(1), column: z.int().min(0).max(INT4_MAX).optional() }).optional(),
   metrics: z.record(z.string().min(1).max(100), z.number()).default({}),
   lineage: z
     .looseObject({
@@ -36,6 +36,6 @@ export const listVersionsQuerySchema = z.strictObject({
   status: z.enum(['ready', 'archived']).optional(),
   ...pageQuery(100),
   /** Versions below this number: the older way to page, kept working. */
-  before: z.coerce.number().int().min(1).optional(),
+  before: int4Query('before').optional(),
 });
 export type ListVersionsQuery = z.infer<typeof listVersionsQuerySchema>;

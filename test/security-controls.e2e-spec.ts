@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pino from 'pino';
+import supertest from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.factory.js';
+import { loadConfig } from '../src/config/config.schema.js';
+import { ADMIN_TOKEN, eventually } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+describe('headers and logs around secrets', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let app: NestFastifyApplication;
+  let http: ReturnType<typeof supertest>;
+  const lines: string[] = [];
+  const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-sec-'));
+    const config = loadConfig({ DATABASE_URL: db.url, MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN, MODELGATE_DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    // The real logger configuration, writing where the test can read every line.
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const logger = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, sink);
+    app = await createApp(config, { logger });
+    http = supertest(app.getHttpServer());
+    await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('sends nosniff and a restrictive CSP on API answers, and a CSP that lets the docs page run on /docs', async () => {
+    const api = await http.get('/health/live');
+    expect(api.headers['x-content-type-options']).toBe('nosniff');
+    expect(api.headers['content-security-policy']).toContain("default-src 'none'");
+    const docs = await http.get('/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self'");
+    const err = await http.get('/no/such/route');
+    expect(err.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('marks the answer carrying a new key secret no-store', async () => {
+    const res = await http.post('/api/v1/keys').set(admin).send({ name: 'ci', scopes: ['predict'] });
+    expect(res.status).toBe(201);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('never logs a key sent in a query string or a path', async () => {
+    const created = await http.post('/api/v1/keys').set(admin).send({ name: 'leaky', scopes: ['predict'] });
+    const key: string = created.body.key;
+    const secret = key.split('_')[2];
+    await http.get(`/api/v1/models?api_key=${key}`).set(admin);
+    await http.get(`/api/v1/models?token=${encodeURIComponent(ADMIN_TOKEN)}`).set(admin);
+    await http.get(`/api/v1/keys/${key}`).set(admin);
+    await eventually(() => lines.some((l) => l.includes('/api/v1/keys/mgk_')));
+    const all = lines.join('');
+    expect(all).toContain('api_key=[redacted]');
+    expect(all).not.toContain(secret);
+    expect(all).not.toContain(ADMIN_TOKEN.split('_')[2]);
+  });
+});
