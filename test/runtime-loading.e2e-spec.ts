@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSession } from '../src/onnx/onnx-session.js';
 import { ModelRuntime } from '../src/serving/model-runtime.js';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { logisticBinaryClassifier, warmUpFailingClassifier } from './support/onnx-builder.js';
 import { createModel, setAlias, uploadOk } from './support/registry.js';
 import { inject } from './support/serving.js';
@@ -152,6 +155,34 @@ describe('loading at the default bound of 16', () => {
     expect(answers.filter((a) => a.json().error.details.reason === 'started')).toHaveLength(2);
     expect(answers.filter((a) => a.json().error.details.reason === 'load_slots_busy')).toHaveLength(4);
     expect(sample(await metricsText(t), 'modelgate_model_loads_total{model="many",reason="on_demand"}')).toBe(2);
+  });
+
+  it('answers a stored artifact that onnxruntime refuses as a model failure (503, counted), not as the caller\'s 422', async () => {
+    await createModel(t, 'rotten');
+    await uploadOk(t, 'rotten', { file: modelFile(0) });
+    await known(t, 'rotten');
+    // The stored object and its recorded hash are replaced by bytes that are not ONNX: the cache accepts
+    // them (the hash matches), and only onnxruntime can refuse them, as it does a model it cannot open.
+    const garbage = Buffer.from('not an onnx model at all');
+    const sha = createHash('sha256').update(garbage).digest('hex');
+    const key = await withClient(db.url, async (c) => {
+      const r = await c.query(
+        `UPDATE model_versions SET artifact_sha256 = $1, artifact_size = $2 FROM models
+         WHERE models.id = model_versions.model_id AND models.name = 'rotten' RETURNING artifact_key`,
+        [sha, garbage.length],
+      );
+      return r.rows[0].artifact_key as string;
+    });
+    const storeDir = t.config.storage.kind === 'file' ? t.config.storage.dir : '';
+    await fs.writeFile(path.join(storeDir, key), garbage);
+    const first = await inject(t, 'POST', '/v1/models/rotten/versions/1/predict', row);
+    expect(first.json().error.code).toBe('LOADING');
+    const failed = await eventually(async () => {
+      const r = await inject(t, 'POST', '/v1/models/rotten/versions/1/predict', row);
+      return r.json().error?.code === 'NO_VERSION_AVAILABLE' ? r : undefined;
+    });
+    expect(failed!.statusCode).toBe(503);
+    expect(sample(await metricsText(t), 'modelgate_model_load_failures_total{model="rotten",version="1"}')).toBe(1);
   });
 
   it('serves a newly promoted 17th model', async () => {

@@ -10,10 +10,10 @@ function requestId(request: FastifyRequest): { request_id?: string } {
 /** Sends any error as the one envelope; `/v2` routes get the protocol's shape. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const r = renderError(err);
-  // 503s are expected answers (not ready, store down, no version); 500s are bugs.
+  // 503s and 504s are expected answers (not ready, store down, overload, a deadline); 500s are bugs.
   // Only message, code and stack: a failed query's error carries its parameters
   // (a whole baseline sketch, say), which do not belong in the log.
-  if (r.status >= 500 && r.status !== 503) {
+  if (r.status >= 500 && r.status !== 503 && r.status !== 504) {
     const e = err as { message?: string; code?: string; stack?: string };
     request.log.error({ ...requestId(request), err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'request failed');
   }

@@ -140,7 +140,7 @@ export class LoadedVersion {
   }
 
   private queueFull(rows: number): QueueFull {
-    return new QueueFull(this.model, this.version, this.batcher!.queuedRows + rows, this.batcher!.maxQueuedRowsBound);
+    return new QueueFull(this.model, this.version, rows, this.batcher!.queuedRows, this.batcher!.maxQueuedRowsBound);
   }
 
   private async execute(all: InferenceJob[], allRows: number): Promise<void> {

@@ -12,6 +12,7 @@ import { ModelNotFound } from '../registry/registry.errors.js';
 import { type ServingSpec, VersionsService } from '../registry/versions.service.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 import { ArtifactCache } from './artifact-cache.js';
+import { evictionVictims, waitForRoom } from './load-budget.js';
 import { LoadedVersion, versionKey } from './loaded-version.js';
 import { NoVersionAvailable, VersionLoading } from './serving.errors.js';
 import { warmUp } from './warm-up.js';
@@ -242,35 +243,28 @@ export class ModelRuntime implements OnApplicationShutdown {
     return this.routed.has(key) || this.reserved.has(key);
   }
 
-  /** Unrouted versions may fill what routed ones leave of the bound, and always at least one slot, so pinned calls still work. */
-  private unroutedCapacity(): number {
+  private budget(): { routedLoaded: number; unrouted: LoadedVersion[] } {
     let routedLoaded = 0;
-    for (const key of this.loaded.keys()) if (this.isPinned(key)) routedLoaded++;
-    return Math.max(1, this.config.serving.maxLoadedVersions - routedLoaded);
+    const unrouted: LoadedVersion[] = [];
+    for (const v of this.loaded.values()) {
+      if (this.isPinned(v.key)) routedLoaded++;
+      else unrouted.push(v);
+    }
+    return { routedLoaded, unrouted };
   }
 
   /** 0 when an on-demand load may start now; else how long until a loaded unrouted version may be evicted. */
   private waitForRoom(): number {
-    const unrouted = [...this.loaded.values()].filter((v) => !this.isPinned(v.key));
+    const { routedLoaded, unrouted } = this.budget();
     let inFlight = this.admitting;
     for (const key of this.loading.keys()) if (!this.isPinned(key)) inFlight++;
-    if (unrouted.length + inFlight < this.unroutedCapacity()) return 0;
-    const now = Date.now();
-    if (unrouted.some((v) => v.residentUntil <= now)) return 0;
-    return unrouted.length ? Math.min(...unrouted.map((v) => v.residentUntil - now)) : this.config.serving.minResidencyMs;
+    const s = this.config.serving;
+    return waitForRoom(s.maxLoadedVersions, routedLoaded, unrouted, inFlight, Date.now(), s.minResidencyMs);
   }
 
   private evict(): void {
-    const capacity = this.unroutedCapacity();
-    const unrouted = [...this.loaded.values()].filter((v) => !this.isPinned(v.key));
-    if (unrouted.length <= capacity) return;
-    const now = Date.now();
-    const candidates = unrouted.filter((v) => v.residentUntil <= now).sort((a, b) => a.lastUsed - b.lastUsed);
-    let over = unrouted.length - capacity;
-    for (const v of candidates) {
-      if (over-- <= 0) break;
-      void this.unload(v.key);
-    }
+    const { routedLoaded, unrouted } = this.budget();
+    for (const key of evictionVictims(this.config.serving.maxLoadedVersions, routedLoaded, unrouted, Date.now())) void this.unload(key);
   }
 
   private async unload(key: string): Promise<void> {

@@ -32,8 +32,8 @@ export class VersionLoading extends AppError {
 }
 
 export class QueueFull extends Overloaded {
-  constructor(model: string, version: number, queuedRows: number, maxRows: number) {
-    super('OVERLOADED', `model "${model}" version ${version} has ${queuedRows} rows queued (the bound is ${maxRows}); retry shortly`, {
+  constructor(model: string, version: number, rows: number, queuedRows: number, maxRows: number) {
+    super('OVERLOADED', `model "${model}" version ${version} cannot queue ${rows} more rows: ${queuedRows} wait, the bound is ${maxRows}; retry shortly`, {
       model,
       version,
       queued_rows: queuedRows,

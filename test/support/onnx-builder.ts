@@ -234,6 +234,25 @@ export function warmUpFailingClassifier(opts: Partial<LinearOptions> = {}): Buff
   return g.encode(o, 'warm_up_failing_classifier');
 }
 
+/**
+ * A binary classifier for one-row requests that runs when feature 0 is 0
+ * and otherwise fails with a message naming it: the row's three features
+ * are reshaped to [f0 + 3] elements. Each failing value words the
+ * onnxruntime error differently.
+ */
+export function variedFailureClassifier(opts: Partial<LinearOptions> = {}): Buffer {
+  const o = { ...DEFAULT_LINEAR, ...opts };
+  const g = new Graph();
+  const x = g.features(o.weights.length, o);
+  const f0 = g.add('Reshape', [g.column(x, 0), g.int64s('one_dim', [1], [1])], 'f0_1');
+  const shape = g.add('Cast', [g.add('Add', [f0, g.floats('three', [1], [3])], 'f0_plus_3')], 'target_shape', [attr('to', DT.INT64, 'int')]);
+  const reshaped = g.add('Reshape', [x, shape], 'reshaped');
+  const total = g.add('ReduceSum', [reshaped], 'total', [attr('keepdims', 0, 'int')]);
+  const zero = g.add('Mul', [total, g.floats('nothing', [], [0])], 'zero_scalar');
+  g.binaryOutputs(g.add('Add', [g.linear(x, o.weights, o.bias), zero], 'logit_checked'));
+  return g.encode(o, 'varied_failure_classifier');
+}
+
 /** The V2 datatypes an identity graph can carry, with their ONNX element type numbers. */
 export const IDENTITY_DATATYPES = {
   FP16: DT.FLOAT16,
