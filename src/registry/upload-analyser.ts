@@ -30,6 +30,7 @@ export class UploadAnalyser implements OnModuleDestroy {
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
+  private shuttingDown = false;
 
   /** Jobs run in arrival order; each waits for the one before. */
   analyse(job: Job): Promise<AnalysisResult> {
@@ -39,6 +40,8 @@ export class UploadAnalyser implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.shuttingDown = true;
+    this.pending?.reject(new Error('the service is shutting down; upload again'));
     this.stop();
   }
 
@@ -94,7 +97,7 @@ export class UploadAnalyser implements OnModuleDestroy {
         this.ready = null;
       }
       const p = this.pending;
-      if (p && this.child === null) {
+      if (p && this.child === null && !this.shuttingDown) {
         this.logger.warn({ code, signal }, 'the upload analysis process died during a job');
         // A model that crashes onnxruntime is the upload's fault, not the service's.
         p.reject(new InvalidOnnxModel(`the model crashed the analysis process (${signal ?? `exit code ${code}`})`, 'load_failed'));
