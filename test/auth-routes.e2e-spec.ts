@@ -49,6 +49,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'POST /v2/models/:name/versions/:version/infer': 'predict',
   // monitoring
   'POST /v1/feedback': 'feedback',
+  'GET /api/v1/models/:name/performance': 'monitor:read',
 };
 
 /** Open without a key, by contract: health, metrics and the API documentation. */

@@ -2,6 +2,10 @@ import { Module } from '@nestjs/common';
 import { FeedbackRoutes } from './feedback/feedback-routes.js';
 import { FeedbackService } from './feedback/feedback.service.js';
 import { LabelStore } from './feedback/label-store.js';
+import { PerformanceGauges } from './performance/performance-gauges.js';
+import { PerformanceController } from './performance/performance.controller.js';
+import { PerformanceReader } from './performance/performance-reader.js';
+import { PerformanceService } from './performance/performance.service.js';
 import { PredictionPartitions } from './telemetry/prediction-partitions.js';
 import { PredictionRecorder } from './telemetry/prediction-recorder.js';
 
@@ -10,6 +14,7 @@ import { PredictionRecorder } from './telemetry/prediction-recorder.js';
  * and performance join it here. Serving imports it for the recorder.
  */
 @Module({
+  controllers: [PerformanceController],
   providers: [
     PredictionRecorder,
     // The prediction log's daily partitions, feedback (labels) and live performance.
@@ -17,7 +22,11 @@ import { PredictionRecorder } from './telemetry/prediction-recorder.js';
     LabelStore,
     FeedbackService,
     FeedbackRoutes,
+    PerformanceReader,
+    PerformanceService,
+    PerformanceGauges,
   ],
-  exports: [PredictionRecorder],
+  // PerformanceReader.windowMetrics is what alerting reads.
+  exports: [PredictionRecorder, PerformanceReader],
 })
 export class MonitoringModule {}
