@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { InitialSchema1764000000000 } from '../src/database/migrations/1764000000000-initial-schema.js';
 import { MIGRATIONS } from '../src/database/schema.js';
+import { rocAucOvr } from '../src/monitoring/stats/roc-auc.js';
 import { metricsSql, type WindowQuery, windowParams } from '../src/monitoring/performance/performance-sql.js';
 import { PerformanceReader } from '../src/monitoring/performance/performance-reader.js';
 import { dayPartition, DAY_MS } from '../src/monitoring/telemetry/partition-bounds.js';
@@ -107,5 +108,58 @@ describe('joining labels with the partitioned log', () => {
       [2, 'shadow', 4, 4, 1],
       [3, 'shadow', 4, 4, 1],
     ]);
+  });
+
+  it('reports RMSE and MAE for a regression model from posted values', async () => {
+    await createModel(t, 'reg', 'regression');
+    const recorder = t.app.get(PredictionRecorder);
+    const now = Date.now();
+    const predicted = [10, 12.5, 7, 3, 20];
+    const truth = [11, 12, 9, 3, 14];
+    const ids = predicted.map((_, i) => uuidv7At(now - 500 + i));
+    ids.forEach((id, i) => recorder.record({ id, model: 'reg', version: 1, variant: 'v1', protocol: 'v1', fallback: false, createdAt: now, latencyMs: 1, score: predicted[i] }));
+    const res = await inject(t, 'POST', '/v1/feedback', ids.map((id, i) => ({ prediction_id: id, value: truth[i] })), { 'content-type': 'application/json' });
+    expect(res.json().accepted).toBe(5);
+    const rows = await eventually(async () => {
+      const r = await t.app.get(PerformanceReader).windowMetrics('reg', new Date(now - 60_000), new Date(now + 60_000), 3600);
+      return r.length === 1 && r[0].labels === 5 ? r : undefined;
+    });
+    // Errors -1, 0.5, -2, 0, 6: squares sum to 41.25, absolute values to 9.5.
+    expect(rows![0].rmse).toBeCloseTo(Math.sqrt(41.25 / 5), 12);
+    expect(rows![0].mae).toBeCloseTo(9.5 / 5, 12);
+    expect(rows![0]).toMatchObject({ auc: null, log_loss: null, accuracy: null });
+  });
+
+  it('reports the macro one-vs-rest AUC and accuracy of a multiclass model, classes named as the predict answer names them', async () => {
+    await createModel(t, 'multi', 'multiclass_classification');
+    const recorder = t.app.get(PredictionRecorder);
+    const now = Date.now();
+    const classes = ['a', 'b', 'c'];
+    const n = 60;
+    const probs: number[][] = [];
+    const truth: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const y = i % 3;
+      const raw = [0, 1, 2].map((c) => ((i * 7 + c * 13) % 10) / 10 + (c === y ? 0.3 : 0));
+      const sum = raw.reduce((a, b) => a + b, 0);
+      probs.push(raw.map((v) => v / sum));
+      truth.push(y);
+    }
+    const ids = probs.map((_, i) => uuidv7At(now - 500 + i));
+    ids.forEach((id, i) => {
+      const best = probs[i].indexOf(Math.max(...probs[i]));
+      recorder.record({
+        id, model: 'multi', version: 1, variant: 'v1', protocol: 'v1', fallback: false, createdAt: now, latencyMs: 1,
+        label: classes[best], outputs: { probabilities: Object.fromEntries(classes.map((c, k) => [c, probs[i][k]])) },
+      });
+    });
+    await inject(t, 'POST', '/v1/feedback', ids.map((id, i) => ({ prediction_id: id, label: classes[truth[i]] })), { 'content-type': 'application/json' });
+    const rows = await eventually(async () => {
+      const r = await t.app.get(PerformanceReader).windowMetrics('multi', new Date(now - 60_000), new Date(now + 60_000), 3600);
+      return r.length === 1 && r[0].labels === n ? r : undefined;
+    });
+    expect(rows![0].auc).toBeCloseTo(rocAucOvr(truth, probs.flat(), 3).auc, 12);
+    const correct = probs.filter((p, i) => p.indexOf(Math.max(...p)) === truth[i]).length;
+    expect(rows![0].accuracy).toBeCloseTo(correct / n, 12);
   });
 });

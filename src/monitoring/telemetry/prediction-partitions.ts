@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InjectLogger } from '../../common/common.module.js';
 import type { Logger } from '../../common/logger.js';
@@ -19,7 +19,7 @@ const MAINTENANCE_PERIOD_MS = 60 * 60 * 1000;
  * Runs on the elected leader only, so two replicas never race on DDL.
  */
 @Injectable()
-export class PredictionPartitions implements OnModuleInit {
+export class PredictionPartitions implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger: Logger;
 
   constructor(
@@ -36,6 +36,18 @@ export class PredictionPartitions implements OnModuleInit {
     this.election.onChange((leading) => {
       if (leading) void this.maintain().catch((err) => this.logger.error({ err }, 'partition maintenance failed'));
     });
+  }
+
+  /**
+   * Every replica makes sure today and tomorrow exist before it serves: a
+   * record without a partition is refused as bad data and dropped, and the
+   * leader may not be elected yet (or every replica was down for days).
+   * Idempotent; a race with another replica's identical DDL is harmless.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const day of [Date.now(), Date.now() + DAY_MS]) {
+      await this.ensureDay(day).catch((err) => this.logger.warn({ err: (err as Error).message }, 'could not create the prediction log partitions of today'));
+    }
   }
 
   get retentionDays(): number {
