@@ -61,37 +61,43 @@ export function recordsSql(q: WindowQuery): string {
  * accuracy only.
  */
 export function metricsSql(q: WindowQuery): string {
+  // Only labelled binary rows are ranked: sorting every record of the window
+  // for the AUC cost most of the query when labels are a small share.
   return `
 WITH rec AS (${recordsSql(q)}),
 b AS (
   SELECT version, variant, score, predicted, truth, truth_value,
     floor(extract(epoch FROM created_at) * 1000 / ${Math.floor(q.bucketMs)})::bigint AS bucket,
-    CASE truth WHEN '1' THEN 1 WHEN '0' THEN 0 END AS y
+    CASE truth WHEN '1' THEN 1 WHEN '0' THEN 0 END AS y,
+    greatest(least(score, 1 - 1e-15), 1e-15) AS p
   FROM rec
 ),
-r AS (
-  SELECT *,
-    CASE WHEN y IS NOT NULL AND score IS NOT NULL THEN
-      rank() OVER (PARTITION BY version, variant, bucket, (y IS NOT NULL AND score IS NOT NULL) ORDER BY score)
-      + (count(*) OVER (PARTITION BY version, variant, bucket, (y IS NOT NULL AND score IS NOT NULL), score) - 1) / 2.0
-    END AS midrank,
-    greatest(least(score, 1 - 1e-15), 1e-15) AS p
-  FROM b
+ranked AS (
+  SELECT version, variant, bucket, y,
+    rank() OVER (PARTITION BY version, variant, bucket ORDER BY score)
+      + (count(*) OVER (PARTITION BY version, variant, bucket, score) - 1) / 2.0 AS midrank
+  FROM b WHERE y IS NOT NULL AND score IS NOT NULL
+),
+ranks AS (
+  SELECT version, variant, bucket, (sum(midrank) FILTER (WHERE y = 1))::float8 AS positive_rank_sum
+  FROM ranked GROUP BY version, variant, bucket
+),
+agg AS (
+  SELECT version, variant, bucket,
+    count(*)::int AS predictions,
+    (count(truth) + count(truth_value))::int AS labels,
+    count(y) FILTER (WHERE score IS NOT NULL)::int AS binary_labels,
+    (sum(y) FILTER (WHERE score IS NOT NULL))::int AS positives,
+    (-avg(y * ln(p) + (1 - y) * ln(1 - p)) FILTER (WHERE y IS NOT NULL AND score IS NOT NULL))::float8 AS log_loss,
+    avg((predicted = truth)::int) FILTER (WHERE truth IS NOT NULL)::float8 AS accuracy,
+    avg(y)::float8 AS positive_rate,
+    avg(score) FILTER (WHERE y IS NOT NULL)::float8 AS mean_predicted,
+    sqrt(avg((score - truth_value) ^ 2) FILTER (WHERE truth_value IS NOT NULL))::float8 AS rmse,
+    avg(abs(score - truth_value)) FILTER (WHERE truth_value IS NOT NULL)::float8 AS mae
+  FROM b GROUP BY version, variant, bucket
 )
-SELECT version, variant, bucket,
-  count(*)::int AS predictions,
-  (count(truth) + count(truth_value))::int AS labels,
-  count(y) FILTER (WHERE score IS NOT NULL)::int AS binary_labels,
-  (sum(y) FILTER (WHERE score IS NOT NULL))::int AS positives,
-  (sum(midrank) FILTER (WHERE y = 1))::float8 AS positive_rank_sum,
-  (-avg(y * ln(p) + (1 - y) * ln(1 - p)) FILTER (WHERE y IS NOT NULL AND score IS NOT NULL))::float8 AS log_loss,
-  avg((predicted = truth)::int) FILTER (WHERE truth IS NOT NULL)::float8 AS accuracy,
-  avg(y)::float8 AS positive_rate,
-  avg(score) FILTER (WHERE y IS NOT NULL)::float8 AS mean_predicted,
-  sqrt(avg((score - truth_value) ^ 2) FILTER (WHERE truth_value IS NOT NULL))::float8 AS rmse,
-  avg(abs(score - truth_value)) FILTER (WHERE truth_value IS NOT NULL)::float8 AS mae
-FROM r
-GROUP BY version, variant, bucket
+SELECT agg.*, ranks.positive_rank_sum
+FROM agg LEFT JOIN ranks USING (version, variant, bucket)
 ORDER BY version, variant, bucket`;
 }
 
