@@ -50,6 +50,7 @@ export const envSchema = z.object({
   MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
+  MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -85,7 +86,7 @@ export interface AppConfig {
     circuitFailures: number;
     circuitCooldownMs: number;
   };
-  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
+  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
 }
@@ -178,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
+      retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
     },
   };
 }
