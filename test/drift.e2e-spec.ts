@@ -12,9 +12,9 @@ import { startS3, type TestS3 } from './support/s3.js';
  * Drift end to end on loan_default_xgb across two replicas: its validation
  * rows are the version's baseline, its test rows the traffic, half sent to
  * each replica. Each scenario is its own series (an alias per scenario) and
- * fills one 3-second window with 1,000 rows.
+ * fills one 4-second window with 1,000 rows.
  */
-const WINDOW_MS = 3_000;
+const WINDOW_MS = 4_000;
 const ROWS = 1_000;
 const expected = JSON.parse(fixtureBytes('loan_default_xgb.expected.json').toString('utf8'));
 const FEATURES: string[] = expected.feature_names;

@@ -81,13 +81,14 @@ export class DriftChecksStore {
     return rows.map(toRecord);
   }
 
-  /** The newest check of every series of a model (or of every model). */
-  async latestPerSeries(model?: string): Promise<DriftCheckRecord[]> {
+  /** The newest check of every series of a model, or of every model with a window that ended after `since`. */
+  async latestPerSeries(filter: { model: string } | { since: number }): Promise<DriftCheckRecord[]> {
+    const byModel = 'model' in filter;
     const rows = await this.dataSource.query(
       `SELECT DISTINCT ON (model_name, version, variant) ${COLUMNS}
-         FROM drift_checks ${model === undefined ? '' : 'WHERE model_name = $1'}
+         FROM drift_checks WHERE ${byModel ? 'model_name = $1' : 'window_end > $1'}
         ORDER BY model_name, version, variant, window_start DESC`,
-      model === undefined ? [] : [model],
+      [byModel ? filter.model : new Date(filter.since)],
     );
     return rows.map(toRecord);
   }

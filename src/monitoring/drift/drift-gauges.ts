@@ -6,6 +6,8 @@ import type { AppConfig } from '../../config/config.schema.js';
 import { DriftMetrics } from '../../metrics/drift-metrics.js';
 import { DriftChecksStore } from './drift-checks.store.js';
 
+export const GAUGE_HORIZON_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Keeps the drift gauges on this replica equal to the latest drift_checks
  * row of every series, read every flush period: every replica, not only the
@@ -36,7 +38,8 @@ export class DriftGauges implements OnModuleInit, OnModuleDestroy {
 
   async refresh(): Promise<void> {
     try {
-      this.metrics.setFrom(await this.checks.latestPerSeries());
+      // A series with no window in the last day (a version that stopped serving) leaves the gauges.
+      this.metrics.setFrom(await this.checks.latestPerSeries({ since: Date.now() - GAUGE_HORIZON_MS }));
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, 'drift gauge refresh failed');
     }

@@ -41,7 +41,7 @@ export class DriftService {
     const page = await this.checks.list({ model, version: q.version, variant: q.variant, from, to, limit: q.limit + 1, after: q.cursor ? decodeCursor(q.cursor) : undefined });
     const checks = page.slice(0, q.limit);
     const last = checks[checks.length - 1];
-    const latest = (await this.checks.latestPerSeries(model))
+    const latest = (await this.checks.latestPerSeries({ model }))
       .filter((c) => (q.version === undefined || c.version === q.version) && (q.variant === undefined || c.variant === q.variant))
       .map(latestOf);
     return { model, checks, next_cursor: page.length > q.limit ? encodeCursor(Date.parse(last.window_start), last.id) : null, latest };

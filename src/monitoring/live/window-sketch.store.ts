@@ -19,6 +19,8 @@ export interface DueWindow extends SeriesKey {
   windowEnd: number;
 }
 
+const UPSERT_CHUNK = 500;
+
 /** `window_sketches`: each replica's partial sketch per series and window. */
 @Injectable()
 export class WindowSketchStore {
@@ -26,7 +28,11 @@ export class WindowSketchStore {
 
   /** Replaces this replica's partials of the given windows (each holds everything the replica saw in it so far). */
   async upsert(replicaId: string, rows: readonly PartialRow[]): Promise<void> {
-    if (rows.length === 0) return;
+    // Chunks keep a statement's parameters (8 a row) far below PostgreSQL's 65,535.
+    for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await this.upsertChunk(replicaId, rows.slice(i, i + UPSERT_CHUNK));
+  }
+
+  private async upsertChunk(replicaId: string, rows: readonly PartialRow[]): Promise<void> {
     const params: unknown[] = [];
     const values = rows.map((r) => {
       const at = params.length;
