@@ -66,4 +66,16 @@ describe('live sketch series', () => {
     expect(r.rows[0].sketch.prediction).toBeNull();
     expect(r.rows[0].sketch.latency.reduce((a: number, b: number) => a + b, 0)).toBeGreaterThan(0);
   });
+
+  it('keeps a window whose flush failed and writes it with the next flush', async () => {
+    const before = (await totals())['2/v2']?.rows ?? 0;
+    await withClient(db.url, (c) => c.query('ALTER TABLE window_sketches RENAME TO window_sketches_away'));
+    try {
+      for (let i = 0; i < 3; i++) expect((await inject(t, 'POST', '/v1/models/series/versions/2/predict', row(1))).statusCode).toBe(200);
+      await t.app.get(LiveSketches).flush();
+    } finally {
+      await withClient(db.url, (c) => c.query('ALTER TABLE window_sketches_away RENAME TO window_sketches'));
+    }
+    expect((await totals())['2/v2'].rows).toBe(before + 6);
+  });
 });
