@@ -78,4 +78,20 @@ describe('live sketch series', () => {
     }
     expect((await totals())['2/v2'].rows).toBe(before + 6);
   });
+
+  it('sketches nothing when live sketches are switched off', async () => {
+    const off = await startTestApp({ db, env: { MODELGATE_MONITOR_FLUSH_MS: '100', MODELGATE_MONITOR_SKETCHES: 'false' }, waitReady: false });
+    try {
+      // Its own model: artifacts live in each test app's own data directory (so it never reports ready, serving the other's routes).
+      await createModel(off, 'unsketched');
+      await uploadOk(off, 'unsketched', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: FEATURES }) });
+      await eventually(async () => (await inject(off, 'POST', '/v1/models/unsketched/versions/1/predict', row(1))).statusCode === 200, 30_000);
+      const sketches = off.app.get(LiveSketches);
+      await sketches.flush();
+      const r = await withClient(db.url, (c) => c.query('SELECT count(*)::int AS n FROM window_sketches WHERE replica_id = $1', [sketches.replicaId]));
+      expect(r.rows[0].n).toBe(0);
+    } finally {
+      await off.close();
+    }
+  });
 });

@@ -45,6 +45,7 @@ export const envSchema = z.object({
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
+  MODELGATE_MONITOR_SKETCHES: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -74,7 +75,7 @@ export interface AppConfig {
   };
   telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
-  monitoring: { flushMs: number };
+  monitoring: { flushMs: number; sketches: boolean };
 }
 
 export class ConfigError extends Error {
@@ -151,6 +152,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
     },
-    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
   };
 }

@@ -67,6 +67,7 @@ export class LiveSketches implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private flushes = 0;
+  private readonly enabled: boolean;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -76,6 +77,7 @@ export class LiveSketches implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger = logger.child({ component: 'live-sketches' });
     this.seed = hashString(this.replicaId);
+    this.enabled = config.monitoring.sketches;
   }
 
   onModuleInit(): void {
@@ -92,6 +94,7 @@ export class LiveSketches implements OnModuleInit, OnModuleDestroy {
 
   /** A request answered by (model, version, variant) with `n` rows of `data` (row-major, `width` features). */
   observe(model: string, version: number, variant: string, data: ArrayLike<number>, width: number, n: number, answers: ArrayLike<ScoredRow>, latencyMs: number): void {
+    if (!this.enabled) return;
     const v = this.version(model, version);
     const info = v.info;
     if (info === undefined) return this.hold(v, model, version, variant, data, width, n, answers, latencyMs, false);
@@ -100,6 +103,7 @@ export class LiveSketches implements OnModuleInit, OnModuleDestroy {
 
   /** A request the series could not answer (counted in the window's error rate). */
   observeError(model: string, version: number, variant: string, latencyMs: number): void {
+    if (!this.enabled) return;
     const v = this.version(model, version);
     const info = v.info;
     if (info === undefined) return this.hold(v, model, version, variant, EMPTY, 0, 0, [], latencyMs, true);
