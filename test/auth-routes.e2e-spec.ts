@@ -35,6 +35,8 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/models/:name/traffic': 'registry:write',
   'POST /api/v1/models/:name/rollback': 'registry:write',
   'GET /api/v1/models/:name/history': 'registry:read',
+  // monitoring
+  'GET /api/v1/models/:name/drift': 'monitor:read',
   // serving, /v1
   'POST /v1/models/:name/predict': 'predict',
   'POST /v1/models/:name/versions/:version/predict': 'predict',

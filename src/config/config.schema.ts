@@ -51,6 +51,8 @@ export const envSchema = z.object({
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
+  MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
+  MODELGATE_MONITOR_SKETCHES: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -89,6 +91,8 @@ export interface AppConfig {
   telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
+  /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
+  monitoring: { flushMs: number; sketches: boolean };
 }
 
 /** Variables still read under an old name for one release: old name -> new name. */
@@ -181,5 +185,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
       retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
     },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
 import { type FallbackReason, Metrics, type Protocol } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
+import { LiveSketches } from '../monitoring/live/live-sketches.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
 import type { NumericMatrix } from './feature-reader.js';
@@ -81,6 +82,7 @@ export class PredictionService {
     private readonly shadows: ShadowRunner,
     @InjectConfig() config: AppConfig,
     @InjectLogger() private readonly logger: Logger,
+    private readonly sketches: LiveSketches,
   ) {
     this.maxRows = config.limits.maxRequestRows;
     this.defaultTimeoutMs = config.serving.defaultTimeoutMs;
@@ -174,6 +176,7 @@ export class PredictionService {
       const err = misses.find((m) => m.error)?.error ?? new NoVersionAvailable(model, misses.map((m) => ({ version: m.version, reason: m.detail })));
       h.requests.inc();
       h.errors(err.code).inc();
+      this.sketches.observeError(model, choice.version, choice.variant, performance.now() - started);
       throw err;
     }
 
@@ -207,7 +210,9 @@ export class PredictionService {
         inputs: sampled ? inputRow(input, i, served.width) : undefined,
       });
     }
-    // Monitoring's seam: each answered batch's feature rows (`data`, `n` rows of `served.width`) and `predictions` are here.
+    // Drift: live sketches of this series' window (O(features) per row, no I/O).
+    this.sketches.observe(model, served.version, variant, data!, served.width, n, predictions, latencyMs);
+    if (fellBack) this.sketches.observeError(model, choice.version, choice.variant, latencyMs);
     if (choice.shadow.length && (choice.shadowSample === undefined || choice.shadowSample >= 1 || Math.random() < choice.shadowSample)) {
       this.shadows.schedule(model, choice.shadow, served, data!, input, n, predictions);
     }
