@@ -41,6 +41,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'POST /v1/models/:name/aliases/:alias/predict': 'predict',
   // serving, Open Inference Protocol
   'GET /v2': 'predict',
+  'GET /v2/': 'predict',
   'GET /v2/models/:name': 'predict',
   'GET /v2/models/:name/versions/:version': 'predict',
   'GET /v2/models/:name/ready': 'predict',

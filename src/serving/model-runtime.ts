@@ -6,6 +6,7 @@ import { InjectLogger } from '../common/common.module.js';
 import { AppError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { Metrics } from '../metrics/metrics.js';
+import { ortTypeOf } from '../onnx/datatypes.js';
 import type { TensorSpec } from '../onnx/model-signature.js';
 import { OnnxSession } from '../onnx/onnx-session.js';
 import { interpretOutputs } from '../onnx/output-decoder.js';
@@ -173,18 +174,12 @@ async function warmUp(v: LoadedVersion): Promise<void> {
 function zeroTensor(spec: TensorSpec): ort.Tensor {
   const dims = spec.shape.map((d) => (d < 0 ? 1 : d));
   const n = dims.reduce((a, b) => a * b, 1);
-  switch (spec.datatype) {
-    case 'FP64':
-      return new ort.Tensor('float64', new Float64Array(n), dims);
-    case 'INT64':
-      return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case 'INT32':
-      return new ort.Tensor('int32', new Int32Array(n), dims);
-    case 'BOOL':
-      return new ort.Tensor('bool', new Uint8Array(n), dims);
-    case 'BYTES':
-      return new ort.Tensor('string', new Array<string>(n).fill(''), dims);
-    default:
-      return new ort.Tensor('float32', new Float32Array(n), dims);
-  }
+  // Every datatype the Open Inference Protocol lists, each in its own element type.
+  const zeros: Record<TensorSpec['datatype'], () => ort.Tensor.DataType> = {
+    FP32: () => new Float32Array(n), FP64: () => new Float64Array(n), FP16: () => new Uint16Array(n),
+    INT8: () => new Int8Array(n), INT16: () => new Int16Array(n), INT32: () => new Int32Array(n), INT64: () => new BigInt64Array(n),
+    UINT8: () => new Uint8Array(n), UINT16: () => new Uint16Array(n), UINT32: () => new Uint32Array(n), UINT64: () => new BigUint64Array(n),
+    BOOL: () => new Uint8Array(n), BYTES: () => new Array<string>(n).fill(''),
+  };
+  return new ort.Tensor(ortTypeOf(spec.datatype), zeros[spec.datatype]() as never, dims);
 }
