@@ -48,6 +48,14 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /v2/models/:name/versions/:version/ready': 'predict',
   'POST /v2/models/:name/infer': 'predict',
   'POST /v2/models/:name/versions/:version/infer': 'predict',
+  'GET /v2/models/:name/config': 'predict',
+  'GET /v2/models/:name/versions/:version/config': 'predict',
+  'GET /v2/models/stats': 'predict',
+  'GET /v2/models/:name/stats': 'predict',
+  'GET /v2/models/:name/versions/:version/stats': 'predict',
+  'POST /v2/repository/index': 'registry:write',
+  'POST /v2/repository/models/:name/load': 'registry:write',
+  'POST /v2/repository/models/:name/unload': 'registry:write',
 };
 
 /** Open without a key, by contract: health, metrics and the API documentation. */

@@ -28,6 +28,8 @@ export class ModelRuntime implements OnApplicationShutdown {
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   private readonly failures = new Map<string, { at: number; message: string }>();
   private routed = new Set<string>();
+  /** Versions loaded through the V2 repository extension: kept until unloaded there. */
+  private readonly held = new Set<string>();
   private readonly cache: ArtifactCache;
 
   constructor(
@@ -73,8 +75,35 @@ export class ModelRuntime implements OnApplicationShutdown {
     return p;
   }
 
+  /** Loads a version and keeps it loaded until `unloadVersion` (the V2 repository's load). */
+  async hold(model: string, version: number): Promise<LoadedVersion> {
+    const v = await this.load(model, version);
+    this.held.add(v.key);
+    return v;
+  }
+
+  /** Unloads one version that is not routed; false when it was not loaded. */
+  async unloadVersion(model: string, version: number): Promise<boolean> {
+    const key = versionKey(model, version);
+    if (this.routed.has(key)) throw new Error(`${key} is routed and stays loaded`);
+    this.held.delete(key);
+    if (!this.loaded.has(key)) return false;
+    await this.unload(key);
+    return true;
+  }
+
+  isRouted(model: string, version: number): boolean {
+    return this.routed.has(versionKey(model, version));
+  }
+
+  /** The loaded versions of a model, ascending. */
+  loadedVersionsOf(model: string): number[] {
+    return [...this.loaded.values()].filter((v) => v.model === model).map((v) => v.version).sort((a, b) => a - b);
+  }
+
   /** Unloads every version of a model (it was deleted). */
   async unloadModel(model: string): Promise<void> {
+    for (const key of [...this.held]) if (key.startsWith(`${model}@`)) this.held.delete(key);
     for (const [key, v] of this.loaded) if (v.model === model) await this.unload(key);
   }
 
@@ -140,7 +169,7 @@ export class ModelRuntime implements OnApplicationShutdown {
   private evict(): void {
     const max = this.config.serving.maxLoadedVersions;
     if (this.loaded.size <= max) return;
-    const candidates = [...this.loaded.values()].filter((v) => !this.routed.has(v.key)).sort((a, b) => a.lastUsed - b.lastUsed);
+    const candidates = [...this.loaded.values()].filter((v) => !this.routed.has(v.key) && !this.held.has(v.key)).sort((a, b) => a.lastUsed - b.lastUsed);
     for (const v of candidates) {
       if (this.loaded.size <= max) break;
       void this.unload(v.key);
