@@ -44,6 +44,8 @@ export const envSchema = z.object({
   MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
+  GRPC_PORT: int(-1, 65535).default(8081),
+  MODELGATE_GRPC_ENABLED: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -71,6 +73,8 @@ export interface AppConfig {
     circuitFailures: number;
     circuitCooldownMs: number;
   };
+  /** The Open Inference Protocol over gRPC. */
+  grpc: { enabled: boolean; port: number };
   telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
 }
 
@@ -142,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       circuitFailures: e.MODELGATE_CIRCUIT_FAILURES,
       circuitCooldownMs: e.MODELGATE_CIRCUIT_COOLDOWN_MS,
     },
+    // -1 turns the V2 gRPC service off like MODELGATE_GRPC_ENABLED=false; 0 picks a free port.
+    grpc: { enabled: e.MODELGATE_GRPC_ENABLED && e.GRPC_PORT >= 0, port: Math.max(0, e.GRPC_PORT) },
     telemetry: {
       queueSize: e.MODELGATE_TELEMETRY_QUEUE_SIZE,
       flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,
