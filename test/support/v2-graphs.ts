@@ -36,3 +36,25 @@ export function identityGraph(datatype: V2Datatype): Buffer {
   });
   return Buffer.from(onnx.ModelProto.encode(model).finish());
 }
+
+/**
+ * A tensor graph (INT64 `x` [N], not a feature matrix) that looks `x` up in
+ * a table of `size` floats: it runs for indices below `size` and fails in
+ * onnxruntime for any other, like a model hitting a bug on some input.
+ */
+export function lookupGraph(size: number): Buffer {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'modelgate-test-builder',
+    producerVersion: '1',
+    opsetImport: [{ domain: '', version: 15 }],
+    graph: {
+      name: `lookup_${size}`,
+      node: [{ opType: 'Gather', input: ['table', 'x'], output: ['value'], name: 'gather', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }],
+      initializer: [{ name: 'table', dims: [size], dataType: ONNX_ELEM_TYPE_OF_V2.FP32, floatData: Array.from({ length: size }, (_, i) => i + 0.5) }],
+      input: [valueInfo('x', ONNX_ELEM_TYPE_OF_V2.INT64, ['N'])],
+      output: [valueInfo('value', ONNX_ELEM_TYPE_OF_V2.FP32, ['N'])],
+    },
+  });
+  return Buffer.from(onnx.ModelProto.encode(model).finish());
+}
