@@ -41,7 +41,7 @@ describe('V2 inference on tensor graphs through the shared core', () => {
       const r = await withClient(db.url, (c) => c.query('SELECT id::text, protocol, version FROM predictions WHERE id = ANY($1::uuid[])', [ids]));
       return r.rows.length === 3 ? r.rows : undefined;
     });
-    expect(rows.every((r: any) => r.protocol === 'v2' && r.version === 1)).toBe(true);
+    expect(rows!.every((r: any) => r.protocol === 'v2' && r.version === 1)).toBe(true);
   });
 
   it('falls back when the chosen version fails, and opens its breaker after repeated failures', async () => {
