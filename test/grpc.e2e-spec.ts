@@ -7,6 +7,7 @@ import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { readExpected, readFixtureCsv } from './support/onnx-fixtures.js';
 import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
+import { identityGraph } from './support/v2-graphs.js';
 
 const BC = 'breast_cancer_xgb';
 const PROTO = path.join(import.meta.dirname, '..', 'proto');
@@ -49,6 +50,11 @@ describe('the V2 gRPC service (inference.GRPCInferenceService) and gRPC health',
     await createModel(t, 'bc');
     await uploadOk(t, 'bc', { file: fixture(`${BC}.onnx`) });
     await setAlias(t, 'bc', 'production', 1);
+    for (const d of ['INT8', 'BYTES', 'FP16', 'UINT64'] as const) {
+      await createModel(t, `id-${d.toLowerCase()}`, 'regression');
+      await uploadOk(t, `id-${d.toLowerCase()}`, { file: identityGraph(d) });
+      await setAlias(t, `id-${d.toLowerCase()}`, 'production', 1);
+    }
     c = clients(t.app.get(GrpcServer).port!);
   });
   afterAll(async () => {
@@ -125,6 +131,40 @@ describe('the V2 gRPC service (inference.GRPCInferenceService) and gRPC health',
     md.set('authorization', 'Bearer mgk_nope_0123456789abcdefghijklmnopqrstuv');
     const denied = await call(c.inference, 'ModelInfer', { model_name: 'bc', inputs: [] }, md).catch((e: grpc.ServiceError) => e) as grpc.ServiceError;
     expect(denied.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it.each<[string, string, unknown[], (r: any) => unknown]>([
+    ['INT8', 'int_contents', [-128, 127, 0, -1, 1, 5], (o) => o.contents.int_contents],
+    ['BYTES', 'bytes_contents', ['', 'héllo', 'a,b', 'x', 'ok', '🙂'].map((s) => Buffer.from(s)), (o) => o.contents.bytes_contents.map((b: Buffer) => b.toString())],
+    ['UINT64', 'uint64_contents', ['0', '18446744073709551615', '5', '1', '2', '3'], (o) => o.contents.uint64_contents],
+  ])('round-trips %s through an identity graph in typed contents', async (d, field, values, read) => {
+    const res = await call<any>(c.inference, 'ModelInfer', {
+      model_name: `id-${d.toLowerCase()}`,
+      inputs: [{ name: 'x', datatype: d, shape: [2, 3], contents: { [field]: values } }, { name: 'f', datatype: 'FP32', shape: [2, 1], contents: { fp32_contents: [1, 2] } }],
+      outputs: [{ name: 'y' }],
+    }, bearer());
+    expect(res.outputs[0]).toMatchObject({ name: 'y', datatype: d, shape: ['2', '3'] });
+    // 64-bit contents keep every digit, beyond what a JSON number holds.
+    expect(read(res.outputs[0])).toEqual(d === 'BYTES' ? values.map(String) : values);
+  });
+
+  it('round-trips FP16 through raw contents, the only way the proto carries it', async () => {
+    const half = Buffer.from(new Uint16Array([0x3800, 0xc000, 0x6400, 0, 0x7bff, 0x0001]).buffer);
+    const res = await call<any>(c.inference, 'ModelInfer', {
+      model_name: 'id-fp16',
+      inputs: [{ name: 'x', datatype: 'FP16', shape: [2, 3] }, { name: 'f', datatype: 'FP32', shape: [2, 1] }],
+      raw_input_contents: [half, Buffer.from(new Float32Array([1, 2]).buffer)],
+    }, bearer());
+    const k = res.outputs.findIndex((o: any) => o.name === 'y');
+    expect(res.outputs[k].datatype).toBe('FP16');
+    expect(Buffer.compare(res.raw_output_contents[k], half)).toBe(0);
+  });
+
+  it('loads through RepositoryModelLoad and refuses RepositoryModelUnload of a routed model', async () => {
+    expect(await call(c.inference, 'RepositoryModelLoad', { model_name: 'bc' }, bearer())).toEqual({ model_name: 'bc', isLoaded: true });
+    const refused = (await call(c.inference, 'RepositoryModelUnload', { model_name: 'bc' }, bearer()).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(refused.metadata.get('modelgate-code')).toEqual(['VERSION_ROUTED']);
   });
 
   it('counts gRPC inferences in the same serving metrics as REST', async () => {

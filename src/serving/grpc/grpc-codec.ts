@@ -69,6 +69,8 @@ export function inferRequestFromGrpc(m: GrpcInferRequest): InferRequest {
     const field = CONTENTS_FIELD[t.datatype];
     if (!field) throw new ValidationFailed(`input "${t.name}": ${t.datatype} has no typed contents; send it in raw_input_contents`, { input: t.name });
     const values = t.contents?.[field] ?? [];
+    // 64-bit contents arrive as decimal strings and keep every digit: straight into their element bytes.
+    if (t.datatype === 'INT64' || t.datatype === 'UINT64') return { name: t.name, shape, datatype: t.datatype, raw: int64Bytes(t.name, t.datatype, values) };
     const data = t.datatype === 'BYTES' ? values.map((b) => Buffer.from(b as Uint8Array).toString('utf8')) : values.map((v) => (typeof v === 'string' ? Number(v) : v));
     return { name: t.name, shape, datatype: t.datatype, data };
   });
@@ -78,6 +80,22 @@ export function inferRequestFromGrpc(m: GrpcInferRequest): InferRequest {
     ? m.outputs.map((o) => ({ name: o.name, binary: false, classification: classCount(parameterValue(o.parameters?.classification)) || classification }))
     : undefined;
   return { id: m.id || undefined, parameters, inputs: parsed, outputs, binaryOutput: false, classification };
+}
+
+function int64Bytes(name: string, datatype: 'INT64' | 'UINT64', values: unknown[]): Uint8Array {
+  const array = datatype === 'INT64' ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
+  const [lo, hi] = datatype === 'INT64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+  values.forEach((v, i) => {
+    let b: bigint;
+    try {
+      b = BigInt(v as string);
+    } catch {
+      throw new ValidationFailed(`input "${name}": contents[${i}] is not an integer`, { input: name, index: i });
+    }
+    if (b < lo || b > hi) throw new ValidationFailed(`input "${name}": contents[${i}] ${b} is outside the ${datatype} range`, { input: name, index: i });
+    array[i] = b;
+  });
+  return new Uint8Array(array.buffer);
 }
 
 function classCount(v: unknown): number {

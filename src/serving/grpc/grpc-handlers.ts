@@ -7,6 +7,7 @@ import type { Scope } from '../../common/http-route-table.js';
 import { parseVersionParam } from '../../common/validation.js';
 import { PredictionService, type Target } from '../prediction.service.js';
 import { stickyKeyFrom } from '../routing/traffic-router.js';
+import { V2Extensions } from '../v2/v2-extensions.js';
 import { V2Inference } from '../v2/v2-inference.js';
 import { V2Metadata } from '../v2/v2-metadata.js';
 import { V2_EXTENSIONS } from '../v2-routes.js';
@@ -48,6 +49,7 @@ export class GrpcHandlers {
     private readonly meta: V2Metadata,
     private readonly inference: V2Inference,
     private readonly predictions: PredictionService,
+    private readonly extensions: V2Extensions,
   ) {}
 
   inferenceService(): UntypedServiceImplementation {
@@ -63,6 +65,15 @@ export class GrpcHandlers {
         return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
       }),
       ModelInfer: guarded<GrpcInferRequest>((c) => this.infer(c)),
+      // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
+      RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', async (c) => {
+        await this.extensions.loadVersions(c.request.model_name);
+        return { model_name: c.request.model_name, isLoaded: true };
+      }),
+      RepositoryModelUnload: this.unary<{ model_name: string }>('registry:write', async (c) => {
+        await this.extensions.unloadVersions(c.request.model_name);
+        return { model_name: c.request.model_name, isUnloaded: true };
+      }),
     };
   }
 

@@ -12,7 +12,7 @@ import { GrpcHandlers } from './grpc-handlers.js';
 export const PROTO_DIR = path.join(import.meta.dirname, '..', '..', '..', 'proto');
 
 /** How the protos are decoded on both sides; tests load them the same way. */
-export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 export function loadProtos() {
   const def = protoLoader.loadSync([path.join(PROTO_DIR, 'grpc_predict_v2.proto'), path.join(PROTO_DIR, 'health.proto')], PROTO_OPTIONS);

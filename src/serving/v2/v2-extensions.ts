@@ -112,22 +112,28 @@ export class V2Extensions {
   }
 
   private async load(request: FastifyRequest) {
-    const { name } = pathOf(request);
-    const version = versionOf(bodyOf(request));
-    const targets = version !== undefined ? [version] : (this.table.get(name)?.versions ?? []);
-    if (!targets.length) this.meta.primaryVersion(name); // MODEL_NOT_FOUND or MODEL_NOT_SERVING
-    for (const v of targets) await this.runtime.hold(name, v);
+    await this.loadVersions(pathOf(request).name, versionOf(bodyOf(request)));
     return {};
   }
 
   private async unload(request: FastifyRequest) {
-    const { name } = pathOf(request);
-    const version = versionOf(bodyOf(request));
+    await this.unloadVersions(pathOf(request).name, versionOf(bodyOf(request)));
+    return {};
+  }
+
+  /** Loads `version` (default: the routed versions) and keeps it until unloaded; REST and gRPC. */
+  async loadVersions(name: string, version?: number): Promise<void> {
+    const targets = version !== undefined ? [version] : (this.table.get(name)?.versions ?? []);
+    if (!targets.length) this.meta.primaryVersion(name); // MODEL_NOT_FOUND or MODEL_NOT_SERVING
+    for (const v of targets) await this.runtime.hold(name, v);
+  }
+
+  /** Unloads `version` (default: every loaded one); refused for routed versions. */
+  async unloadVersions(name: string, version?: number): Promise<void> {
     const targets = version !== undefined ? [version] : this.runtime.loadedVersionsOf(name);
     const routed = targets.filter((v) => this.runtime.isRouted(name, v));
     if (routed.length) throw new VersionRouted(name, routed);
     for (const v of targets) await this.runtime.unloadVersion(name, v);
-    return {};
   }
 }
 
