@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../src/serving/grpc/grpc-server.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { readExpected, readFixtureCsv } from './support/onnx-fixtures.js';
 import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
@@ -170,5 +170,33 @@ describe('the V2 gRPC service (inference.GRPCInferenceService) and gRPC health',
   it('counts gRPC inferences in the same serving metrics as REST', async () => {
     const metrics = (await t.http.get('/metrics')).text;
     expect(metrics).toMatch(/modelgate_prediction_requests_total\{[^}]*model="bc"[^}]*protocol="v2"[^}]*\} 2/);
+  });
+});
+
+describe('gRPC shutdown with the app', () => {
+  it('ends health watches with NOT_SERVING and stops taking calls when the app closes', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestApp({ db });
+    const c = clients(t.app.get(GrpcServer).port!);
+    try {
+      const seen: string[] = [];
+      const ended = new Promise<void>((resolve) => {
+        const stream = c.health.Watch({ service: 'inference.GRPCInferenceService' });
+        stream.on('data', (m: { status: string }) => seen.push(m.status));
+        stream.on('end', () => resolve());
+        stream.on('error', () => resolve());
+      });
+      await eventually(() => seen.length > 0);
+      await t.close();
+      await ended;
+      expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
+      const after = (await call(c.inference, 'ServerLive', {}).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+      expect(after.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      c.inference.close();
+      c.health.close();
+      await t.close();
+      await db.drop();
+    }
   });
 });
