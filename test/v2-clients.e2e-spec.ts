@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { linearRegressor } from './support/onnx-builder.js';
 import { readExpected, readFixtureCsv } from './support/onnx-fixtures.js';
@@ -189,5 +189,25 @@ describe('Open Inference Protocol clients, replayed byte for byte', () => {
     const meta = JSON.parse((await rawRequest(base, 'GET', '/v2/models/bc', HTTPX)).body.toString());
     expect(meta.versions).toEqual(['1', '2']);
     expect((await rawRequest(base, 'GET', '/v2/models/bc/ready', HTTPX)).status).toBe(200);
+  });
+
+  it('reads a field: sticky key from the JSON header of a binary body', async () => {
+    const put = await t.http.put('/api/v1/models/bc/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }], sticky: 'field:user' });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const send = async (user: string) => {
+      const raw = Buffer.from(fp32.buffer, 0, 30 * 4);
+      const head = Buffer.from(JSON.stringify({ user, inputs: [{ name: 'input', shape: [1, 30], datatype: 'FP32', parameters: { binary_data_size: raw.length } }] }));
+      const res = await rawRequest(base, 'POST', '/v2/models/bc/infer', { ...GEVENT, 'Inference-Header-Content-Length': String(head.length) }, Buffer.concat([head, raw]));
+      expect(res.status, res.body.toString()).toBe(200);
+      return JSON.parse(res.body.toString()).model_version as string;
+    };
+    const users = Array.from({ length: 24 }, (_, i) => `user-${i}`);
+    const first = new Map<string, string>();
+    // Polled until the new revision reaches the routing table: then both versions answer some users.
+    await eventually(async () => {
+      for (const u of users) first.set(u, await send(u));
+      return new Set(first.values()).size === 2;
+    });
+    for (const u of users.slice(0, 8)) expect(await send(u)).toBe(first.get(u));
   });
 });

@@ -92,8 +92,7 @@ export class V2Routes {
     else {
       const sticky = this.predictions.stickySource(name);
       // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
-      const top = Buffer.isBuffer(request.body) ? {} : (request.body as object);
-      const stickyKey = sticky ? stickyKeyFrom(sticky, request.headers as any, { ...req.parameters, ...top }) : undefined;
+      const stickyKey = sticky ? stickyKeyFrom(sticky, request.headers as any, { ...req.parameters, ...req.fields }) : undefined;
       target = { kind: 'routed', stickyKey };
     }
     const choice = this.predictions.choose(name, target);

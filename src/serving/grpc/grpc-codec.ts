@@ -79,7 +79,7 @@ export function inferRequestFromGrpc(m: GrpcInferRequest): InferRequest {
   const outputs: RequestedOutput[] | undefined = m.outputs?.length
     ? m.outputs.map((o) => ({ name: o.name, binary: false, classification: classCount(parameterValue(o.parameters?.classification)) || classification }))
     : undefined;
-  return { id: m.id || undefined, parameters, inputs: parsed, outputs, binaryOutput: false, classification };
+  return { id: m.id || undefined, parameters, inputs: parsed, outputs, binaryOutput: false, classification, fields: {} };
 }
 
 function int64Bytes(name: string, datatype: 'INT64' | 'UINT64', values: unknown[]): Uint8Array {

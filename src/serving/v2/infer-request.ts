@@ -22,6 +22,8 @@ export interface InferRequest {
   binaryOutput: boolean;
   /** `parameters.classification` on the request: applies to every output not listed. */
   classification: number;
+  /** The top-level fields of the JSON (or JSON header), where a `field:` sticky key may sit. */
+  fields: Record<string, unknown>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -106,7 +108,7 @@ export function parseInferRequest(body: unknown, headerLength: string | string[]
       };
     });
   }
-  return { id, parameters, inputs: parsed, outputs: requested, binaryOutput, classification };
+  return { id, parameters, inputs: parsed, outputs: requested, binaryOutput, classification, fields: doc };
 }
 
 function flag(v: unknown, field: string): boolean {
