@@ -1,6 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type ort from 'onnxruntime-node';
 import { ValidationFailed } from '../../common/errors.js';
+import { v2DatatypeOf } from '../../onnx/datatypes.js';
 import { tensorToRaw } from '../../onnx/v2-binary.js';
 import { tensorToV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
 import type { InferRequest, RequestedOutput } from '../v2/infer-request.js';
@@ -114,9 +115,12 @@ export function inferResponseToGrpc(out: InferOutcome, id: string | undefined, r
   const tensors = out.outputs.map((o) => ({ name: o.name, tensor: o.classification > 0 ? classify(o.name, o.tensor, o.classification) : o.tensor }));
   const raw = rawRequested || tensors.some((t) => t.tensor.type === 'float16');
   const outputs = tensors.map(({ name, tensor }) => {
-    const v2 = tensorToV2(name, tensor);
-    const head = { name, datatype: v2.datatype, shape: v2.shape };
-    return raw ? head : { ...head, contents: { [CONTENTS_FIELD[v2.datatype]]: typedValues(v2.datatype, tensor, v2.data) } };
+    const datatype = v2DatatypeOf(tensor.type);
+    if (!datatype) throw new Error(`output "${name}" has the element type ${tensor.type}, which the Open Inference Protocol cannot carry`);
+    const head = { name, datatype, shape: [...tensor.dims] };
+    // Raw answers never convert the data to JavaScript values.
+    if (raw) return head;
+    return { ...head, contents: { [CONTENTS_FIELD[datatype]]: typedValues(datatype, tensor, tensorToV2(name, tensor).data) } };
   });
   return {
     model_name: out.model,
