@@ -42,7 +42,8 @@ export class V2Inference {
     // Requested outputs are checked before anything runs: an unknown name is the caller's mistake.
     const wanted = outputsOf(reader, req);
 
-    if (reader.tabular) {
+    // A generic tensor model (task `tensor`) has no rows to decode: always the tensor path.
+    if (reader.tabular && (reader.task as string) !== 'tensor') {
       const matrix = featureMatrix(reader, req.inputs);
       const out = await this.predictions.run(name, choice, { matrix }, protocol);
       const outputs = pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, matrix.rows));
