@@ -43,6 +43,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'POST /v1/models/:name/aliases/:alias/predict': 'predict',
   // serving, Open Inference Protocol
   'GET /v2': 'predict',
+  'GET /v2/': 'predict',
   'GET /v2/models/:name': 'predict',
   'GET /v2/models/:name/versions/:version': 'predict',
   'GET /v2/models/:name/ready': 'predict',
@@ -52,6 +53,14 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   // monitoring
   'POST /v1/feedback': 'feedback',
   'GET /api/v1/models/:name/performance': 'monitor:read',
+  'GET /v2/models/:name/config': 'predict',
+  'GET /v2/models/:name/versions/:version/config': 'predict',
+  'GET /v2/models/stats': 'predict',
+  'GET /v2/models/:name/stats': 'predict',
+  'GET /v2/models/:name/versions/:version/stats': 'predict',
+  'POST /v2/repository/index': 'registry:write',
+  'POST /v2/repository/models/:name/load': 'registry:write',
+  'POST /v2/repository/models/:name/unload': 'registry:write',
 };
 
 /** Open without a key, by contract: health, metrics and the API documentation. */

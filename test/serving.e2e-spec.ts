@@ -179,7 +179,7 @@ describe('serving: /v1 predict and the Open Inference Protocol', () => {
       for (let i = 0; i < 3; i++) expect(Math.abs(probs.data[i * 2 + 1] - expected[i])).toBeLessThan(1e-5);
       const labels = res.body.outputs.find((o: any) => o.name === 'label');
       expect(labels).toMatchObject({ datatype: 'INT64', shape: [3] });
-      expect(res.body.parameters.prediction_ids).toHaveLength(3);
+      expect(res.body.parameters.prediction_ids.split(',')).toHaveLength(3);
     });
 
     it('returns only the requested outputs, on a pinned version', async () => {

@@ -53,6 +53,8 @@ export const envSchema = z.object({
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
+  GRPC_PORT: int(-1, 65535).default(8081),
+  MODELGATE_GRPC_ENABLED: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -88,6 +90,8 @@ export interface AppConfig {
     circuitFailures: number;
     circuitCooldownMs: number;
   };
+  /** The Open Inference Protocol over gRPC. */
+  grpc: { enabled: boolean; port: number };
   telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
@@ -178,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       circuitCooldownMs: e.MODELGATE_CIRCUIT_COOLDOWN_MS,
     },
     deprecations: deprecationWarnings(env),
+    // -1 turns the V2 gRPC service off like MODELGATE_GRPC_ENABLED=false; 0 picks a free port.
+    grpc: { enabled: e.MODELGATE_GRPC_ENABLED && e.GRPC_PORT >= 0, port: Math.max(0, e.GRPC_PORT) },
     telemetry: {
       queueSize: e.MODELGATE_TELEMETRY_QUEUE_SIZE,
       flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,

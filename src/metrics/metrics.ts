@@ -48,7 +48,7 @@ export const FALLBACK_REASONS: readonly FallbackReason[] = ['failed', 'late', 'c
 /** Why a request (or a shadow copy) was not run: `queue_full`, `deadline`, `shadow_queue_full`, `shadow_sampled_out` is not shedding. */
 export type ShedReason = 'queue_full' | 'deadline' | 'shadow_queue_full';
 /** Why a version was loaded: routed by a serving revision, or asked for by a pinned/alias call. */
-export type LoadReason = 'routed' | 'on_demand';
+export type LoadReason = 'routed' | 'on_demand' | 'repository';
 export type TelemetryKind = 'prediction' | 'shadow';
 
 /** The series one serving route writes per request, cached per (model, version, variant, protocol). */

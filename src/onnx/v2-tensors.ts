@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import { ValidationFailed } from '../common/errors.js';
 import { halfToNumber, Int64Writer, numberToHalf, ortTypeOf, v2DatatypeOf } from './datatypes.js';
 import type { TensorSpec, V2Datatype } from './model-signature.js';
+import { tensorFromRaw } from './v2-binary.js';
 
 /** A tensor as the Open Inference Protocol (KServe V2) REST API writes it. */
 export interface V2Tensor {
@@ -15,7 +16,9 @@ export interface V2InputTensor {
   name: string;
   shape: unknown;
   datatype: unknown;
-  data: unknown;
+  data?: unknown;
+  /** The tensor's bytes when sent with the binary tensor data extension. */
+  raw?: Uint8Array;
 }
 
 const INT_RANGE: Partial<Record<V2Datatype, [number, number]>> = {
@@ -60,6 +63,7 @@ export function tensorFromV2(input: V2InputTensor, spec: TensorSpec): ort.Tensor
   }
   let count = 1;
   for (const d of dims) count *= d;
+  if (input.raw) return tensorFromRaw(name, spec.datatype, dims, input.raw);
   if (!Array.isArray(input.data)) throw fail('data must be an array');
 
   // Counted before anything is allocated: the shape alone must not size a buffer.

@@ -38,6 +38,8 @@ export class ModelRuntime implements OnApplicationShutdown {
   private overBoundWarned = false;
   /** On-demand calls between passing the admission checks and starting their load. */
   private admitting = 0;
+  /** Versions loaded through the V2 repository extension: kept until unloaded there. */
+  private readonly held = new Set<string>();
   private readonly cache: ArtifactCache;
 
   constructor(
@@ -147,9 +149,36 @@ export class ModelRuntime implements OnApplicationShutdown {
     throw new VersionLoading(model, version, 'started', 1);
   }
 
+  /** Loads a version and keeps it loaded until `unloadVersion` (the V2 repository's load). */
+  async hold(model: string, version: number): Promise<LoadedVersion> {
+    const v = await this.load(model, version, 'repository');
+    this.held.add(v.key);
+    return v;
+  }
+
+  /** Unloads one version that is not routed; false when it was not loaded. */
+  async unloadVersion(model: string, version: number): Promise<boolean> {
+    const key = versionKey(model, version);
+    if (this.routed.has(key)) throw new Error(`${key} is routed and stays loaded`);
+    this.held.delete(key);
+    if (!this.loaded.has(key)) return false;
+    await this.unload(key);
+    return true;
+  }
+
+  isRouted(model: string, version: number): boolean {
+    return this.routed.has(versionKey(model, version));
+  }
+
+  /** The loaded versions of a model, ascending. */
+  loadedVersionsOf(model: string): number[] {
+    return [...this.loaded.values()].filter((v) => v.model === model).map((v) => v.version).sort((a, b) => a - b);
+  }
+
   /** Unloads every version of a model (it was deleted); loads in flight for it are discarded when they finish. */
   async unloadModel(model: string): Promise<void> {
     this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
+    for (const key of [...this.held]) if (key.startsWith(`${model}@`)) this.held.delete(key);
     for (const key of [...this.loading.keys()]) if (key.startsWith(`${model}@`)) this.loading.delete(key);
     for (const key of [...this.failures.keys()]) if (key.startsWith(`${model}@`)) this.failures.delete(key);
     for (const [key, v] of [...this.loaded]) if (v.model === model) await this.unload(key);
@@ -239,8 +268,9 @@ export class ModelRuntime implements OnApplicationShutdown {
     this.logger.error({ model, version, err: (err as Error).message }, 'model version failed to load');
   }
 
+  /** Routed, being loaded for a revision, or held by the V2 repository: never evicted. */
   private isPinned(key: string): boolean {
-    return this.routed.has(key) || this.reserved.has(key);
+    return this.routed.has(key) || this.reserved.has(key) || this.held.has(key);
   }
 
   private budget(): { routedLoaded: number; unrouted: LoadedVersion[] } {

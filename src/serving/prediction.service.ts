@@ -62,6 +62,23 @@ interface Miss {
 
 const NO_SHADOW: readonly number[] = [];
 
+/** A tensor request (Open Inference Protocol on any model): its feeds, built for whichever version runs it. */
+export interface TensorRequest {
+  /** Feeds checked against version `v`'s signature, and the rows they hold; throws the caller's mistakes. */
+  feedsFor(v: LoadedVersion): { feeds: InferenceFeeds; rows: number };
+}
+
+export type InferenceFeeds = Parameters<LoadedVersion['run']>[0];
+
+export interface TensorOutcome {
+  model: string;
+  variant: string;
+  fallback: boolean;
+  served: LoadedVersion;
+  results: InferenceResults;
+  predictionIds: string[];
+}
+
 /**
  * The inference core both protocols call: pick the version (traffic policy,
  * pinned version or alias), read the rows with that version's compiled
@@ -217,6 +234,95 @@ export class PredictionService {
       this.shadows.schedule(model, choice.shadow, served, data!, input, n, predictions);
     }
     return { answer: { model, version: served.version, variant, fallback: fellBack, predictions }, served, ...raw };
+  }
+
+  /**
+   * The core for requests that are tensors rather than feature rows (a
+   * generic tensor model, or a graph whose inputs are not one feature
+   * matrix): the same choice, row limit, breaker, deadline, fallback,
+   * metrics, telemetry and prediction ids as `run`; no micro-batching,
+   * since arbitrary shapes do not stack. An onnxruntime failure is the
+   * version's (fallback, then 503), never the caller's.
+   */
+  async runTensors(model: string, choice: Choice, request: TensorRequest, protocol: Protocol): Promise<TensorOutcome> {
+    const started = performance.now();
+    const primary = await this.loadedFor(model, choice);
+    const misses: Miss[] = [];
+    let done: { served: LoadedVersion; results: InferenceResults; rows: number } | undefined;
+    let fellBack = false;
+    if (primary) {
+      const r = await this.attemptTensors(model, primary, request, started, choice.timeoutMs);
+      if ('reason' in r) misses.push(r);
+      else done = { served: primary, ...r };
+    } else {
+      misses.push(this.notLoaded(model, choice.version));
+    }
+    if (!done && choice.fallback !== undefined && choice.fallback !== choice.version) {
+      const fb = this.runtime.get(model, choice.fallback);
+      if (!fb) misses.push(this.notLoaded(model, choice.fallback));
+      else {
+        const r = await this.attemptTensors(model, fb, request, started);
+        if ('reason' in r) misses.push(r);
+        else {
+          done = { served: fb, ...r };
+          fellBack = true;
+          this.metrics.fallbacks.labels(model, String(choice.version), String(fb.version), misses[0].reason).inc();
+        }
+      }
+    }
+    if (!done) {
+      const h = this.metrics.servingHandles(model, choice.version, choice.variant, protocol);
+      const err = misses.find((m) => m.error)?.error ?? new NoVersionAvailable(model, misses.map((m) => ({ version: m.version, reason: m.detail })));
+      h.requests.inc();
+      h.errors(err.code).inc();
+      throw err;
+    }
+    const { served, results, rows } = done;
+    const variant = fellBack ? 'fallback' : choice.variant;
+    const latencyMs = performance.now() - started;
+    const h = this.metrics.servingHandles(model, served.version, variant, protocol);
+    h.requests.inc();
+    h.rows.inc(rows);
+    h.duration.observe(latencyMs / 1000);
+    const now = Date.now();
+    const predictionIds = new Array<string>(rows);
+    for (let i = 0; i < rows; i++) {
+      const id = uuidv7(now);
+      predictionIds[i] = id;
+      this.recorder.record({ id, model, version: served.version, variant, protocol, fallback: fellBack, createdAt: now, latencyMs });
+    }
+    return { model, variant, fallback: fellBack, served, results, predictionIds };
+  }
+
+  private async attemptTensors(
+    model: string,
+    v: LoadedVersion,
+    request: TensorRequest,
+    started: number,
+    timeoutMs?: number,
+  ): Promise<{ results: InferenceResults; rows: number } | Miss> {
+    const version = v.version;
+    const { feeds, rows } = request.feedsFor(v);
+    if (rows > this.maxRows) throw new TooManyRows(rows, this.maxRows);
+    if (!v.breaker.canPass(Date.now())) return { version, reason: 'circuit_open', detail: 'circuit open' };
+    try {
+      const results = await v.run(feeds);
+      if (timeoutMs !== undefined && performance.now() - started > timeoutMs) {
+        v.breaker.onFailure(Date.now());
+        return { version, reason: 'late', detail: `exceeded ${timeoutMs} ms`, error: new RequestDeadlineExceeded(model, version, timeoutMs) };
+      }
+      v.breaker.onSuccess();
+      return { results, rows };
+    } catch (err) {
+      if (isCallersMistake(err)) {
+        v.breaker.onSuccess();
+        throw err;
+      }
+      v.breaker.onFailure(Date.now());
+      // The raw onnxruntime message goes to the log, never into a metric label.
+      this.logger.warn({ model, version, err: (err as Error).message.slice(0, 1000) }, 'inference failed');
+      return { version, reason: 'failed', detail: `failed: ${(err as Error).message.split('\n')[0].slice(0, 200)}` };
+    }
   }
 
   /** One version's try: decoded rows, or why it could not answer. */

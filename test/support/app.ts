@@ -39,6 +39,8 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
     MODELGATE_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     DATABASE_POOL_SIZE: '5',
+    // Many apps boot on one machine at once: a free gRPC port each.
+    GRPC_PORT: '0',
     ...(opts.s3
       ? { S3_BUCKET: opts.s3.bucket, S3_ENDPOINT: opts.s3.endpoint, S3_FORCE_PATH_STYLE: 'true', S3_REGION: 'us-east-1' }
       : {}),

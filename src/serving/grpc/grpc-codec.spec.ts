@@ -1,0 +1,48 @@
+import { status } from '@grpc/grpc-js';
+import ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { grpcStatusOf, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
+
+describe('gRPC codec', () => {
+  it('reads typed contents by datatype, BYTES as UTF-8, and scalar parameters from their oneof', () => {
+    const r = inferRequestFromGrpc({
+      model_name: 'm',
+      parameters: { classification: { parameter_choice: 'int64_param', int64_param: '2' } },
+      inputs: [
+        { name: 'a', datatype: 'INT64', shape: ['2'], contents: { int64_contents: ['1', '-2'] } },
+        { name: 's', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from('hé')] } },
+      ],
+    });
+    expect(Array.from(new BigInt64Array(r.inputs[0].raw!.buffer))).toEqual([1n, -2n]);
+    expect(r.inputs[1].data).toEqual(['hé']);
+    expect(r.classification).toBe(2);
+  });
+
+  it('gives input i the bytes of raw_input_contents[i], and refuses a count that does not match', () => {
+    const raw = Buffer.from(new Float32Array([1, 2]).buffer);
+    const r = inferRequestFromGrpc({ model_name: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }], raw_input_contents: [raw] });
+    expect(r.inputs[0].raw).toBe(raw);
+    expect(() => inferRequestFromGrpc({ model_name: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }, { name: 'y', datatype: 'FP32', shape: [2] }], raw_input_contents: [raw] })).toThrow(/one per input/);
+    expect(() => inferRequestFromGrpc({ model_name: 'm', inputs: [{ name: 'h', datatype: 'FP16', shape: [1], contents: {} }] })).toThrow(/raw_input_contents/);
+  });
+
+  it('answers raw outputs for raw requests and for FP16, typed ones otherwise, with the ids as one string parameter', () => {
+    const base = { model: 'm', version: 3, variant: 'v3', fallback: false, predictionIds: ['a', 'b'] };
+    const f = { name: 'y', tensor: new ort.Tensor('float32', new Float32Array([1, 2]), [2]), binary: false, classification: 0 };
+    const typed = inferResponseToGrpc({ ...base, outputs: [f] }, 'id', false);
+    expect(typed.outputs[0]).toEqual({ name: 'y', datatype: 'FP32', shape: [2], contents: { fp32_contents: [1, 2] } });
+    expect(typed.parameters.prediction_ids).toEqual({ string_param: 'a,b' });
+    const raw = inferResponseToGrpc({ ...base, outputs: [f] }, undefined, true);
+    expect(raw.outputs[0]).toEqual({ name: 'y', datatype: 'FP32', shape: [2] });
+    expect(raw.raw_output_contents[0].length).toBe(8);
+    const half = inferResponseToGrpc({ ...base, outputs: [{ ...f, tensor: new ort.Tensor('float16', new Uint16Array([0x3c00]), [1]) }] }, undefined, false);
+    expect(half.raw_output_contents).toHaveLength(1);
+  });
+
+  it('maps caller, auth, missing, conflict, overload and dependency statuses', () => {
+    expect([400, 401, 403, 404, 409, 413, 503, 504, 500].map(grpcStatusOf)).toEqual([
+      status.INVALID_ARGUMENT, status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.NOT_FOUND, status.FAILED_PRECONDITION,
+      status.RESOURCE_EXHAUSTED, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.INTERNAL,
+    ]);
+  });
+});

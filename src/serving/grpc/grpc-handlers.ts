@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { Metadata, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream, status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
+import { ApiKeyAuthenticator } from '../../auth/api-key.authenticator.js';
+import { renderError } from '../../common/error-envelope.js';
+import type { Scope } from '../../common/http-route-table.js';
+import { parseVersionParam } from '../../common/validation.js';
+import { PredictionService, type Target } from '../prediction.service.js';
+import { stickyKeyFrom } from '../routing/traffic-router.js';
+import { V2Extensions } from '../v2/v2-extensions.js';
+import { V2Inference } from '../v2/v2-inference.js';
+import { V2Metadata } from '../v2/v2-metadata.js';
+import { V2_EXTENSIONS } from '../v2-routes.js';
+import { type GrpcInferRequest, grpcStatusOf, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+/** The health service names a probe may ask about: the whole server, or the inference service. */
+export const HEALTH_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
+const WATCH_POLL_MS = 1000;
+
+type Unary<Req> = (call: ServerUnaryCall<Req, unknown>) => unknown;
+
+/** Metadata as the header bag the HTTP edge reads (first value of each key). */
+function headersOf(md: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.getMap())) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  return out;
+}
+
+/** The protocol's empty string means "the server's choice". */
+function versionOf(v: string | undefined): number | undefined {
+  return v ? parseVersionParam(v) : undefined;
+}
+
+/**
+ * The handlers of `inference.GRPCInferenceService` and `grpc.health.v1.Health`:
+ * the same authenticator (an `authorization: Bearer` or `x-api-key`
+ * metadata entry), the same metadata and inference core as V2 REST, and
+ * errors as gRPC statuses with our stable code in the `modelgate-code`
+ * trailer.
+ */
+@Injectable()
+export class GrpcHandlers {
+  private readonly watches = new Set<ServerWritableStream<unknown, unknown>>();
+
+  constructor(
+    private readonly auth: ApiKeyAuthenticator,
+    private readonly meta: V2Metadata,
+    private readonly inference: V2Inference,
+    private readonly predictions: PredictionService,
+    private readonly extensions: V2Extensions,
+  ) {}
+
+  inferenceService(): UntypedServiceImplementation {
+    const open = <Req>(fn: Unary<Req>) => this.unary(null, fn);
+    const guarded = <Req>(fn: Unary<Req>) => this.unary('predict', fn);
+    return {
+      ServerLive: open(() => ({ live: true })),
+      ServerReady: open(() => ({ ready: this.meta.isServerReady() })),
+      ServerMetadata: guarded(() => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS })),
+      ModelReady: guarded<{ name: string; version?: string }>((c) => ({ ready: this.meta.isModelReady({ name: c.request.name, version: versionOf(c.request.version) }) })),
+      ModelMetadata: guarded<{ name: string; version?: string }>(async (c) => {
+        const m = await this.meta.metadata({ name: c.request.name, version: versionOf(c.request.version) });
+        return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
+      }),
+      ModelInfer: guarded<GrpcInferRequest>((c) => this.infer(c)),
+      // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
+      RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', async (c) => {
+        await this.extensions.loadVersions(c.request.model_name);
+        return { model_name: c.request.model_name, isLoaded: true };
+      }),
+      RepositoryModelUnload: this.unary<{ model_name: string }>('registry:write', async (c) => {
+        await this.extensions.unloadVersions(c.request.model_name);
+        return { model_name: c.request.model_name, isUnloaded: true };
+      }),
+    };
+  }
+
+  healthService(): UntypedServiceImplementation {
+    return {
+      Check: (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>) => {
+        if (!HEALTH_SERVICES.has(call.request.service)) return callback({ code: GrpcStatus.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+        callback(null, { status: this.servingStatus() });
+      },
+      // Sends the status now and again whenever it changes, until the caller goes away or the server stops.
+      Watch: (call: ServerWritableStream<{ service: string }, unknown>) => {
+        const known = HEALTH_SERVICES.has(call.request.service);
+        let last = known ? this.servingStatus() : 'SERVICE_UNKNOWN';
+        call.write({ status: last });
+        if (!known) return;
+        this.watches.add(call);
+        const timer = setInterval(() => {
+          const now = this.servingStatus();
+          if (now !== last) call.write({ status: (last = now) });
+        }, WATCH_POLL_MS);
+        timer.unref();
+        call.on('cancelled', () => {
+          clearInterval(timer);
+          this.watches.delete(call);
+        });
+        call.on('close', () => clearInterval(timer));
+      },
+    };
+  }
+
+  /** Ends open health watches with NOT_SERVING, so probes see the shutdown. */
+  endWatches(): void {
+    for (const w of this.watches) {
+      w.write({ status: 'NOT_SERVING' });
+      w.end();
+    }
+    this.watches.clear();
+  }
+
+  private servingStatus(): 'SERVING' | 'NOT_SERVING' {
+    return this.meta.isServerReady() ? 'SERVING' : 'NOT_SERVING';
+  }
+
+  private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>) {
+    const m = call.request;
+    const req = inferRequestFromGrpc(m);
+    const version = versionOf(m.model_version);
+    let target: Target;
+    if (version !== undefined) target = { kind: 'version', version };
+    else {
+      const sticky = this.predictions.stickySource(m.model_name);
+      target = { kind: 'routed', stickyKey: sticky ? stickyKeyFrom(sticky, headersOf(call.metadata) as any, req.parameters) : undefined };
+    }
+    const choice = this.predictions.choose(m.model_name, target);
+    const out = await this.inference.infer(m.model_name, choice, req, 'v2');
+    return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
+  }
+
+  private unary<Req>(scope: Scope | null, fn: Unary<Req>) {
+    return (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => {
+      const run = async () => {
+        if (scope) await this.auth.authenticate(headersOf(call.metadata) as never, scope);
+        return fn(call);
+      };
+      run().then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toStatus(err)),
+      );
+    };
+  }
+}
+
+function toStatus(err: unknown) {
+  const r = renderError(err);
+  const trailer = new Metadata();
+  trailer.set('modelgate-code', r.code);
+  if (r.headers['retry-after']) trailer.set('retry-after', r.headers['retry-after']);
+  return { code: grpcStatusOf(r.status), details: r.message, metadata: trailer };
+}
