@@ -114,7 +114,7 @@ describe('ApiKeyAuthenticator', () => {
     } catch (err) {
       thrown = err;
     }
-    expect(thrown).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(thrown).toMatchObject({ kind: 'unauthenticated', code: 'UNAUTHENTICATED' });
     expect((thrown as Error).message).toContain(message);
   });
 
@@ -158,7 +158,7 @@ describe('ApiKeyAuthenticator', () => {
     const { auth, add } = setup();
     const k = add(['registry:read']);
     const e = await failure(() => auth.authenticate(k.bearer, 'registry:write'));
-    expect(e).toMatchObject({ status: 403, code: 'FORBIDDEN', details: { required_scope: 'registry:write' } });
+    expect(e).toMatchObject({ kind: 'forbidden', code: 'FORBIDDEN', details: { required_scope: 'registry:write' } });
     expect(e.message).toContain('registry:write');
   });
 
@@ -197,7 +197,7 @@ describe('ApiKeyAuthenticator', () => {
     const { auth, add } = setup();
     const k = add(['predict']);
     (auth as unknown as { store: { record: () => Promise<never> } }).store.record = () => Promise.reject(new Error('ECONNREFUSED'));
-    expect(await failure(() => auth.authenticate(k.bearer, 'predict'))).toMatchObject({ status: 503, code: 'AUTH_UNAVAILABLE' });
+    expect(await failure(() => auth.authenticate(k.bearer, 'predict'))).toMatchObject({ kind: 'unavailable', code: 'AUTH_UNAVAILABLE' });
   });
 
   it('costs little per cached call (micro-benchmark; prints, asserts nothing about time)', async () => {
