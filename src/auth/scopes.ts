@@ -2,7 +2,7 @@ import type { Scope } from '../common/http-route-table.js';
 
 export type { Scope } from '../common/http-route-table.js';
 
-export const SCOPES = ['admin', 'registry:read', 'registry:write', 'predict', 'feedback', 'monitor:read'] as const satisfies readonly Scope[];
+export const SCOPES = ['admin', 'registry:read', 'registry:write', 'predict', 'feedback', 'monitor:read', 'monitor:write'] as const satisfies readonly Scope[];
 
 /** Who made a request: the key id, written into history rows as the actor. */
 export interface Actor {
@@ -18,8 +18,9 @@ const BIT: Readonly<Record<Scope, number>> = {
   predict: 8,
   feedback: 16,
   'monitor:read': 32,
+  'monitor:write': 64,
 };
-const ALL = 63;
+const ALL = 127;
 
 export function isScope(value: unknown): value is Scope {
   return typeof value === 'string' && Object.hasOwn(BIT, value);

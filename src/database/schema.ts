@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
+import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
 /**
@@ -8,4 +9,4 @@ import { ApiKeyEntity } from '../auth/api-key.entity.js';
  * module: each entity lives in the module that owns it.
  */
 export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000];
+export const MIGRATIONS: Function[] = [InitialSchema1764000000000, Alerting1765600000001];
