@@ -29,8 +29,8 @@ export class AlertResender {
         GROUP BY n.alert_id, n.receiver_id, n.receiver_type, al.acknowledged_at
        HAVING count(*) FILTER (WHERE n.status = 'pending') = 0
           AND count(*) FILTER (WHERE n.event = 'trigger' AND n.status = 'sent') > 0
-          AND CASE WHEN n.receiver_type = 'alertmanager' THEN max(n.created_at) <= now() - make_interval(secs => $1)
-                   ELSE $2 > 0 AND al.acknowledged_at IS NULL AND max(n.created_at) <= now() - make_interval(secs => $2) END`,
+          AND CASE WHEN n.receiver_type = 'alertmanager' THEN max(n.created_at) <= now() - make_interval(secs => $1::float8)
+                   ELSE $2::float8 > 0 AND al.acknowledged_at IS NULL AND max(n.created_at) <= now() - make_interval(secs => $2::float8) END`,
       [a.alertmanagerResendMs / 1000, a.webhookRenotifyMs / 1000],
     );
     let queued = 0;

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { CheckWindow } from '../rules/conditions.js';
 
-/** Where evaluation stopped: the `checked_at` text as PostgreSQL wrote it (microseconds kept) and the series key. */
+/** Where evaluation stopped: the `checked_at` text as PostgreSQL wrote it (microseconds kept) and the row id. */
 export interface CheckCursor {
   checkedAt: string;
-  series: string;
+  id: string;
 }
 
 export interface DriftCheckRow extends CheckWindow {
@@ -17,11 +17,9 @@ export interface DriftCheckRow extends CheckWindow {
   cursor: CheckCursor;
 }
 
-const SERIES = `format('%s/%s/%s/%s', model_name, version, variant, to_char(window_start AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS'))`;
-
 /**
  * The monitor's `drift_checks` rows (one per series and window, written by
- * the drift check), read in `checked_at` order after a durable cursor so a
+ * the drift check), read in `(checked_at, id)` order after a durable cursor so a
  * new leader goes on where the old one stopped. A re-checked window comes
  * again with a later `checked_at`; the evaluator skips windows it judged.
  */
@@ -37,13 +35,14 @@ export class DriftChecksSource {
 
   async after(cursor: CheckCursor | null, limit: number): Promise<DriftCheckRow[]> {
     const rows: any[] = await this.dataSource.query(
-      `SELECT model_name, version, variant, window_start, window_end, judged, drifted_features, prediction_drifted,
-              data_quality_failed, requests, errors, latency_p99_ms, checked_at::text AS checked_at_text, ${SERIES} AS series
+      `SELECT id, model_name, version, variant, window_start, window_end, judged, drifted_features,
+              CASE WHEN prediction IS NULL THEN NULL ELSE prediction_drifted END AS prediction_drifted,
+              data_quality_failed, requests, errors, latency_p99_ms, checked_at::text AS checked_at_text
          FROM drift_checks
-        WHERE ($1::timestamptz IS NULL OR (checked_at, ${SERIES}) > ($1::timestamptz, $2::text))
-        ORDER BY checked_at, series
+        WHERE ($1::timestamptz IS NULL OR (checked_at, id) > ($1::timestamptz, $2::bigint))
+        ORDER BY checked_at, id
         LIMIT $3`,
-      [cursor?.checkedAt ?? null, cursor?.series ?? '', limit],
+      [cursor?.checkedAt ?? null, cursor?.id ?? '0', limit],
     );
     return rows.map((r) => ({
       model: r.model_name,
@@ -58,7 +57,7 @@ export class DriftChecksSource {
       requests: Number(r.requests ?? 0),
       errors: Number(r.errors ?? 0),
       latencyP99Ms: r.latency_p99_ms === null || r.latency_p99_ms === undefined ? null : Number(r.latency_p99_ms),
-      cursor: { checkedAt: r.checked_at_text, series: r.series },
+      cursor: { checkedAt: r.checked_at_text, id: String(r.id) },
     }));
   }
 
@@ -85,15 +84,15 @@ export class DriftChecksSource {
   }
 
   async loadCursor(em: EntityManager, name: string): Promise<CheckCursor | null> {
-    const [r] = await em.query(`SELECT checked_at::text AS checked_at, series FROM alert_cursors WHERE name = $1`, [name]);
-    return r ? { checkedAt: r.checked_at, series: r.series } : null;
+    const [r] = await em.query(`SELECT checked_at::text AS checked_at, last_id FROM alert_cursors WHERE name = $1`, [name]);
+    return r ? { checkedAt: r.checked_at, id: String(r.last_id) } : null;
   }
 
   async saveCursor(em: EntityManager, name: string, c: CheckCursor): Promise<void> {
     await em.query(
-      `INSERT INTO alert_cursors (name, checked_at, series) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET checked_at = EXCLUDED.checked_at, series = EXCLUDED.series, updated_at = now()`,
-      [name, c.checkedAt, c.series],
+      `INSERT INTO alert_cursors (name, checked_at, last_id) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET checked_at = EXCLUDED.checked_at, last_id = EXCLUDED.last_id, updated_at = now()`,
+      [name, c.checkedAt, c.id],
     );
   }
 }

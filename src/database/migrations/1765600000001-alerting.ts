@@ -125,7 +125,7 @@ export class Alerting1765600000001 implements MigrationInterface {
       CREATE TABLE alert_cursors (
         name        text PRIMARY KEY,
         checked_at  timestamptz NOT NULL,
-        series      text NOT NULL,
+        last_id     bigint NOT NULL,
         updated_at  timestamptz NOT NULL DEFAULT now()
       )`);
   }
