@@ -59,10 +59,7 @@ describe.skipIf(!available)('delivery to a real Alertmanager', () => {
 
   it('shows a firing alert in its own API with our labels, annotations and generator URL', async () => {
     await windows(['drift', 'drift']);
-    const [a] = await eventually(async () => {
-      const list = await ours();
-      return list.length ? list : null;
-    }, 10_000);
+    const a = await eventually(async () => (await ours())[0], 10_000);
     expect(a.status.state).toBe('active');
     expect(a.labels).toMatchObject({ alertname: 'modelgate_feature_drift', model: 'churn', version: '1', variant: 'production', severity: 'warning', rule: 'feature_drift' });
     expect(a.annotations.summary).toBe('feature drift in f0');
@@ -86,7 +83,7 @@ describe.skipIf(!available)('delivery to a real Alertmanager', () => {
   it('shows the alert resolved once it resolves here', async () => {
     await windows(['clean', 'clean']);
     await eventually(async () => (await ours()).length === 0, 10_000, 100);
-    const resolved = await eventually(() => amHook.received.find((r) => r.body.status === 'resolved'), 10_000);
+    const resolved = (await eventually(() => amHook.received.find((r) => r.body.status === 'resolved'), 10_000))!;
     expect(resolved.body.alerts[0]).toMatchObject({ status: 'resolved', labels: { dedup_key: key } });
     expect(Date.parse(resolved.body.alerts[0].endsAt)).toBeLessThanOrEqual(Date.now());
   });
