@@ -19,6 +19,8 @@ export interface Received {
 export class LoopbackReceiver {
   readonly received: Received[] = [];
   status = 200;
+  /** Milliseconds to hold each answer, so concurrent senders overlap. */
+  delayMs = 0;
   private server?: http.Server;
   private portNumber = 0;
 
@@ -50,8 +52,11 @@ export class LoopbackReceiver {
         } catch {
           /* not JSON: kept raw */
         }
-        if (this.status < 300) this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() });
-        res.writeHead(this.status, { 'content-type': 'application/json' }).end(JSON.stringify({ status: this.status < 300 ? 'success' : 'error' }));
+        const status = this.status;
+        if (status < 300) this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, body, at: Date.now() });
+        const answer = () => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status: status < 300 ? 'success' : 'error' }));
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve, reject) => {
