@@ -8,6 +8,8 @@ import { LoopbackReceiver } from './support/loopback-receiver.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
 import { createModel, setAlias, uploadOk } from './support/registry.js';
 
+const AUC_WINDOW_S = 3;
+
 /** Distinct (dedup key, event) pairs, the contract's unit of "once". */
 const distinct = (events: string[]) => [...new Set(events)];
 
@@ -41,6 +43,7 @@ describe('alerting with two app instances as separate processes', () => {
       MODELGATE_OUTBOX_BACKOFF_MAX_MS: '200',
       MODELGATE_WEBHOOK_RENOTIFY_MS: '300',
       MODELGATE_RECONCILE_MS: '600000',
+      MODELGATE_TELEMETRY_FLUSH_MS: '100',
     };
     // One after the other, so the first to start is the leader and both migrate without racing.
     apps.push(await spawnApp('a', env));
@@ -51,6 +54,10 @@ describe('alerting with two app instances as separate processes', () => {
       await uploadOk(asTestApp(apps[1]), name, { file: logisticBinaryClassifier({ weights: [1, 1, 1], bias: 0, featureNames: ['f0', 'f1', 'f2'] }) });
       await setAlias(asTestApp(apps[1]), name, 'production', 1);
     }
+    // Three-second windows, so four judged AUC windows take seconds; the bar is absolute.
+    await createModel(asTestApp(apps[1]), 'aucky', 'binary_classification', { monitoring_policy: { window_seconds: AUC_WINDOW_S, auc_min: 0.7 } });
+    await uploadOk(asTestApp(apps[1]), 'aucky', { file: logisticBinaryClassifier({ weights: [4, 0], bias: 0, featureNames: ['f0', 'f1'] }) });
+    await setAlias(asTestApp(apps[1]), 'aucky', 'production', 1);
   }, 300_000);
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop()));
@@ -58,7 +65,7 @@ describe('alerting with two app instances as separate processes', () => {
     await db?.drop();
   });
 
-  it('pages exactly once and resolves exactly once for a drift, a data-quality fault and an error-rate spike', async () => {
+  it('pages exactly once and resolves exactly once for a drift, a data-quality fault and an error-rate spike from drift checks', async () => {
     expect(apps.filter((a) => a.leading)).toHaveLength(1);
     await feed('drifty', [{ drifted: ['f1'] }, { drifted: ['f1'] }, { drifted: ['f1'] }, {}, {}]);
     await feed('dirty', [{ dataQualityFailed: ['f2'] }, { dataQualityFailed: ['f2'] }, {}, {}]);
@@ -70,6 +77,27 @@ describe('alerting with two app instances as separate processes', () => {
     // No kill happened, so not even an allowed duplicate.
     expect(got).toHaveLength(expected.length);
     for (const k of ['drifty', 'dirty', 'faulty']) expect(got.filter((e) => e.startsWith(`${k}/`))).toEqual(expected.filter((e) => e.startsWith(`${k}/`)));
+  });
+
+  it('pages exactly once and resolves exactly once when live AUC drops below its bar and recovers', async () => {
+    const t = asTestApp(follower() ?? apps[1]);
+    // One window each: labels that invert the score's order (AUC near 0), twice, then labels that follow it (AUC near 1), twice.
+    for (const inverted of [true, true, false, false]) {
+      const bucket = Math.floor(Date.now() / (AUC_WINDOW_S * 1000));
+      await eventually(() => Math.floor(Date.now() / (AUC_WINDOW_S * 1000)) > bucket, AUC_WINDOW_S * 2000, 20);
+      const instances = Array.from({ length: 260 }, (_, i) => ({ f0: (i % 26) / 13 - 1, f1: 0 }));
+      const res = await t.http.post('/v1/models/aucky/predict').set(t.admin).send({ instances }).expect(200);
+      const items = res.body.predictions.map((p: { prediction_id: string }, i: number) => ({ prediction_id: p.prediction_id, label: (instances[i].f0 > 0) !== inverted ? 1 : 0 }));
+      const fb = await t.http.post('/v1/feedback').set(t.admin).send(items).expect(200);
+      expect(fb.body.accepted).toBe(items.length);
+    }
+    const auc = (events: string[]) => events.filter((e) => /^aucky\/1\/[^/]+\/auc /.test(e));
+    await eventually(() => auc(webhookEvents(hook.received)).some((e) => e.endsWith(' resolve')), AUC_WINDOW_S * 4000);
+    const got = auc(webhookEvents(hook.received));
+    expect(got.map((e) => e.split(' ')[1])).toEqual(['trigger', 'resolve']);
+    const [alert] = (await t.http.get('/api/v1/alerts?model=aucky').set(t.admin).expect(200)).body.alerts;
+    expect(alert).toMatchObject({ rule: 'auc', severity: 'critical', state: 'resolved', details: { auc_min: 0.7 } });
+    expect(alert.details.auc).toBeLessThan(0.1);
   });
 
   it('suppresses delivery of an alert a silence matches, whichever instance the silence was made on', async () => {

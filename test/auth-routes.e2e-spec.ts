@@ -59,6 +59,9 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /v2/models/:name/versions/:version/ready': 'predict',
   'POST /v2/models/:name/infer': 'predict',
   'POST /v2/models/:name/versions/:version/infer': 'predict',
+  // monitoring
+  'POST /v1/feedback': 'feedback',
+  'GET /api/v1/models/:name/performance': 'monitor:read',
 };
 
 /** Open without a key, by contract: health, metrics and the API documentation. */

@@ -12,8 +12,11 @@ import { type ModelAlerting, RegistrySource } from './sources/registry.source.js
 
 const CURSOR = 'drift_checks';
 const BATCH = 200;
-/** How far back performance windows are read each run: labels arrive late. */
-const AUC_LOOKBACK_WINDOWS = 24;
+/**
+ * How far back performance windows are read each run: labels arrive late, so
+ * a window is judged once it has `min_labels`, within this many windows.
+ */
+const AUC_LOOKBACK_WINDOWS = 12;
 
 /**
  * The elected alert evaluation: drift-check windows after the durable
@@ -68,7 +71,7 @@ export class AlertEvaluator {
 
   private async evaluateAuc(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
     const now = Date.now();
-    for (const name of await this.checks.recentModels(new Date(now - 86_400_000))) {
+    for (const name of await this.registry.modelNames()) {
       const m = await model(name);
       if (!m) continue;
       const policy = alertPolicy(m.policy);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { LeaderElection } from '../database/leader-election.js';
+import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { AlertEvaluator } from './alert-evaluator.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { AlertResender } from './alert-resender.js';
@@ -40,6 +41,7 @@ class AlertingJobs implements OnApplicationBootstrap {
  * durable outbox that delivers to them.
  */
 @Module({
+  imports: [MonitoringModule],
   controllers: [AlertsController, SilencesController, ReceiversController],
   providers: [
     AlertStore,

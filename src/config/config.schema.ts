@@ -66,6 +66,7 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_BACKOFF_MS: int(1).default(1_000),
   MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
+  MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -93,7 +94,7 @@ export interface AppConfig {
     circuitFailures: number;
     circuitCooldownMs: number;
   };
-  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number };
+  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -182,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       flushMs: e.MODELGATE_TELEMETRY_FLUSH_MS,
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
+      retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
     },
     alerting: {
       source: e.MODELGATE_ALERTS_SOURCE,

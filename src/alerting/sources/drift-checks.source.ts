@@ -77,12 +77,6 @@ export class DriftChecksSource {
     return r?.p99 === null || r?.p99 === undefined ? null : Number(r.p99);
   }
 
-  /** Models with drift checks since `since`: the ones whose performance windows are worth reading. */
-  async recentModels(since: Date): Promise<string[]> {
-    const rows: { model_name: string }[] = await this.dataSource.query(`SELECT DISTINCT model_name FROM drift_checks WHERE window_end > $1`, [since]);
-    return rows.map((r) => r.model_name);
-  }
-
   async loadCursor(em: EntityManager, name: string): Promise<CheckCursor | null> {
     const [r] = await em.query(`SELECT checked_at::text AS checked_at, last_id FROM alert_cursors WHERE name = $1`, [name]);
     return r ? { checkedAt: r.checked_at, id: String(r.last_id) } : null;

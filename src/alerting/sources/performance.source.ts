@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { PerformanceReader } from '../../monitoring/performance/performance-reader.js';
 
-/** One performance bucket of a series, as the feedback reader answers `windowMetrics`. */
+/** One performance bucket of a series, as alerting needs it. */
 export interface PerformanceBucket {
   version: number;
   variant: string;
@@ -12,13 +13,24 @@ export interface PerformanceBucket {
 }
 
 /**
- * The port through which alerting reads live AUC. The feedback engineer's
- * `windowMetrics(model, from, to, bucketSeconds)` answers it once their
- * branch is merged; until then no labels exist and there is nothing to read.
+ * The port through which alerting reads live AUC: the monitor's
+ * `PerformanceReader.windowMetrics` (prediction log joined with labels, per
+ * series and bucket), reduced to what the AUC rule judges.
  */
 @Injectable()
 export class PerformanceSource {
-  async windows(_model: string, _from: Date, _to: Date, _bucketSeconds: number): Promise<PerformanceBucket[]> {
-    return [];
+  constructor(private readonly reader: PerformanceReader) {}
+
+  async windows(model: string, from: Date, to: Date, bucketSeconds: number): Promise<PerformanceBucket[]> {
+    const buckets = await this.reader.windowMetrics(model, from, to, bucketSeconds);
+    return buckets.map((b) => ({
+      version: b.version,
+      variant: b.variant,
+      windowStart: new Date(b.window_start),
+      windowEnd: new Date(b.window_end),
+      labels: b.labels,
+      auc: b.auc,
+      validationAuc: b.validation_auc,
+    }));
   }
 }

@@ -19,6 +19,11 @@ export interface ModelAlerting {
 export class RegistrySource {
   constructor(private readonly dataSource: DataSource) {}
 
+  async modelNames(): Promise<string[]> {
+    const rows: { name: string }[] = await this.dataSource.query(`SELECT name FROM models ORDER BY name`);
+    return rows.map((r) => r.name);
+  }
+
   async model(name: string): Promise<ModelAlerting | null> {
     const [m] = await this.dataSource.query(`SELECT id, monitoring_policy, traffic_policy FROM models WHERE name = $1`, [name]);
     if (!m) return null;
