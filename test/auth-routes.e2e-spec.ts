@@ -47,6 +47,8 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/v1/receivers/:id': 'admin',
   'PATCH /api/v1/receivers/:id': 'admin',
   'DELETE /api/v1/receivers/:id': 'admin',
+  // monitoring
+  'GET /api/v1/models/:name/drift': 'monitor:read',
   // serving, /v1
   'POST /v1/models/:name/predict': 'predict',
   'POST /v1/models/:name/versions/:version/predict': 'predict',

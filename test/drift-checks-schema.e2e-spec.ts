@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../src/database/database.connection.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
-describe('drift_checks table', () => {
+describe('drift_checks and window_sketches tables', () => {
   let db: TestDatabase;
   let ds: DataSource;
 
@@ -32,12 +32,15 @@ describe('drift_checks table', () => {
     expect(await insert('shadow')).toHaveLength(1);
   });
 
-  it('drops the table on revert and recreates it on the next run', async () => {
+  it('drops the monitoring tables on revert and recreates them on the next run', async () => {
+    const exists = async (t: string) => (await ds.query(`SELECT to_regclass($1) AS t`, [t]))[0].t !== null;
     await ds.undoLastMigration({ transaction: 'each' });
-    const gone = await ds.query(`SELECT to_regclass('drift_checks') AS t`);
-    expect(gone[0].t).toBeNull();
+    expect(await exists('window_sketches')).toBe(false);
+    expect(await exists('drift_checks')).toBe(true);
+    await ds.undoLastMigration({ transaction: 'each' });
+    expect(await exists('drift_checks')).toBe(false);
     await ds.runMigrations({ transaction: 'each' });
-    const back = await ds.query(`SELECT to_regclass('drift_checks') AS t`);
-    expect(back[0].t).toBe('drift_checks');
+    expect(await exists('drift_checks')).toBe(true);
+    expect(await exists('window_sketches')).toBe(true);
   });
 });

@@ -27,8 +27,8 @@ describe('scopes', () => {
   });
 
   it('grants the union of the scopes an on-call key holds', () => {
-    const mask = grantedMask(['monitor:read', 'registry:write']);
-    for (const s of ['monitor:read', 'registry:write', 'registry:read'] as const) expect(mask & scopeBit(s)).not.toBe(0);
+    const mask = grantedMask(['monitor:read', 'monitor:write', 'registry:write']);
+    for (const s of ['monitor:read', 'monitor:write', 'registry:write', 'registry:read'] as const) expect(mask & scopeBit(s)).not.toBe(0);
     for (const s of ['predict', 'feedback', 'admin'] as const) expect(mask & scopeBit(s)).toBe(0);
   });
 
@@ -42,7 +42,8 @@ describe('scopes', () => {
     for (const b of bits) expect(b & (b - 1)).toBe(0);
   });
 
-  it('recognises only the six scopes', () => {
+  it('recognises only the seven scopes', () => {
+    expect(SCOPES).toContain('monitor:write');
     for (const s of SCOPES) expect(isScope(s)).toBe(true);
     for (const s of ['ADMIN', 'registry', 'toString', '__proto__', '', 3, null]) expect(isScope(s)).toBe(false);
   });

@@ -18,6 +18,7 @@ const BIT: Readonly<Record<Scope, number>> = {
   predict: 8,
   feedback: 16,
   'monitor:read': 32,
+  // Acknowledging alerts and managing silences (PRODUCT.md "Scopes, completed").
   'monitor:write': 64,
 };
 const ALL = 127;

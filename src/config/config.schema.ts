@@ -67,6 +67,7 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
+  MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -108,6 +109,8 @@ export interface AppConfig {
     backoffMaxMs: number;
     giveUpMs: number;
   };
+  /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
+  monitoring: { flushMs: number };
 }
 
 export class ConfigError extends Error {
@@ -197,5 +200,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS },
   };
 }

@@ -7,14 +7,24 @@ import { PerformanceController } from './performance/performance.controller.js';
 import { PerformanceReader } from './performance/performance-reader.js';
 import { PerformanceService } from './performance/performance.service.js';
 import { PredictionPartitions } from './telemetry/prediction-partitions.js';
+import { DriftMetrics } from '../metrics/drift-metrics.js';
+import { DriftChecker } from './drift/drift-checker.js';
+import { DriftChecksStore } from './drift/drift-checks.store.js';
+import { DriftController } from './drift/drift.controller.js';
+import { DriftGauges } from './drift/drift-gauges.js';
+import { DriftService } from './drift/drift.service.js';
+import { LiveSketches } from './live/live-sketches.js';
+import { VersionBaselines } from './live/version-baselines.js';
+import { WindowSketchStore } from './live/window-sketch.store.js';
 import { PredictionRecorder } from './telemetry/prediction-recorder.js';
 
 /**
- * Monitoring: prediction telemetry now; sketches, drift checks, feedback
- * and performance join it here. Serving imports it for the recorder.
+ * Monitoring: prediction telemetry, live sketches and the elected drift
+ * checks; feedback and performance join it here. Serving imports it for
+ * the recorder and the live sketches.
  */
 @Module({
-  controllers: [PerformanceController],
+  controllers: [PerformanceController, DriftController],
   providers: [
     PredictionRecorder,
     // The prediction log's daily partitions, feedback (labels) and live performance.
@@ -25,8 +35,17 @@ import { PredictionRecorder } from './telemetry/prediction-recorder.js';
     PerformanceReader,
     PerformanceService,
     PerformanceGauges,
+    // drift: live sketches on the prediction path, their flush, the elected check, the API and gauges
+    LiveSketches,
+    WindowSketchStore,
+    VersionBaselines,
+    DriftChecksStore,
+    DriftChecker,
+    DriftService,
+    DriftGauges,
+    DriftMetrics,
   ],
   // PerformanceReader.windowMetrics is what alerting reads.
-  exports: [PredictionRecorder, PerformanceReader],
+  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore],
 })
 export class MonitoringModule {}

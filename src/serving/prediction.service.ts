@@ -5,6 +5,7 @@ import { AppError, ServiceUnavailable, ValidationFailed } from '../common/errors
 import { uuidv7 } from '../common/ids.js';
 import { Metrics, type Protocol } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
+import { LiveSketches } from '../monitoring/live/live-sketches.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
 import type { NumericMatrix } from './feature-reader.js';
@@ -66,6 +67,7 @@ export class PredictionService {
     private readonly metrics: Metrics,
     private readonly shadows: ShadowRunner,
     @InjectConfig() config: AppConfig,
+    private readonly sketches: LiveSketches,
   ) {
     this.maxRows = config.limits.maxBatchRows;
   }
@@ -148,6 +150,7 @@ export class PredictionService {
       const h = this.metrics.servingHandles(model, choice.version, choice.variant, protocol);
       h.requests.inc();
       h.errors('NO_VERSION_AVAILABLE').inc();
+      this.sketches.observeError(model, choice.version, choice.variant, performance.now() - started);
       throw new NoVersionAvailable(model, attempts);
     }
 
@@ -181,6 +184,9 @@ export class PredictionService {
         inputs: sampled ? inputRow(input, i, served.width) : undefined,
       });
     }
+    // Drift: live sketches of this series' window (O(features) per row, no I/O).
+    this.sketches.observe(model, served.version, variant, data!, served.width, n, predictions, latencyMs);
+    if (fellBack) this.sketches.observeError(model, choice.version, choice.variant, latencyMs);
     if (choice.shadow.length) this.shadows.schedule(model, choice.shadow, served, data!, input, n, predictions);
     return { answer: { model, version: served.version, variant, fallback: fellBack, predictions }, served, ...raw };
   }

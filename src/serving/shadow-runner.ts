@@ -3,6 +3,7 @@ import { InjectLogger } from '../common/common.module.js';
 import type { Logger } from '../common/logger.js';
 import { Metrics } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
+import { LiveSketches } from '../monitoring/live/live-sketches.js';
 import type { NumericMatrix } from './feature-reader.js';
 import type { LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
@@ -21,6 +22,7 @@ export class ShadowRunner {
     private readonly recorder: PredictionRecorder,
     private readonly metrics: Metrics,
     @InjectLogger() private readonly logger: Logger,
+    private readonly sketches: LiveSketches,
   ) {}
 
   schedule(
@@ -55,6 +57,7 @@ export class ShadowRunner {
     const started = performance.now();
     const fail = (error: string) => {
       h.outcome('error').inc();
+      this.sketches.observeError(model, version, 'shadow', performance.now() - started);
       const now = Date.now();
       for (const p of predictions) {
         this.recorder.recordShadow({ predictionId: p.prediction_id, model, version, createdAt: now, latencyMs: performance.now() - started, error });
@@ -74,6 +77,7 @@ export class ShadowRunner {
       const latencyMs = performance.now() - started;
       h.outcome('ok').inc();
       h.duration.observe(latencyMs / 1000);
+      this.sketches.observe(model, version, 'shadow', rows, v.width, n, decoded, latencyMs);
       const now = Date.now();
       const multiclass = v.task === 'multiclass_classification';
       for (let i = 0; i < n; i++) {

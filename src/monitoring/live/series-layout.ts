@@ -22,7 +22,16 @@ export interface CategoricalColumnLayout {
    * itself and rounded to float32; class labels come as strings.
    */
   index: ReadonlyMap<number | string, number>;
+  /**
+   * The common case, small non-negative integer codes, as a lookup table:
+   * codes[c] is the category index + 1 (0: not a baseline category). A typed
+   * array read is cheaper than hashing the double.
+   */
+  codes: Int32Array;
 }
+
+/** Integer codes below this are looked up in `codes`; others in `index`. */
+export const CODE_TABLE_SIZE = 1024;
 
 export type ColumnLayout = NumericColumnLayout | CategoricalColumnLayout;
 
@@ -53,5 +62,10 @@ function columnLayout(name: string, sketch: FeatureSketch): ColumnLayout {
       index.set(Math.fround(n), i);
     }
   });
-  return { kind: 'categorical', name, categories, index };
+  const codes = new Int32Array(CODE_TABLE_SIZE);
+  categories.forEach((key, i) => {
+    const n = Number(key);
+    if (key.trim() !== '' && Number.isInteger(n) && n >= 0 && n < CODE_TABLE_SIZE) codes[n] = i + 1;
+  });
+  return { kind: 'categorical', name, categories, index, codes };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BaselineSketch } from '../sketch/baseline-sketch.js';
-import { LIVE_SAMPLE_SIZE, UNSEEN_TRACKED } from './column-tally.js';
+import { LIVE_SAMPLE_SIZE, NumericTally, UNSEEN_TRACKED } from './column-tally.js';
 import { buildLayout } from './series-layout.js';
 import { mergePartials } from './window-merge.js';
 import { WindowSketch, windowStartOf } from './window-sketch.js';
@@ -91,6 +91,29 @@ describe('live window sketches', () => {
     expect(s).toHaveLength(LIVE_SAMPLE_SIZE);
     expect(s.filter((v) => v === 0.5)).toHaveLength(1500);
     expect(m.features[0]!.seen).toBe(n + n / 3);
+  });
+
+  it('keeps a uniform sample of a long stream (each quarter of it holds a quarter of the sample)', () => {
+    const s = new NumericTally({ kind: 'numeric', name: 'x', edges: Float64Array.from([0, 50_000, 100_000]) }, 11);
+    const n = 100_000;
+    for (let i = 0; i < n; i++) s.add(i);
+    const p = s.toPartial();
+    expect(p.seen).toBe(n);
+    expect(p.sample).toHaveLength(LIVE_SAMPLE_SIZE);
+    expect(new Set(p.sample).size).toBe(LIVE_SAMPLE_SIZE);
+    const quarters = [0, 0, 0, 0];
+    for (const v of p.sample!) quarters[Math.floor((v / n) * 4)]++;
+    // Chi-square with 3 degrees of freedom, p = 0.001.
+    const e = LIVE_SAMPLE_SIZE / 4;
+    expect(quarters.reduce((a, q) => a + (q - e) ** 2 / e, 0)).toBeLessThan(16.266);
+  });
+
+  it('finds codes outside the lookup table, negative or large, by their map entry', () => {
+    const b: BaselineSketch = { ...baseline, features: { c: { type: 'categorical', count: 3, missing: 0, frequencies: { '-1': 1, '5000': 1, '3': 1 } } } };
+    const s = new WindowSketch(buildLayout(['c'], b), 0, 1000, 1);
+    s.observe(Float32Array.from([-1, 5000, 3, 4, 5000]), 1, 5, [], 1);
+    // Categories in the baseline's stored order: "3", "5000", "-1" (integer keys first, as objects list them).
+    expect(s.toPartial().features[0]!.counts).toEqual([1, 2, 1, 1]);
   });
 
   it('aligns windows to multiples of their length since the epoch', () => {

@@ -1,6 +1,6 @@
 import { hashString } from '../sketch/reservoir.js';
-import { ColumnTally, type ColumnPartial } from './column-tally.js';
-import type { SeriesLayout } from './series-layout.js';
+import { CategoricalTally, type ColumnPartial, type ColumnTally, NumericTally } from './column-tally.js';
+import type { ColumnLayout, SeriesLayout } from './series-layout.js';
 
 /** Upper bounds of the per-window latency buckets, in ms; one more bucket holds the rest. */
 export const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000] as const;
@@ -36,6 +36,11 @@ export class WindowSketch {
   dirty = false;
   private readonly latency = new Float64Array(LATENCY_BOUNDS_MS.length + 1);
   private readonly features: (ColumnTally | null)[];
+  // Numeric and categorical columns apart, so each loop's call site sees one class.
+  private readonly numeric: NumericTally[] = [];
+  private readonly numericAt: Int32Array;
+  private readonly categorical: CategoricalTally[] = [];
+  private readonly categoricalAt: Int32Array;
   private readonly prediction: ColumnTally | null;
   private readonly width: number;
 
@@ -46,8 +51,24 @@ export class WindowSketch {
     seed: number,
   ) {
     this.width = layout.featureNames.length;
-    this.features = layout.features.map((l) => (l ? new ColumnTally(l, (hashString(l.name) ^ seed) >>> 0) : null));
-    this.prediction = layout.prediction ? new ColumnTally(layout.prediction, (hashString('\u0000score') ^ seed) >>> 0) : null;
+    const numericAt: number[] = [];
+    const categoricalAt: number[] = [];
+    this.features = layout.features.map((l, f) => {
+      if (!l) return null;
+      if (l.kind === 'numeric') {
+        const t = new NumericTally(l, (hashString(l.name) ^ seed) >>> 0);
+        this.numeric.push(t);
+        numericAt.push(f);
+        return t;
+      }
+      const t = new CategoricalTally(l);
+      this.categorical.push(t);
+      categoricalAt.push(f);
+      return t;
+    });
+    this.numericAt = Int32Array.from(numericAt);
+    this.categoricalAt = Int32Array.from(categoricalAt);
+    this.prediction = layout.prediction ? tally(layout.prediction, (hashString('\u0000score') ^ seed) >>> 0) : null;
   }
 
   /** A request answered with `n` rows; `data` is row-major in the version's feature order. */
@@ -56,20 +77,24 @@ export class WindowSketch {
     this.rows += n;
     this.latency[latencyBucket(latencyMs)]++;
     this.dirty = true;
-    const features = this.features;
-    const nf = width === this.width ? features.length : 0;
+    if (width === this.width) {
+      const num = this.numeric;
+      const numAt = this.numericAt;
+      const cat = this.categorical;
+      const catAt = this.categoricalAt;
+      for (let r = 0; r < n; r++) {
+        const base = r * width;
+        for (let i = 0; i < num.length; i++) num[i].add(data[base + numAt[i]]);
+        for (let i = 0; i < cat.length; i++) cat[i].add(data[base + catAt[i]]);
+      }
+    }
+    const p = this.prediction;
+    if (p === null) return;
+    const byScore = this.layout.prediction!.kind === 'numeric';
     for (let r = 0; r < n; r++) {
-      const base = r * width;
-      for (let f = 0; f < nf; f++) {
-        const t = features[f];
-        if (t !== null) t.add(data[base + f]);
-      }
-      const p = this.prediction;
-      if (p !== null) {
-        const a = answers[r];
-        if (a === undefined) p.missing++;
-        else p.add(this.layout.prediction!.kind === 'numeric' ? (a.score ?? a.value) : (a.label as number | string | undefined));
-      }
+      const a = answers[r];
+      if (a === undefined) p.missing++;
+      else p.addValue(byScore ? (a.score ?? a.value) : a.label);
     }
   }
 
@@ -92,6 +117,10 @@ export class WindowSketch {
       prediction: this.prediction?.toPartial() ?? null,
     };
   }
+}
+
+function tally(l: ColumnLayout, seed: number): ColumnTally {
+  return l.kind === 'numeric' ? new NumericTally(l, seed) : new CategoricalTally(l);
 }
 
 function latencyBucket(ms: number): number {

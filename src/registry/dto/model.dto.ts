@@ -3,10 +3,22 @@ import { nameSchema, tagsSchema } from '../../common/validation.js';
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 
+const rate = z.number().min(0).max(1).optional();
+const alpha = z.number().gt(0).lt(1).optional();
+
+/** A feature's override: `method` + `threshold` judges it by that test alone; any flat threshold; `ignore`. */
 const featurePolicy = z.strictObject({
   method: z.enum(['psi', 'ks', 'chi_square', 'jensen_shannon']).optional(),
   threshold: z.number().positive().optional(),
   ignore: z.boolean().optional(),
+  psi_threshold: z.number().positive().optional(),
+  ks_alpha: alpha,
+  ks_min_statistic: z.number().gt(0).max(1).optional(),
+  chi2_alpha: alpha,
+  js_min_distance: z.number().gt(0).max(1).optional(),
+  missing_rate_max: rate,
+  out_of_range_max: rate,
+  unseen_rate_max: rate,
 });
 
 /** Thresholds and windows of the monitor; every key optional, defaults applied where read. */
@@ -18,6 +30,10 @@ export const monitoringPolicySchema = z.strictObject({
   ks_alpha: z.number().gt(0).lt(1).optional(),
   ks_min_statistic: z.number().gt(0).max(1).optional(),
   js_min_distance: z.number().gt(0).max(1).optional(),
+  chi2_alpha: alpha,
+  missing_rate_max: rate,
+  out_of_range_max: rate,
+  unseen_rate_max: rate,
   auc_min: z.number().min(0).max(1).optional(),
   latency_p99_ms: z.number().positive().optional(),
   error_rate_max: z.number().min(0).max(1).optional(),
