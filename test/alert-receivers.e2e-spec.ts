@@ -4,6 +4,8 @@ import { AlertmanagerReceiver } from '../src/alerting/receivers/alertmanager.rec
 import { PagerDutyReceiver } from '../src/alerting/receivers/pagerduty.receiver.js';
 import type { ReceiverConfig } from '../src/alerting/receivers/receiver.js';
 import { WebhookReceiver } from '../src/alerting/receivers/webhook.receiver.js';
+import { ReceiversService, receiverView } from '../src/alerting/receivers.service.js';
+import { ConfigError, loadConfig } from '../src/config/config.schema.js';
 import { LoopbackReceiver } from './support/loopback-receiver.js';
 import { receiverContract, snapshot } from './support/receiver-contract.js';
 
@@ -86,5 +88,23 @@ describe('what each receiver kind puts on the wire', () => {
     expect(trigger.payload.summary).toContain('feature drift in income');
     expect(ack).toEqual({ routing_key: 'R0UT1NGKEY', event_action: 'acknowledge', dedup_key: snapshot().dedup_key });
     expect(resolve).toEqual({ routing_key: 'R0UT1NGKEY', event_action: 'resolve', dedup_key: snapshot().dedup_key });
+  });
+});
+
+describe('receivers from MODELGATE_RECEIVERS', () => {
+  const env = (value: string) => loadConfig({ MODELGATE_RECEIVERS: value });
+
+  it('stops the start with the variable and the field named when a receiver is malformed', () => {
+    expect(() => env('not json')).toThrow(/MODELGATE_RECEIVERS: must be a JSON array/);
+    expect(() => new ReceiversService(null as never, env('[{"type": "webhook"}]'))).toThrow(/MODELGATE_RECEIVERS\.0\.url/);
+    expect(() => new ReceiversService(null as never, env('[{"type": "pagerduty"}]'))).toThrow(/MODELGATE_RECEIVERS\.0\.routing_key/);
+    expect(() => new ReceiversService(null as never, env('[{"type": "sms", "url": "http://x"}]'))).toThrow(ConfigError);
+  });
+
+  it('names env receivers by their id, or by their place in the list', async () => {
+    const s = new ReceiversService(null as never, env(JSON.stringify([{ id: 'oncall', type: 'webhook', url: 'http://a.test' }, { type: 'alertmanager', url: 'http://b.test' }])));
+    expect((await s.get('env-oncall')).type).toBe('webhook');
+    expect((await s.get('env-1')).type).toBe('alertmanager');
+    expect(receiverView(await s.get('env-oncall'))).toMatchObject({ source: 'env', has_secret: false });
   });
 });

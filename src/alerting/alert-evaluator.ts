@@ -28,6 +28,9 @@ const AUC_LOOKBACK_WINDOWS = 12;
  */
 @Injectable()
 export class AlertEvaluator {
+  /** When each model's performance windows were last read: at most twice a window, since each read scans the prediction log. */
+  private readonly aucReadAt = new Map<string, number>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: AlertStore,
@@ -75,7 +78,10 @@ export class AlertEvaluator {
       const m = await model(name);
       if (!m) continue;
       const policy = alertPolicy(m.policy);
+      if (policy.aucMin === null && !m.hasValidationAuc) continue;
       const windowS = typeof m.policy.window_seconds === 'number' ? m.policy.window_seconds : 300;
+      if (now - (this.aucReadAt.get(name) ?? 0) < (windowS * 1000) / 2) continue;
+      this.aucReadAt.set(name, now);
       const buckets = await this.performance.windows(name, new Date(now - AUC_LOOKBACK_WINDOWS * windowS * 1000), new Date(now), windowS);
       buckets.sort((a, b) => a.windowEnd.getTime() - b.windowEnd.getTime());
       for (const b of buckets) {

@@ -132,6 +132,8 @@ export class AlertStore {
         await this.event(em, alertId, 'silenced', null, { silence_id: silence });
       }
     } else {
+      // A silence made after the page stops the keep-alives, not the acknowledge or the resolve.
+      if (event === 'resend' && (await this.matchingSilence(em, labels))) return 0;
       const paged: { receiver_id: string }[] = await em.query(
         `SELECT DISTINCT receiver_id FROM alert_notifications WHERE alert_id = $1 AND event = 'trigger' AND status <> 'silenced'`,
         [alertId],

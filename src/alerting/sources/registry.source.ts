@@ -7,6 +7,8 @@ export interface ModelAlerting {
   serving: Set<number>;
   /** What `production` pointed at before its current version, if it moved. */
   previousProduction: number | null;
+  /** Whether any version registered a validation AUC (a bar for the AUC rule without `auc_min`). */
+  hasValidationAuc: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class RegistrySource {
               ORDER BY revision DESC LIMIT 1`,
             [m.id, current],
           );
-    return { policy: m.monitoring_policy ?? {}, serving, previousProduction: prev?.version ?? null };
+    const [auc] = await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM model_versions WHERE model_id = $1 AND metrics ? 'auc') AS has`, [m.id]);
+    return { policy: m.monitoring_policy ?? {}, serving, previousProduction: prev?.version ?? null, hasValidationAuc: !!auc?.has };
   }
 }
