@@ -107,7 +107,7 @@ describe('alerting on one instance', () => {
     expect(webhookEvents(hook.received)).toEqual([`${key} trigger`, `${key} resolve`, `${key} trigger`]);
   });
 
-  it('records a silenced page without delivering it, with who silenced it and why', async () => {
+  it('records a silenced page without delivering it, with who silenced it and why, and pages once the silence lifts', async () => {
     const res = await t.http
       .post('/api/v1/silences')
       .set(t.admin)
@@ -127,9 +127,16 @@ describe('alerting on one instance', () => {
     expect(metrics).toMatch(/modelgate_alerts_silenced\{model="credit-risk",rule="data_quality",severity="warning"\} 1/);
     await t.http.delete(`/api/v1/silences/${res.body.id}`).set(t.admin).expect(204);
     expect((await t.http.get('/api/v1/silences?active=true').set(t.admin).expect(200)).body.silences).toEqual([]);
+    // Lifted while the alert still fires: it pages now, and its resolve follows.
+    await evaluate();
+    await drain();
+    const key = 'credit-risk/1/production/data_quality';
+    expect(webhookEvents(hook.received)).toEqual([`${key} trigger`]);
     await windows('credit-risk', ['clean', 'clean']);
     await drain();
-    expect(webhookEvents(hook.received)).toEqual([]);
+    expect(webhookEvents(hook.received)).toEqual([`${key} trigger`, `${key} resolve`]);
+    const rec = (await t.http.get(`/api/v1/alerts/${a.id}`).set(t.admin).expect(200)).body;
+    expect(rec.events.map((e: any) => e.event)).toEqual(['firing', 'silenced', 'unsilenced', 'resolved']);
   });
 
   it('stops re-notifying the webhook once acknowledged and sends PagerDuty acknowledge', async () => {

@@ -10,7 +10,8 @@ import { AlertStore } from './alert-store.js';
  * `MODELGATE_ALERTMANAGER_RESEND_MS`, acknowledged or not; a webhook is
  * re-notified every `MODELGATE_WEBHOOK_RENOTIFY_MS` until acknowledged.
  * A receiver with a notification of the alert still pending gets no new one,
- * so a receiver that is down does not pile up keep-alives.
+ * so a receiver that is down does not pile up keep-alives. A silenced alert
+ * whose silence lifted while it still fires is paged here.
  */
 @Injectable()
 export class AlertResender {
@@ -21,6 +22,8 @@ export class AlertResender {
   ) {}
 
   async run(): Promise<number> {
+    const silenced: { id: string }[] = await this.dataSource.query(`SELECT id FROM alerts WHERE state = 'firing' AND silenced_by IS NOT NULL`);
+    for (const s of silenced) await this.dataSource.transaction((em) => this.store.unsilenceIfLifted(em, s.id));
     const a = this.config.alerting;
     const due: { alert_id: string; receiver_id: string }[] = await this.dataSource.query(
       `SELECT n.alert_id, n.receiver_id

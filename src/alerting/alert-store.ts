@@ -151,6 +151,21 @@ export class AlertStore {
     return targets.length;
   }
 
+  /**
+   * A still-firing alert whose silence ended (expired or deleted) with no
+   * other silence matching it pages now, as Alertmanager does when a
+   * silence lifts; its earlier `silenced` rows stay as the record.
+   */
+  async unsilenceIfLifted(em: EntityManager, alertId: string): Promise<boolean> {
+    const [alert]: AlertRow[] = await em.query(`SELECT * FROM alerts WHERE id = $1 AND state = 'firing' AND silenced_by IS NOT NULL FOR UPDATE`, [alertId]);
+    if (!alert) return false;
+    if (await this.matchingSilence(em, { model: alert.model, rule: alert.rule, severity: alert.severity })) return false;
+    await em.query(`UPDATE alerts SET silenced_by = NULL WHERE id = $1`, [alertId]);
+    await this.event(em, alertId, 'unsilenced', null, { silence_id: alert.silenced_by });
+    await this.enqueue(em, alertId, 'trigger');
+    return true;
+  }
+
   snapshot(a: AlertRow): AlertSnapshot {
     return {
       id: a.id,
