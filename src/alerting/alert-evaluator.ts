@@ -6,7 +6,7 @@ import { AlertStore, type SeriesRule, type StoredRuleState } from './alert-store
 import { alertPolicy, type AlertPolicy, type RuleName } from './rules/alert-policy.js';
 import { CHECK_RULES, judgeAuc, judgeCheck, type Judgement } from './rules/conditions.js';
 import { step, stopServing } from './rules/lifecycle.js';
-import { DriftChecksSource, type DriftCheckRow } from './sources/drift-checks.source.js';
+import { DriftChecksSource } from './sources/drift-checks.source.js';
 import { PerformanceSource } from './sources/performance.source.js';
 import { type ModelAlerting, RegistrySource } from './sources/registry.source.js';
 
