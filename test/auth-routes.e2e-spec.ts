@@ -35,6 +35,18 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/models/:name/traffic': 'registry:write',
   'POST /api/v1/models/:name/rollback': 'registry:write',
   'GET /api/v1/models/:name/history': 'registry:read',
+  // alerting
+  'GET /api/v1/alerts': 'monitor:read',
+  'GET /api/v1/alerts/:id': 'monitor:read',
+  'POST /api/v1/alerts/:id/ack': 'monitor:write',
+  'GET /api/v1/silences': 'monitor:read',
+  'POST /api/v1/silences': 'monitor:write',
+  'DELETE /api/v1/silences/:id': 'monitor:write',
+  'GET /api/v1/receivers': 'admin',
+  'POST /api/v1/receivers': 'admin',
+  'GET /api/v1/receivers/:id': 'admin',
+  'PATCH /api/v1/receivers/:id': 'admin',
+  'DELETE /api/v1/receivers/:id': 'admin',
   // monitoring
   'GET /api/v1/models/:name/drift': 'monitor:read',
   // serving, /v1

@@ -55,6 +55,28 @@ export const envSchema = z.object({
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
+  MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
+  MODELGATE_RECEIVERS: z
+    .string()
+    .default('[]')
+    .transform((v, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(v);
+        if (Array.isArray(parsed)) return parsed as unknown[];
+      } catch {
+        /* reported below */
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of receivers' });
+      return z.NEVER;
+    }),
+  MODELGATE_PUBLIC_URL: z.url().optional(),
+  MODELGATE_ALERT_EVAL_MS: int(50).default(10_000),
+  MODELGATE_ALERTMANAGER_RESEND_MS: int(50).default(60_000),
+  MODELGATE_WEBHOOK_RENOTIFY_MS: int(0).default(4 * 60 * 60 * 1000),
+  MODELGATE_OUTBOX_POLL_MS: int(10).default(1_000),
+  MODELGATE_OUTBOX_BACKOFF_MS: int(1).default(1_000),
+  MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
+  MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -97,6 +119,19 @@ export interface AppConfig {
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
   monitoring: { flushMs: number; sketches: boolean };
+  alerting: {
+    source: 'modelgate' | 'prometheus';
+    /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
+    envReceivers: unknown[];
+    publicUrl: string;
+    evalMs: number;
+    alertmanagerResendMs: number;
+    webhookRenotifyMs: number;
+    outboxPollMs: number;
+    backoffMs: number;
+    backoffMaxMs: number;
+    giveUpMs: number;
+  };
 }
 
 /** Variables still read under an old name for one release: old name -> new name. */
@@ -190,6 +225,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
       retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
+    },
+    alerting: {
+      source: e.MODELGATE_ALERTS_SOURCE,
+      envReceivers: e.MODELGATE_RECEIVERS,
+      publicUrl: (e.MODELGATE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      evalMs: e.MODELGATE_ALERT_EVAL_MS,
+      alertmanagerResendMs: e.MODELGATE_ALERTMANAGER_RESEND_MS,
+      webhookRenotifyMs: e.MODELGATE_WEBHOOK_RENOTIFY_MS,
+      outboxPollMs: e.MODELGATE_OUTBOX_POLL_MS,
+      backoffMs: e.MODELGATE_OUTBOX_BACKOFF_MS,
+      backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
+      giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
     monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
   };

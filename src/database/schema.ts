@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { DriftChecks1765400000000 } from './migrations/1765400000000-drift-checks.js';
 import { WindowSketches1765400000001 } from './migrations/1765400000001-window-sketches.js';
 import { PartitionPredictionLog1765500000001 } from './migrations/1765500000001-partition-prediction-log.js';
+import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -11,4 +12,4 @@ import { ApiKeyEntity } from '../auth/api-key.entity.js';
  * module: each entity lives in the module that owns it.
  */
 export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000, DriftChecks1765400000000, WindowSketches1765400000001, PartitionPredictionLog1765500000001];
+export const MIGRATIONS: Function[] = [InitialSchema1764000000000, DriftChecks1765400000000, WindowSketches1765400000001, PartitionPredictionLog1765500000001, Alerting1765600000001];

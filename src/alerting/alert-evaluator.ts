@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { APP_LOGGER } from '../common/common.module.js';
+import type { Logger } from '../common/logger.js';
+import { AlertStore, type SeriesRule, type StoredRuleState } from './alert-store.js';
+import { alertPolicy, type AlertPolicy, type RuleName } from './rules/alert-policy.js';
+import { CHECK_RULES, judgeAuc, judgeCheck, type Judgement } from './rules/conditions.js';
+import { step, stopServing } from './rules/lifecycle.js';
+import { DriftChecksSource } from './sources/drift-checks.source.js';
+import { PerformanceSource } from './sources/performance.source.js';
+import { type ModelAlerting, RegistrySource } from './sources/registry.source.js';
+
+const CURSOR = 'drift_checks';
+const BATCH = 200;
+/**
+ * How far back performance windows are read each run: labels arrive late, so
+ * a window is judged once it has `min_labels`, within this many windows.
+ */
+const AUC_LOOKBACK_WINDOWS = 12;
+
+/**
+ * The elected alert evaluation: drift-check windows after the durable
+ * cursor and the performance reader's AUC windows go through the rules and
+ * the lifecycle machine; a version that stops serving resolves its alerts.
+ * Each window's transitions, outbox rows and the cursor commit in one
+ * transaction, and a window at or before a key's last judged window is
+ * skipped, so a run cut short by a lost election repeats nothing.
+ */
+@Injectable()
+export class AlertEvaluator {
+  /** When each model's performance windows were last read: at most twice a window, since each read scans the prediction log. */
+  private readonly aucReadAt = new Map<string, number>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: AlertStore,
+    private readonly checks: DriftChecksSource,
+    private readonly performance: PerformanceSource,
+    private readonly registry: RegistrySource,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async run(): Promise<void> {
+    if (!(await this.checks.available())) return;
+    const models = new Map<string, ModelAlerting | null>();
+    const model = async (name: string) => {
+      if (!models.has(name)) models.set(name, await this.registry.model(name));
+      return models.get(name)!;
+    };
+    await this.evaluateChecks(model);
+    await this.evaluateAuc(model);
+    await this.resolveNotServing(model);
+  }
+
+  private async evaluateChecks(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
+    for (;;) {
+      const cursor = await this.checks.loadCursor(this.dataSource.manager, CURSOR);
+      const rows = await this.checks.after(cursor, BATCH);
+      for (const row of rows) {
+        const m = await model(row.model);
+        const policy = alertPolicy(m?.policy);
+        const previousP99 = m?.previousProduction != null && m.previousProduction !== row.version ? await this.checks.servedP99Ms(row.model, m.previousProduction) : null;
+        await this.dataSource.transaction(async (em) => {
+          // A model deleted since the check, or a version no longer serving, gets no new alerts.
+          if (m && m.serving.has(row.version)) {
+            for (const rule of CHECK_RULES) await this.apply(em, { ...row, rule }, policy, row.windowEnd, judgeCheck(rule, policy, row, previousP99));
+          }
+          await this.checks.saveCursor(em, CURSOR, row.cursor);
+        });
+      }
+      if (rows.length < BATCH) return;
+    }
+  }
+
+  private async evaluateAuc(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
+    const now = Date.now();
+    for (const name of await this.registry.modelNames()) {
+      const m = await model(name);
+      if (!m) continue;
+      const policy = alertPolicy(m.policy);
+      if (policy.aucMin === null && !m.hasValidationAuc) continue;
+      const windowS = typeof m.policy.window_seconds === 'number' ? m.policy.window_seconds : 300;
+      if (now - (this.aucReadAt.get(name) ?? 0) < (windowS * 1000) / 2) continue;
+      this.aucReadAt.set(name, now);
+      const buckets = await this.performance.windows(name, new Date(now - AUC_LOOKBACK_WINDOWS * windowS * 1000), new Date(now), windowS);
+      buckets.sort((a, b) => a.windowEnd.getTime() - b.windowEnd.getTime());
+      for (const b of buckets) {
+        if (!m.serving.has(b.version) || b.windowEnd.getTime() > now) continue;
+        const judgement = judgeAuc(policy, b);
+        // An unjudged bucket may still collect labels: it is read again next run.
+        if (!judgement.judged) continue;
+        await this.dataSource.transaction((em) => this.apply(em, { model: name, version: b.version, variant: b.variant, rule: 'auc' }, policy, b.windowEnd, judgement));
+      }
+    }
+  }
+
+  private async apply(em: EntityManager, s: SeriesRule, policy: AlertPolicy, windowEnd: Date, j: Judgement): Promise<void> {
+    if (!j.judged) return;
+    const state = await this.store.lockState(em, s);
+    if (state.lastWindowEnd && state.lastWindowEnd.getTime() >= windowEnd.getTime()) return;
+    const r = step(state, j.judged, j.active, policy.forWindows, policy.resolveWindows);
+    const next: StoredRuleState = { ...r.state, alertId: state.alertId, lastWindowEnd: windowEnd };
+    if (r.transition === 'firing') {
+      const rule = s.rule as RuleName;
+      next.alertId = await this.store.fire(em, { ...s, severity: policy.severity[rule], summary: j.summary, details: j.details, runbookUrl: policy.runbookUrl[rule] ?? null });
+      this.logger.info({ dedup_key: `${s.model}/${s.version}/${s.variant}/${s.rule}`, summary: j.summary }, 'alert firing');
+    } else if (r.transition === 'resolved' && state.alertId) {
+      await this.store.resolve(em, state.alertId, 'condition cleared');
+      next.alertId = null;
+    }
+    await this.store.saveState(em, s, next);
+  }
+
+  private async resolveNotServing(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
+    const open: (SeriesRule & { dedup_key: string })[] = await this.dataSource.query(
+      `SELECT dedup_key, model, version, variant, rule FROM alert_rule_states WHERE phase <> 'ok'`,
+    );
+    for (const s of open) {
+      const m = await model(s.model);
+      if (m?.serving.has(s.version)) continue;
+      await this.dataSource.transaction(async (em) => {
+        const state = await this.store.lockState(em, s);
+        const r = stopServing(state);
+        if (r.transition === 'resolved' && state.alertId) await this.store.resolve(em, state.alertId, 'not serving');
+        await this.store.saveState(em, s, { ...r.state, alertId: null, lastWindowEnd: state.lastWindowEnd });
+      });
+    }
+  }
+}
