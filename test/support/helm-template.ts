@@ -266,7 +266,7 @@ const FUNCS: Record<string, (...a: any[]) => unknown> = {
   mul: (...a) => a.reduce((x, y) => Number(x) * Number(y), 1),
   div: (a, b) => Math.trunc(Number(a) / Number(b)),
   int: (v) => Math.trunc(Number(v)),
-  toString: (v) => String(v),
+  toString: (v: unknown) => String(v),
   sha256sum: (v) => createHash('sha256').update(String(v)).digest('hex'),
   required: (msg, v) => {
     if (!truthy(v)) throw new Error(msg);
