@@ -76,7 +76,7 @@ describe('Dockerfile', () => {
         stdio: 'pipe',
         env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
       });
-    }, 300_000);
+    }, 600_000);
     afterAll(() => {
       if (tree) fs.rmSync(tree, { recursive: true, force: true });
     });
