@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/common/net.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { findBinary } from './support/binaries.js';
 import { fixture, fixtureBytes } from './support/registry.js';
 
 /** The built `modelgate` CLI, spawned as a user would run it, against the running service. */
@@ -98,8 +99,28 @@ describe('modelgate CLI', () => {
     expect(table.split('\n')[0]).toMatch(/^NAME\s+TASK\s+LATEST/);
     expect(table).toMatch(/^loan\s+binary_classification\s+2\s/m);
     expect((await json(['versions', 'list', 'loan'])).versions.map((v: any) => v.version)).toEqual([2, 1]);
+    expect(await ok(['versions', 'list', 'loan'])).toMatch(/^VERSION\s+STATUS/);
     expect(await ok(['versions', 'show', 'loan', '1'])).toMatch(/^version\s+1$/m);
     expect((await json(['models', 'show', 'loan'])).tags).toEqual({ team: 'risk' });
+  });
+
+  it('draws an upload progress bar on a terminal', async (ctx) => {
+    const script = findBinary('script');
+    if (!script) {
+      // util-linux's script(1) gives the CLI a terminal; Debian has it in its base system.
+      console.warn('skipping the progress bar check: script(1) not found');
+      ctx.skip();
+    }
+    const cmd = [process.execPath, cli, 'versions', 'upload', 'loan', fixture('loan_default_xgb.onnx'), '--feature-names', EXPECTED.feature_names.join(',')].join(' ');
+    const r = await new Promise<Run>((resolve) =>
+      execFile(script!, ['-qec', cmd, '/dev/null'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, TERM: 'dumb' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const size = fs.statSync(fixture('loan_default_xgb.onnx')).size;
+    expect(r.stdout).toContain(`100% ${size}/${size} bytes`);
+    expect(r.stdout).toMatch(/uploaded loan version 3/);
   });
 
   it('downloads an artifact and checks it against the sha256 the service sends', async () => {
@@ -134,6 +155,9 @@ describe('modelgate CLI', () => {
     const bad = await run(['traffic', 'set', 'loan', '1=150']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: route 1=150: weight must be an integer/);
+    const usage = await run(['traffic', 'set']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/missing required argument 'model'/);
     await ok(['models', 'create', 'scratch']);
     await ok(['models', 'rm', 'scratch']);
     expect((await run(['models', 'show', 'scratch'])).stderr).toMatch(/^MODEL_NOT_FOUND:/);
