@@ -35,7 +35,8 @@ const dataDir = process.env.MODELGATE_DEMO_DIR ?? fs.mkdtempSync(path.join(os.tm
 fs.chmodSync(dataDir, 0o755);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const service = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+// MODELGATE_DEMO_MAIN: another build of the service (the demo's own test uses one).
+const service = spawn(process.execPath, [process.env.MODELGATE_DEMO_MAIN ?? path.join(ROOT, 'dist', 'main.js')], {
   cwd: ROOT,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
