@@ -59,6 +59,10 @@ describe('Dockerfile', () => {
     expect(DOCKERFILE).toMatch(/npm ci --omit=dev/);
     expect(INSTR.find((i) => i.op === 'EXPOSE')?.args.split(/\s+/)).toEqual(['8080', '8081']);
     expect(INSTR.find((i) => i.op === 'HEALTHCHECK')?.args).toMatch(/\/health\/live/);
+    // The runtime stage holds exactly what the clean-install test below starts from.
+    const lastFrom = INSTR.map((i) => i.op).lastIndexOf('FROM');
+    const runtimeCopies = INSTR.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(runtimeCopies).toEqual(['--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'package.json ./']);
   });
 
   describe('from a clean production install', () => {
