@@ -17,6 +17,17 @@ try {
   const app = await createApp(config, { logger });
   await app.listen({ port: config.port, host: config.host });
   logger.info({ port: config.port, host: config.host, data_dir: config.dataDir }, 'modelgate listening');
+  // Nest's shutdown hooks drain on SIGTERM; a close that hangs must still end
+  // before Kubernetes' SIGKILL, with a line saying why.
+  const timeoutMs = config.shutdownTimeoutMs;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error({ timeout_ms: timeoutMs }, 'graceful shutdown timed out; exiting');
+        process.exit(1);
+      }, timeoutMs).unref();
+    });
+  }
 } catch (err) {
   logger.fatal({ err }, 'modelgate failed to start');
   process.exit(1);

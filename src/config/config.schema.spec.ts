@@ -13,6 +13,8 @@ describe('configuration', () => {
     expect(c.database.url).toBeUndefined();
     expect(c.storage.kind).toBe('file');
     expect(c.serving.batchMaxSize).toBe(64);
+    expect(c.database.migrateOnStart).toBe(true);
+    expect(c.shutdownTimeoutMs).toBe(10_000);
   });
 
   it('stops on a bad value with a message naming the variable', () => {

@@ -77,6 +77,8 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_BACKOFF_MS: int(1).default(1_000),
   MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
+  MODELGATE_MIGRATE_ON_START: bool.default(true),
+  MODELGATE_SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -87,7 +89,9 @@ export interface AppConfig {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
-  database: { url?: string; poolSize: number; embeddedDir: string; leaderPollMs: number };
+  database: { url?: string; poolSize: number; embeddedDir: string; leaderPollMs: number; migrateOnStart: boolean };
+  /** How long a SIGTERM may take before the process exits anyway (the chart's grace period is longer). */
+  shutdownTimeoutMs: number;
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
@@ -175,7 +179,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       poolSize: e.DATABASE_POOL_SIZE,
       embeddedDir: path.join(dataDir, 'postgres'),
       leaderPollMs: e.MODELGATE_LEADER_POLL_MS,
+      migrateOnStart: e.MODELGATE_MIGRATE_ON_START,
     },
+    shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT_MS,
     storage: e.S3_BUCKET
       ? {
           kind: 's3',

@@ -6,7 +6,8 @@ import { ENTITIES, MIGRATIONS } from './schema.js';
 
 /**
  * The database this process talks to: the configured `DATABASE_URL`, or an
- * embedded PostgreSQL under the data directory. Migrations run on open.
+ * embedded PostgreSQL under the data directory. Migrations run on open
+ * unless `MODELGATE_MIGRATE_ON_START=false` (a deployment's migration job runs them).
  */
 export class DatabaseConnection {
   private constructor(
@@ -27,7 +28,8 @@ export class DatabaseConnection {
     const dataSource = createDataSource(url, config.database.poolSize);
     try {
       await initializeWithRetry(dataSource, logger);
-      await migrate(dataSource, logger);
+      if (config.database.migrateOnStart) await migrate(dataSource, logger);
+      else if (await dataSource.showMigrations()) logger.warn('pending migrations are not applied (MODELGATE_MIGRATE_ON_START=false): run the migration job');
     } catch (err) {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => {});
       await embedded?.stop().catch(() => {});

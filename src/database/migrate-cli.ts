@@ -3,7 +3,9 @@ import { createLogger } from '../common/logger.js';
 import { DatabaseConnection } from './database.connection.js';
 
 /** `npm run migrate`: applies pending migrations and exits (the chart's migration job). */
-const config = loadConfig();
+const loaded = loadConfig();
+// The job exists to migrate: MODELGATE_MIGRATE_ON_START=false in the shared ConfigMap must not stop it.
+const config = { ...loaded, database: { ...loaded.database, migrateOnStart: true } };
 const logger = createLogger(config.logLevel);
 try {
   const connection = await DatabaseConnection.open(config, logger);

@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import { endsAt, parseInteger, parseRoutes } from './args.js';
+import { seg } from './client.js';
+import { action } from './context.js';
+import { cellText, keyValues, table } from './table.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function policyText(x: any): string {
+  const p = x.policy;
+  const lines = [`revision ${x.revision}`, `aliases  ${cellText(x.aliases)}`];
+  if (!p) return [...lines, 'policy   none: unpinned traffic goes to the production alias'].join('\n');
+  return [
+    ...lines,
+    table(['variant', 'target', 'weight'], p.routes.map((r: any) => [r.name ?? (r.version !== undefined ? `v${r.version}` : r.alias), r.version ?? r.alias, r.weight])),
+    ...(p.sticky ? [`sticky   ${p.sticky}`] : []),
+    ...(p.shadow?.length ? [`shadow   ${p.shadow.join(',')}`] : []),
+    ...(p.fallback !== undefined && p.fallback !== null ? [`fallback ${p.fallback}`] : []),
+    ...(p.timeout_ms ? [`timeout  ${p.timeout_ms} ms`] : []),
+  ].join('\n');
+}
+
+/** `traffic`, `rollback`, `history`, and the monitor's `drift`, `performance` and `alerts`. */
+export function registerServingCommands(program: Command): void {
+  const traffic = program.command('traffic').description('show or set the traffic policy');
+  traffic
+    .command('show <model>')
+    .action(action(async (ctx, model: string) => ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/traffic`), policyText)));
+  traffic
+    .command('set <model> <routes...>')
+    .description('weighted routes as version=weight or alias=weight, e.g. 3=90 4=10')
+    .option('--sticky <key>', 'header:<name> or field:<name>')
+    .option('--shadow <version>', 'a shadow version (repeatable)', collect, [])
+    .option('--fallback <version>')
+    .option('--timeout-ms <ms>')
+    .option('--reason <text>')
+    .action(
+      action(async (ctx, model: string, routes: string[], o: any) => {
+        const body = {
+          routes: parseRoutes(routes),
+          ...(o.sticky ? { sticky: o.sticky } : {}),
+          ...(o.shadow.length ? { shadow: o.shadow.map((v: string) => parseInteger(v, 'shadow version')) } : {}),
+          ...(o.fallback ? { fallback: parseInteger(o.fallback, 'fallback version') } : {}),
+          ...(o.timeoutMs ? { timeout_ms: parseInteger(o.timeoutMs, 'timeout') } : {}),
+          ...(o.reason ? { reason: o.reason } : {}),
+        };
+        ctx.out(await ctx.api.put(`/api/v1/models/${seg(model)}/traffic`, body), policyText);
+      }),
+    );
+
+  program
+    .command('rollback <model>')
+    .description('restore the previous serving revision (twice returns to where you were)')
+    .option('--to-revision <n>')
+    .option('--reason <text>')
+    .action(
+      action(async (ctx, model: string, o: { toRevision?: string; reason?: string }) => {
+        const body = { ...(o.toRevision ? { to_revision: parseInteger(o.toRevision, 'revision') } : {}), ...(o.reason ? { reason: o.reason } : {}) };
+        const r = await ctx.api.post(`/api/v1/models/${seg(model)}/rollback`, body);
+        ctx.out(r, (x) => `${model}: restored revision ${x.restored_revision} as revision ${x.revision}; aliases ${cellText(x.after?.aliases)}`);
+      }),
+    );
+
+  program
+    .command('history <model>')
+    .description('alias moves, traffic changes and rollbacks, newest first')
+    .option('--limit <n>', 'how many', '50')
+    .action(
+      action(async (ctx, model: string, o: { limit: string }) => {
+        const r = await ctx.api.get(`/api/v1/models/${seg(model)}/history`, { limit: o.limit });
+        ctx.out(r, (x) => table(['revision', 'change', 'alias', 'actor', 'reason', 'at'], x.revisions.map((v: any) => [v.revision, v.change, v.alias, v.actor, v.reason, v.created_at])));
+      }),
+    );
+
+  // The monitor's answers vary by check; the table shows their top-level fields and --json all of them.
+  const listing = (x: any) => {
+    const rows = Array.isArray(x) ? x : (Object.values(x ?? {}).find(Array.isArray) as any[] | undefined);
+    if (!rows) return keyValues(x ?? {});
+    if (!rows.length) return '(none)';
+    const cols = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== 'object' || rows[0][k] === null).slice(0, 8);
+    return table(cols, rows.map((r) => cols.map((c) => r[c])));
+  };
+  program
+    .command('drift <model>')
+    .description('drift checks per feature and for the prediction')
+    .option('--version <v>')
+    .option('--variant <name>')
+    .option('--limit <n>')
+    .action(
+      action(async (ctx, model: string, o: any) =>
+        ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/drift`, { version: o.version, variant: o.variant, limit: o.limit }), listing),
+      ),
+    );
+  program
+    .command('performance <model>')
+    .description('live AUC and friends per version and variant')
+    .option('--version <v>')
+    .option('--variant <name>')
+    .action(
+      action(async (ctx, model: string, o: any) => ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/performance`, { version: o.version, variant: o.variant }), listing)),
+    );
+
+  const alerts = program.command('alerts').description('list, acknowledge and silence alerts');
+  alerts
+    .command('list', { isDefault: true })
+    .option('--model <name>')
+    .option('--state <state>', 'firing, acknowledged or resolved')
+    .option('--limit <n>')
+    .action(action(async (ctx, o: any) => ctx.out(await ctx.api.get('/api/v1/alerts', { model: o.model, state: o.state, limit: o.limit }), listing)));
+  alerts
+    .command('ack <id>')
+    .option('--note <text>')
+    .action(action(async (ctx, id: string, o: { note?: string }) => ctx.out(await ctx.api.post(`/api/v1/alerts/${seg(id)}/ack`, { note: o.note }), () => `acknowledged ${id}`)));
+  alerts
+    .command('silence')
+    .description('stop delivering matching alerts for a while')
+    .option('--model <pattern>')
+    .option('--rule <rule>')
+    .option('--severity <severity>')
+    .requiredOption('--for <duration>', 'e.g. 30m, 2h, 1d')
+    .requiredOption('--reason <text>')
+    .action(
+      action(async (ctx, o: any) => {
+        const matchers = Object.fromEntries(Object.entries({ model: o.model, rule: o.rule, severity: o.severity }).filter(([, v]) => v !== undefined));
+        const r = await ctx.api.post('/api/v1/silences', { matchers, ends_at: endsAt(o.for), reason: o.reason });
+        ctx.out(r, (x) => `silenced ${cellText(matchers)} until ${x?.ends_at ?? endsAt(o.for)}`);
+      }),
+    );
+}
