@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.schema.js';
-import { ADMIN_TOKEN, eventually } from './support/app.js';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 describe('headers and logs around secrets', () => {
@@ -70,5 +70,49 @@ describe('headers and logs around secrets', () => {
     expect(all).toContain('api_key=[redacted]');
     expect(all).not.toContain(secret);
     expect(all).not.toContain(ADMIN_TOKEN.split('_')[2]);
+  });
+});
+
+describe('rate limits over HTTP', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({
+      db,
+      env: { MODELGATE_RATE_LIMIT_WRITE_PER_S: '0.01', MODELGATE_RATE_LIMIT_WRITE_BURST: '3', MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: '0.01', MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: '5' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('answers registry writes past the budget 429 in the envelope with Retry-After, and counts them in /metrics', async () => {
+    const statuses: number[] = [];
+    let last: any;
+    for (let i = 0; i < 5; i++) {
+      last = await t.http.post('/api/v1/models').set(t.admin).send({ name: `m${i}`, task: 'regression' });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    expect(last.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+    // Reads are not writes.
+    expect((await t.http.get('/api/v1/models').set(t.admin)).status).toBe(200);
+    const metrics = await t.http.get('/metrics');
+    expect(metrics.text).toMatch(/modelgate_rate_limited_total\{budget="registry_write"\} 2/);
+  });
+
+  it('refuses an address that failed to authenticate too often, on Nest routes and the prediction route alike', async () => {
+    const bad = { Authorization: 'Bearer mgk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await t.http.get('/api/v1/models').set(bad)).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const predict = await t.http.post('/v1/models/x/predict').set(t.admin).send({ inputs: [[1]] });
+    expect(predict.status).toBe(429);
+    expect(predict.body.error.details.budget).toBe('auth_failures');
   });
 });
