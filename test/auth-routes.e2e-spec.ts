@@ -16,6 +16,8 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/v1/keys': 'admin',
   'GET /api/v1/keys/:id': 'admin',
   'DELETE /api/v1/keys/:id': 'admin',
+  // audit
+  'GET /api/v1/audit': 'admin',
   // registry
   'POST /api/v1/models': 'registry:write',
   'GET /api/v1/models': 'registry:read',

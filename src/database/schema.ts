@@ -1,4 +1,5 @@
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -8,4 +9,4 @@ import { ApiKeyEntity } from '../auth/api-key.entity.js';
  * module: each entity lives in the module that owns it.
  */
 export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000];
+export const MIGRATIONS: Function[] = [InitialSchema1764000000000, AuditLog1765700000001];
