@@ -10,10 +10,12 @@ import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { fixtureBytes } from './support/registry.js';
 
 describe('headers and logs around secrets', () => {
   let db: TestDatabase;
   let dataDir: string;
+  let cacheDir: string;
   let app: NestFastifyApplication;
   let http: ReturnType<typeof supertest>;
   const lines: string[] = [];
@@ -32,6 +34,7 @@ describe('headers and logs around secrets', () => {
     });
     const logger = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, sink);
     app = await createApp(config, { logger });
+    cacheDir = config.serving.cacheDir;
     http = supertest(app.getHttpServer());
     await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);
   });
@@ -56,6 +59,25 @@ describe('headers and logs around secrets', () => {
     const res = await http.post('/api/v1/keys').set(admin).send({ name: 'ci', scopes: ['predict'] });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('writes artifacts and the model cache readable by the service user only (files 0600, directories 0700)', async () => {
+    await http.post('/api/v1/models').set(admin).send({ name: 'modes', task: 'binary_classification' }).expect(201);
+    await http.post('/api/v1/models/modes/versions').set(admin).attach('file', fixtureBytes('breast_cancer_xgb.onnx'), 'm.onnx').expect(201);
+    await http.put('/api/v1/models/modes/aliases/production').set(admin).send({ version: 1 }).expect(200);
+    await eventually(async () => (await http.post('/v1/models/modes/predict').set(admin).send({ inputs: [new Array(30).fill(0.1)] })).status === 200, 30_000);
+    const walk = async (dir: string): Promise<string[]> =>
+      (await fs.readdir(dir, { withFileTypes: true })).flatMap((e) => [path.join(dir, e.name)]).concat(
+        ...(await Promise.all((await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => walk(path.join(dir, e.name))))),
+      );
+    for (const root of [path.join(dataDir, 'artifacts'), cacheDir]) {
+      const entries = await walk(root);
+      expect(entries.some((e) => e.endsWith('.onnx'))).toBe(true);
+      for (const e of entries) {
+        const st = await fs.stat(e);
+        expect(st.mode & 0o777, e).toBe(st.isDirectory() ? 0o700 : 0o600);
+      }
+    }
   });
 
   it('never logs a key sent in a query string or a path', async () => {
