@@ -282,3 +282,26 @@ describe('rate limits', () => {
     for (let i = 0; i < 5; i++) expect((await failure(() => auth.authenticate(k.bearer, 'admin', '10.0.0.3'))).code).toBe('FORBIDDEN');
   });
 });
+
+describe('keys scoped to models', () => {
+  it('lets a key name only the models its patterns match, with 403 FORBIDDEN naming the model otherwise', async () => {
+    const { auth, add } = setup();
+    const k = add(['predict'], { models: ['credit-*', 'fraud'] });
+    await auth.authenticate(k.bearer, 'predict', undefined, 'credit-eu');
+    auth.authenticate(k.bearer, 'predict', undefined, 'fraud');
+    const err = await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'fraud-v2'));
+    expect(err.status).toBe(403);
+    expect(err.code).toBe('FORBIDDEN');
+    expect(err.details.model).toBe('fraud-v2');
+    expect((await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'credit'))).details.model).toBe('credit');
+    // A route that names no model is governed by the scope alone.
+    auth.authenticate(k.bearer, 'predict');
+  });
+
+  it('treats a dot in a pattern as a dot, not any character', async () => {
+    const { auth, add } = setup();
+    const k = add(['predict'], { models: ['a.b'] });
+    await auth.authenticate(k.bearer, 'predict', undefined, 'a.b');
+    expect((await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'axb'))).code).toBe('FORBIDDEN');
+  });
+});

@@ -7,7 +7,7 @@ import { Forbidden, ServiceUnavailable, Unauthenticated } from '../common/errors
 import type { Logger } from '../common/logger.js';
 import { credentialFrom, hashSecret, isWellFormedKey, keyIdOf, secretMatches, secretOf } from './api-key-format.js';
 import { ApiKeyStore } from './api-key.store.js';
-import { type RateBudget, RateLimited } from './auth.errors.js';
+import { ModelForbidden, type RateBudget, RateLimited } from './auth.errors.js';
 import { TokenBuckets } from './token-bucket.js';
 import { Metrics } from '../metrics/metrics.js';
 import { type CachedKey, KeyCache } from './key-cache.js';
@@ -66,7 +66,7 @@ export class ApiKeyAuthenticator {
    * with them (or `AUTH_UNAVAILABLE`, 503, when the database cannot be
    * asked about a key never seen).
    */
-  authenticate(headers: IncomingHttpHeaders, scope: Scope, address?: string): Actor | Promise<Actor> {
+  authenticate(headers: IncomingHttpHeaders, scope: Scope, address?: string, model?: string): Actor | Promise<Actor> {
     // An address that failed too often is refused before its key costs a hash or a query.
     if (address !== undefined && this.failureLimit !== undefined) {
       const wait = this.failureLimit.blocked(address, Date.now());
@@ -74,7 +74,7 @@ export class ApiKeyAuthenticator {
     }
     let result: Actor | Promise<Actor>;
     try {
-      result = this.check(headers, scope);
+      result = this.check(headers, scope, model);
     } catch (err) {
       throw this.failed(err, address);
     }
@@ -110,7 +110,7 @@ export class ApiKeyAuthenticator {
     return new RateLimited(budget, wait);
   }
 
-  private check(headers: IncomingHttpHeaders, scope: Scope): Actor | Promise<Actor> {
+  private check(headers: IncomingHttpHeaders, scope: Scope, model: string | undefined): Actor | Promise<Actor> {
     const credential = credentialFrom(headers);
     if (credential === undefined) throw new Unauthenticated('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     // The admin token can have any shape, so it is recognised before the key format is checked.
@@ -119,10 +119,10 @@ export class ApiKeyAuthenticator {
     if (id === undefined) throw malformed();
     const now = Date.now();
     const cached = this.cache.peek(id, now);
-    if (cached !== undefined) return this.admit(cached, credential, scope, now);
+    if (cached !== undefined) return this.admit(cached, credential, scope, now, model);
     if (!isWellFormedKey(credential)) throw malformed();
     return this.cache.load(id).then(
-      (entry) => this.admit(entry, credential, scope, Date.now()),
+      (entry) => this.admit(entry, credential, scope, Date.now(), model),
       (err: unknown) => {
         // Once per 10 s: during an outage every unseen key would log a line.
         if (Date.now() - this.lastLoadWarning >= 10_000) {
@@ -144,7 +144,7 @@ export class ApiKeyAuthenticator {
     this.cache.clear();
   }
 
-  private admit(entry: CachedKey | null, credential: string, scope: Scope, now: number): Actor {
+  private admit(entry: CachedKey | null, credential: string, scope: Scope, now: number, model: string | undefined): Actor {
     if (entry === null || !secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
     // Only the holder of the secret learns that a key was revoked or expired.
     if (entry.revoked) throw new Unauthenticated('API key revoked');
@@ -156,6 +156,7 @@ export class ApiKeyAuthenticator {
       );
     }
     if ((entry.mask & scopeBit(scope)) === 0) throw new Forbidden(scope);
+    if (model !== undefined && entry.models !== null && !entry.models.test(model)) throw new ModelForbidden(model);
     return entry.actor;
   }
 }

@@ -6,6 +6,13 @@ export class KeyNotFound extends NotFound {
   }
 }
 
+/** A key limited to some models named another one: 403 like a missing scope, saying which model. */
+export class ModelForbidden extends AppError {
+  constructor(model: string) {
+    super(403, 'FORBIDDEN', `this API key may not use the model "${model}"`, { model });
+  }
+}
+
 export type RateBudget = 'predict' | 'registry_write' | 'auth_failures';
 
 export class RateLimited extends AppError {

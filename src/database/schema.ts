@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
+import { KeyModels1765700000002 } from './migrations/1765700000002-key-models.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -9,4 +10,4 @@ import { ApiKeyEntity } from '../auth/api-key.entity.js';
  * module: each entity lives in the module that owns it.
  */
 export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000, AuditLog1765700000001];
+export const MIGRATIONS: Function[] = [InitialSchema1764000000000, AuditLog1765700000001, KeyModels1765700000002];
