@@ -67,7 +67,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
   const auth = app.get(ApiKeyAuthenticator);
-  routes.install(fastify, (headers, scope) => auth.authenticate(headers, scope));
+  routes.install(fastify, (headers, scope, address, model) => auth.authenticate(headers, scope, address, model));
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

@@ -5,6 +5,7 @@ import { CommonModule } from './common/common.module.js';
 import type { Logger } from './common/logger.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AlertingModule } from './alerting/alerting.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -18,7 +19,7 @@ export class AppModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, MetricsModule, MonitoringModule, StorageModule, HealthModule, RegistryModule, ServingModule, AlertingModule],
+      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, AuditModule, MetricsModule, MonitoringModule, StorageModule, HealthModule, RegistryModule, ServingModule, AlertingModule],
     };
   }
 }

@@ -16,6 +16,8 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/v1/keys': 'admin',
   'GET /api/v1/keys/:id': 'admin',
   'DELETE /api/v1/keys/:id': 'admin',
+  // audit
+  'GET /api/v1/audit': 'admin',
   // registry
   'POST /api/v1/models': 'registry:write',
   'GET /api/v1/models': 'registry:read',
@@ -201,5 +203,20 @@ describe('every route is closed to callers without the scope it needs', () => {
         expect([401, 403], `${r.id} with ${scope} answered ${res.status} ${JSON.stringify(res.body)}`).not.toContain(res.status);
       }
     }
+  });
+
+  it('refuses a key scoped to other models on every route that names a model, hot path included', async () => {
+    const all = await t.http.post('/api/v1/keys').set(t.admin).send({ name: 'other models', scopes: [...SCOPES], models: ['other-*'] }).expect(201);
+    expect(all.body.models).toEqual(['other-*']);
+    const naming = routes.filter((r) => r.id in ROUTE_SCOPES && r.url.includes(':name'));
+    expect(naming.map((r) => r.id)).toEqual(expect.arrayContaining(['POST /v1/models/:name/predict', 'POST /v2/models/:name/infer', 'PUT /api/v1/models/:name/aliases/:alias']));
+    for (const r of naming) {
+      const res = await send(r.method, r.url, { Authorization: `Bearer ${all.body.key}` });
+      expect(res.status, r.id).toBe(403);
+      expect(codeOf(res.body), r.id).toBe('FORBIDDEN');
+    }
+    // The same key passes on a model its patterns match (the model does not exist: 404, not 403).
+    const res = await t.http.get('/api/v1/models/other-x').set({ Authorization: `Bearer ${all.body.key}` });
+    expect(res.status).toBe(404);
   });
 });

@@ -81,7 +81,7 @@ describe('API keys', () => {
 
   it('creates a key whose secret is shown once and stored only as a sha256', async () => {
     const res = await a.http.post('/api/v1/keys').set(a.admin).send({ name: 'ci deploys', scopes: ['registry:write'] }).expect(201);
-    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'expires_at', 'id', 'key', 'name', 'scopes']);
+    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'expires_at', 'id', 'key', 'models', 'name', 'scopes']);
     expect(res.body).toMatchObject({ name: 'ci deploys', scopes: ['registry:write'], expires_at: null });
     expect(res.body.key).toMatch(new RegExp(`^mgk_${res.body.id}_[a-z2-7]{52}$`));
     expect(res.body.id).toMatch(/^[a-z2-7]{12}$/);
@@ -102,6 +102,7 @@ describe('API keys', () => {
       id: k.id,
       name: k.name,
       scopes: ['predict', 'feedback'],
+      models: null,
       created_by: 'admin-token',
       created_at: k.created_at,
       expires_at: null,

@@ -42,7 +42,7 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
       // dead key in the file and no row, and the next start mints again.
       await writeSecretFile(file, `${k.key}\n`);
       await this.store.insert(
-        { id: k.id, name: 'admin (generated at first start)', scopes: ['admin'], secretSha256: k.secretSha256, createdBy: BOOTSTRAP_ACTOR, expiresAt: null },
+        { id: k.id, name: 'admin (generated at first start)', scopes: ['admin'], models: null, secretSha256: k.secretSha256, createdBy: BOOTSTRAP_ACTOR, expiresAt: null },
         em,
       );
       return k;

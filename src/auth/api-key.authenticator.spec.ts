@@ -7,14 +7,16 @@ import { ADMIN_TOKEN_ACTOR, ApiKeyAuthenticator } from './api-key.authenticator.
 import type { ApiKeyStore } from './api-key.store.js';
 import type { KeyRecord } from './key-cache.js';
 import type { Scope } from './scopes.js';
+import { Metrics } from '../metrics/metrics.js';
 
 const ADMIN_TOKEN = 'not-an-mgk-key-but-long-enough-to-be-a-token';
 
 /** The authenticator over an in-memory table that counts what it was asked. */
-function setup(opts: { ttlMs?: number; adminToken?: string | null } = {}) {
+function setup(opts: { ttlMs?: number; adminToken?: string | null; env?: Record<string, string> } = {}) {
   const config = loadConfig({
     MODELGATE_ADMIN_TOKEN: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
     MODELGATE_KEY_CACHE_TTL_MS: String(opts.ttlMs ?? 5_000),
+    ...opts.env,
   });
   const rows = new Map<string, KeyRecord>();
   const calls = { record: 0, touch: [] as string[] };
@@ -27,7 +29,8 @@ function setup(opts: { ttlMs?: number; adminToken?: string | null } = {}) {
       calls.touch.push(id);
     },
   } as unknown as ApiKeyStore;
-  const auth = new ApiKeyAuthenticator(config, store, createLogger('silent'));
+  const metrics = new Metrics();
+  const auth = new ApiKeyAuthenticator(config, store, createLogger('silent'), metrics);
   const add = (scopes: Scope[], over: Partial<KeyRecord> = {}) => {
     const k = generateApiKey();
     rows.set(k.id, {
@@ -42,7 +45,7 @@ function setup(opts: { ttlMs?: number; adminToken?: string | null } = {}) {
     });
     return { ...k, bearer: { authorization: `Bearer ${k.key}` } };
   };
-  return { auth, rows, calls, add };
+  return { auth, rows, calls, add, metrics };
 }
 
 /** The error `fn` threw synchronously or its Promise rejected with. */
@@ -228,5 +231,77 @@ describe('ApiKeyAuthenticator', () => {
     console.log(
       `ApiKeyAuthenticator.authenticate, cached key: ${bearer.toFixed(0)} ns/call (Bearer), ${apiKey.toFixed(0)} ns/call (X-API-Key); admin token: ${admin.toFixed(0)} ns/call`,
     );
+  });
+});
+
+describe('rate limits', () => {
+  it('refuses predictions past a key budget with 429 RATE_LIMITED and Retry-After, counted by budget', async () => {
+    const { auth, add, metrics } = setup({ env: { MODELGATE_RATE_LIMIT_PREDICT_PER_S: '1', MODELGATE_RATE_LIMIT_PREDICT_BURST: '3' } });
+    const k = add(['predict']);
+    await auth.authenticate(k.bearer, 'predict');
+    auth.authenticate(k.bearer, 'predict');
+    auth.authenticate(k.bearer, 'predict');
+    const err = await failure(() => auth.authenticate(k.bearer, 'predict'));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.kind).toBe('rate_limited');
+    expect(err.headers['retry-after']).toBe('1');
+    expect(err.details.budget).toBe('predict');
+    // Another key has its own budget.
+    const other = add(['predict']);
+    await auth.authenticate(other.bearer, 'predict');
+    expect(await metrics.registry.getSingleMetricAsString('modelgate_rate_limited_total')).toContain('modelgate_rate_limited_total{budget="predict"} 1');
+  });
+
+  it('keeps registry writes on their own budget, apart from reads and predictions', async () => {
+    const { auth, add } = setup({ env: { MODELGATE_RATE_LIMIT_WRITE_PER_S: '0.001', MODELGATE_RATE_LIMIT_WRITE_BURST: '2' } });
+    const k = add(['registry:write', 'registry:read', 'predict']);
+    await auth.authenticate(k.bearer, 'registry:write');
+    auth.authenticate(k.bearer, 'registry:write');
+    expect((await failure(() => auth.authenticate(k.bearer, 'registry:write'))).details.budget).toBe('registry_write');
+    for (let i = 0; i < 10; i++) auth.authenticate(k.bearer, 'registry:read');
+    for (let i = 0; i < 10; i++) auth.authenticate(k.bearer, 'predict');
+  });
+
+  it('refuses an address after too many failed authentications, before looking at its key, and only that address', async () => {
+    const { auth, add, calls } = setup({ env: { MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: '0.001', MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: '3' } });
+    const good = add(['predict']);
+    const bad = { authorization: `Bearer ${generateApiKey().key}` };
+    for (let i = 0; i < 3; i++) expect((await failure(() => auth.authenticate(bad, 'predict', '10.0.0.1'))).code).toBe('UNAUTHENTICATED');
+    const queries = calls.record;
+    const err = await failure(() => auth.authenticate(good.bearer, 'predict', '10.0.0.1'));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.details.budget).toBe('auth_failures');
+    expect(calls.record).toBe(queries);
+    await auth.authenticate(good.bearer, 'predict', '10.0.0.2');
+  });
+
+  it('does not count a valid key lacking a scope (403) as a failed authentication', async () => {
+    const { auth, add } = setup({ env: { MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: '1', MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: '0.001' } });
+    const k = add(['predict']);
+    await auth.authenticate(k.bearer, 'predict', '10.0.0.3');
+    for (let i = 0; i < 5; i++) expect((await failure(() => auth.authenticate(k.bearer, 'admin', '10.0.0.3'))).code).toBe('FORBIDDEN');
+  });
+});
+
+describe('keys scoped to models', () => {
+  it('lets a key name only the models its patterns match, with 403 FORBIDDEN naming the model otherwise', async () => {
+    const { auth, add } = setup();
+    const k = add(['predict'], { models: ['credit-*', 'fraud'] });
+    await auth.authenticate(k.bearer, 'predict', undefined, 'credit-eu');
+    auth.authenticate(k.bearer, 'predict', undefined, 'fraud');
+    const err = await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'fraud-v2'));
+    expect(err.kind).toBe('forbidden');
+    expect(err.code).toBe('FORBIDDEN');
+    expect(err.details.model).toBe('fraud-v2');
+    expect((await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'credit'))).details.model).toBe('credit');
+    // A route that names no model is governed by the scope alone.
+    auth.authenticate(k.bearer, 'predict');
+  });
+
+  it('treats a dot in a pattern as a dot, not any character', async () => {
+    const { auth, add } = setup();
+    const k = add(['predict'], { models: ['a.b'] });
+    await auth.authenticate(k.bearer, 'predict', undefined, 'a.b');
+    expect((await failure(() => auth.authenticate(k.bearer, 'predict', undefined, 'axb'))).code).toBe('FORBIDDEN');
   });
 });

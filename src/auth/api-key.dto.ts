@@ -10,6 +10,11 @@ export const createKeySchema = z.strictObject({
     .array(z.enum(SCOPES, { error: `scopes must be among ${SCOPES.join(', ')}` }))
     .min(1, 'scopes must hold at least one scope')
     .transform((s) => [...new Set(s)]),
+  models: z
+    .array(z.string().regex(/^[a-z0-9*][a-z0-9._*-]{0,62}$/, 'each of models must be a model name, * matching any characters (credit-*)'))
+    .min(1, 'models must hold at least one pattern; omit it for every model')
+    .max(100)
+    .nullish(),
   expires_at: z.iso
     .datetime({ offset: true, error: 'expires_at must be an RFC 3339 time, e.g. 2030-01-01T00:00:00Z' })
     .nullish()
@@ -31,6 +36,8 @@ export interface KeyView {
   id: string;
   name: string;
   scopes: string[];
+  /** Model name patterns the key is limited to; null: every model. */
+  models: string[] | null;
   created_by: string;
   created_at: string;
   expires_at: string | null;
@@ -44,6 +51,7 @@ export interface CreatedKeyView {
   key: string;
   name: string;
   scopes: string[];
+  models: string[] | null;
   created_at: string;
   expires_at: string | null;
 }
@@ -53,6 +61,7 @@ export function keyView(k: ApiKeyEntity): KeyView {
     id: k.id,
     name: k.name,
     scopes: k.scopes,
+    models: k.models ?? null,
     created_by: k.createdBy,
     created_at: k.createdAt.toISOString(),
     expires_at: k.expiresAt?.toISOString() ?? null,
@@ -68,6 +77,7 @@ export const keyViewSchema = {
     id: { type: 'string', example: 'q3zr7m2kd5xa' },
     name: { type: 'string' },
     scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
+    models: { type: ['array', 'null'], items: { type: 'string' }, description: 'model name patterns (credit-*); null: every model' },
     created_by: { type: 'string' },
     created_at: { type: 'string', format: 'date-time' },
     expires_at: timeOrNull,

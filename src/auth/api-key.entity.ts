@@ -12,6 +12,10 @@ export class ApiKeyEntity {
   @Column({ type: 'text', array: true })
   scopes: Scope[];
 
+  /** Model name patterns (`credit-*`) the key may name; null: every model. */
+  @Column({ type: 'text', array: true, nullable: true })
+  models: string[] | null;
+
   /** Hex sha256 of the key's secret; the secret itself is never stored. */
   @Column({ name: 'secret_sha256', type: 'text' })
   secretSha256: string;

@@ -47,6 +47,7 @@ export class ApiKeyStore {
       id: k.id,
       name: k.name,
       scopes: k.scopes,
+      models: k.models ?? null,
       secretSha256: Buffer.from(k.secretSha256, 'hex'),
       expiresAt: k.expiresAt?.getTime() ?? null,
       revokedAt: k.revokedAt?.getTime() ?? null,

@@ -22,6 +22,7 @@ export class ApiKeysService {
       id: generated.id,
       name: dto.name,
       scopes: dto.scopes,
+      models: dto.models ?? null,
       secretSha256: generated.secretSha256,
       createdBy: actor.keyId,
       expiresAt: dto.expires_at ? new Date(dto.expires_at) : null,
@@ -29,7 +30,7 @@ export class ApiKeysService {
     // This process may remember the id as unknown if someone guessed it before it existed.
     this.authenticator.evict(k.id);
     const v = keyView(k);
-    return { id: v.id, key: generated.key, name: v.name, scopes: v.scopes, created_at: v.created_at, expires_at: v.expires_at };
+    return { id: v.id, key: generated.key, name: v.name, scopes: v.scopes, models: v.models, created_at: v.created_at, expires_at: v.expires_at };
   }
 
   /** Oldest first, one page at a time (`next_cursor`). */

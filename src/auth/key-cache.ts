@@ -5,6 +5,8 @@ export interface KeyRecord {
   id: string;
   name: string;
   scopes: readonly Scope[];
+  /** Model name patterns (`credit-*`) the key may name; null: every model. */
+  models?: readonly string[] | null;
   secretSha256: Buffer;
   expiresAt: number | null;
   revokedAt: number | null;
@@ -17,6 +19,8 @@ export class CachedKey {
   /** Scopes this key passes, see `grantedMask`. */
   readonly mask: number;
   readonly hash: Buffer;
+  /** The key's model patterns as one expression; null when the key may name any model. */
+  readonly models: RegExp | null;
   readonly expiresAt: number;
   readonly revoked: boolean;
   /** When the last `last_used_at` write was sent (ms), to send at most one a minute. */
@@ -34,6 +38,7 @@ export class CachedKey {
     this.actor = Object.freeze({ keyId: record.id, name: record.name, scopes: Object.freeze([...record.scopes]) });
     this.mask = grantedMask(record.scopes);
     this.hash = record.secretSha256;
+    this.models = record.models?.length ? modelPattern(record.models) : null;
     this.expiresAt = record.expiresAt ?? Number.POSITIVE_INFINITY;
     this.revoked = record.revokedAt !== null;
     this.lastTouch = record.lastUsedAt ?? Number.NEGATIVE_INFINITY;
@@ -162,4 +167,9 @@ export class KeyCache {
     }
     return entry;
   }
+}
+
+/** `credit-*` -> /^(?:credit-.*)$/; names hold only [a-z0-9._-], so `.` is the one character to escape. */
+export function modelPattern(globs: readonly string[]): RegExp {
+  return new RegExp(`^(?:${globs.map((g) => g.replace(/\./g, '\\.').replace(/\*/g, '.*')).join('|')})$`);
 }

@@ -21,7 +21,7 @@ export class ScopeGuard implements CanActivate {
     const scope = this.requiredScope(context);
     if (scope === null) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const actor = this.authenticator.authenticate(request.headers, scope);
+    const actor = this.authenticator.authenticate(request.headers, scope, request.ip, (request.params as { name?: string } | undefined)?.name);
     if (actor instanceof Promise) {
       return actor.then((a) => {
         request.actor = a;

@@ -19,6 +19,7 @@ export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   too_large: 413,
   unsupported_media: 415,
   unprocessable: 422,
+  rate_limited: 429,
   internal: 500,
   unavailable: 503,
   overloaded: 503,

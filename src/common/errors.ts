@@ -20,6 +20,8 @@ export type ErrorKind =
   | 'unavailable'
   /** The service sheds work it cannot take now; the caller should retry after a pause. */
   | 'overloaded'
+  /** This caller (a key, or an address failing to authenticate) used up its budget; retry after a pause. */
+  | 'rate_limited'
   /** A model version failed: it did not load, or did not answer. */
   | 'model_failure'
   /** The request's deadline passed before an answer. */

@@ -31,14 +31,15 @@ export interface HttpRouteDef {
   handler: (request: FastifyRequest<any>, reply: FastifyReply) => unknown;
 }
 
-/** Checks a request's key for a scope: synchronous when cached, a Promise on a miss; throws 401/403. */
-export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope) => Actor | Promise<Actor>;
+/** Checks a request's key for a scope: synchronous when cached, a Promise on a miss; throws 401/403 (429 past a rate limit). */
+export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope, address?: string, model?: string) => Actor | Promise<Actor>;
 
 function authHook(authenticate: Authenticate, scope: Scope) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     let actor: Actor | Promise<Actor>;
     try {
-      actor = authenticate(request.headers, scope);
+      // Every route naming a model calls its parameter `name`: a key limited to models is checked against it.
+      actor = authenticate(request.headers, scope, request.ip, (request.params as { name?: string }).name);
     } catch (err) {
       done(err as Error);
       return;

@@ -79,10 +79,23 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
   MODELGATE_MIGRATE_ON_START: bool.default(true),
   MODELGATE_SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+  MODELGATE_RATE_LIMIT_PREDICT_PER_S: num(0, 1e9).default(0),
+  MODELGATE_RATE_LIMIT_PREDICT_BURST: int(1).default(1_000),
+  MODELGATE_RATE_LIMIT_WRITE_PER_S: num(0, 1e9).default(20),
+  MODELGATE_RATE_LIMIT_WRITE_BURST: int(1).default(200),
+  MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: num(0, 1e9).default(10),
+  MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: int(1).default(100),
 });
 
 export type Env = z.infer<typeof envSchema>;
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
+
+/** A token bucket per key id (predict, registry writes) or client address (failed authentications); `perSecond` 0 turns it off. */
+export interface RateLimitsConfig {
+  predict: { perSecond: number; burst: number };
+  registryWrite: { perSecond: number; burst: number };
+  authFailures: { perSecond: number; burst: number };
+}
 
 export interface AppConfig {
   port: number;
@@ -95,7 +108,7 @@ export interface AppConfig {
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
-  auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number };
+  auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number; rateLimits: RateLimitsConfig };
   limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
   registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
   serving: {
@@ -196,6 +209,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       adminToken: e.MODELGATE_ADMIN_TOKEN,
       adminKeyFile: path.join(dataDir, 'admin.key'),
       keyCacheTtlMs: e.MODELGATE_KEY_CACHE_TTL_MS,
+      rateLimits: {
+        predict: { perSecond: e.MODELGATE_RATE_LIMIT_PREDICT_PER_S, burst: e.MODELGATE_RATE_LIMIT_PREDICT_BURST },
+        registryWrite: { perSecond: e.MODELGATE_RATE_LIMIT_WRITE_PER_S, burst: e.MODELGATE_RATE_LIMIT_WRITE_BURST },
+        authFailures: { perSecond: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S, burst: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST },
+      },
     },
     limits: {
       maxUploadBytes: e.MODELGATE_MAX_UPLOAD_BYTES,

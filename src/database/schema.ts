@@ -3,6 +3,8 @@ import { DriftChecks1765400000000 } from './migrations/1765400000000-drift-check
 import { WindowSketches1765400000001 } from './migrations/1765400000001-window-sketches.js';
 import { PartitionPredictionLog1765500000001 } from './migrations/1765500000001-partition-prediction-log.js';
 import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
+import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
+import { KeyModels1765700000002 } from './migrations/1765700000002-key-models.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -12,4 +14,12 @@ import { ApiKeyEntity } from '../auth/api-key.entity.js';
  * module: each entity lives in the module that owns it.
  */
 export const ENTITIES: Function[] = [...REGISTRY_ENTITIES, ApiKeyEntity, ];
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000, DriftChecks1765400000000, WindowSketches1765400000001, PartitionPredictionLog1765500000001, Alerting1765600000001];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1764000000000,
+  DriftChecks1765400000000,
+  WindowSketches1765400000001,
+  PartitionPredictionLog1765500000001,
+  Alerting1765600000001,
+  AuditLog1765700000001,
+  KeyModels1765700000002,
+];

@@ -36,6 +36,7 @@ export const METRIC_NAMES = [
   'modelgate_telemetry_flush_duration_seconds',
   'modelgate_http_requests_total',
   'modelgate_http_request_duration_seconds',
+  'modelgate_rate_limited_total',
 ] as const;
 
 export type Protocol = 'v1' | 'v2';
@@ -139,6 +140,7 @@ export class Metrics {
   readonly telemetryFlushFailures = this.counter('modelgate_telemetry_flush_failures_total', 'Telemetry flush statements that failed.', ['kind']);
   readonly telemetryFlushDuration = this.histogram('modelgate_telemetry_flush_duration_seconds', 'Serialising and inserting one telemetry batch.', ['kind'], FLUSH_BUCKETS);
 
+  readonly rateLimited = this.counter('modelgate_rate_limited_total', 'Requests refused by a rate limit, by budget.', ['budget']);
   readonly httpRequests = this.counter('modelgate_http_requests_total', 'HTTP requests by route pattern and status.', ['method', 'route', 'status']);
   readonly httpDuration = this.histogram('modelgate_http_request_duration_seconds', 'HTTP request latency by route pattern.', ['method', 'route'], LATENCY_BUCKETS);
 

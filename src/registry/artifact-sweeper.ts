@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager, In, LessThan } from 'typeorm';
 import { InjectConfig } from '../config/config.module.js';
@@ -27,9 +29,25 @@ export class ArtifactSweeper implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
+    void this.clearScratch();
     void this.sweep();
     this.timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     this.timer.unref();
+  }
+
+  /**
+   * An upload streams to a scratch file before it is stored; a process
+   * killed mid-upload leaves that file behind. Nothing of this process
+   * uploads yet at bootstrap, and the data directory belongs to one process
+   * (its embedded PostgreSQL and model cache assume so too): clear it.
+   */
+  async clearScratch(): Promise<void> {
+    const dir = this.config.registry.scratchDir;
+    try {
+      for (const name of await fs.readdir(dir)) await fs.rm(path.join(dir, name), { force: true, recursive: true });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') this.logger.warn({ dir, err: (err as Error).message }, 'could not clear the upload scratch directory');
+    }
   }
 
   onApplicationShutdown(): void {

@@ -36,7 +36,7 @@ export class ArtifactCache {
   private async fetch(key: string, sha256: string): Promise<string> {
     const file = path.join(this.dir, `${sha256}.onnx`);
     if (this.verified.has(sha256)) return file;
-    await fs.mkdir(this.dir, { recursive: true });
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     if ((await fileSha256(file)) === sha256) {
       this.verified.add(sha256);
       return file;

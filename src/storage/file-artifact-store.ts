@@ -24,7 +24,7 @@ export class FileArtifactStore extends ArtifactStore {
 
   /** Creates the root directory; the module calls it once at start. */
   async init(): Promise<void> {
-    await this.guard('create the root directory', undefined, () => fs.mkdir(this.root, { recursive: true }));
+    await this.guard('create the root directory', undefined, () => fs.mkdir(this.root, { recursive: true, mode: 0o700 }));
   }
 
   async putFile(key: string, filePath: string, _meta: { sha256: string; size: number }): Promise<void> {
@@ -32,7 +32,7 @@ export class FileArtifactStore extends ArtifactStore {
     // A missing source is the caller's mistake, not the store's: let it surface as it is.
     await fs.access(filePath);
     await this.guard('store', key, async () => {
-      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       await copyAtomically(filePath, target);
     });
   }
@@ -124,6 +124,8 @@ async function copyAtomically(from: string, to: string): Promise<void> {
   const tmp = path.join(dir, `.${path.basename(to)}.${randomUUID()}.tmp`);
   try {
     await fs.copyFile(from, tmp);
+    // Models are the operator's property: readable by the service's user only.
+    await fs.chmod(tmp, 0o600);
     // fsync flushes the file, whichever descriptor wrote it.
     const handle = await fs.open(tmp, 'r');
     try {

@@ -134,7 +134,7 @@ export class S3ArtifactStore extends ArtifactStore {
     });
     try {
       // `flush` fsyncs before the stream closes, so the rename publishes complete bytes.
-      await this.guard('read', key, () => pipeline(out.Body as Readable, counter, createWriteStream(tmp, { flush: true })));
+      await this.guard('read', key, () => pipeline(out.Body as Readable, counter, createWriteStream(tmp, { flush: true, mode: 0o600 })));
       if (out.ContentLength !== undefined && received !== out.ContentLength) {
         throw new ArtifactStoreUnavailable(this.location, 'read', `received ${received} of ${out.ContentLength} bytes`, key);
       }

@@ -237,7 +237,7 @@ function dechunk(buf) {
 }
 
 /** 503s a dependency or overload may honestly give (PRODUCT.md, "Operations"). */
-const HONEST_503 = new Set(['NOT_READY', 'NO_VERSION_AVAILABLE', 'DATABASE_UNAVAILABLE', 'ARTIFACT_STORE_UNAVAILABLE', 'AUTH_UNAVAILABLE', 'OVERLOADED', 'SHUTTING_DOWN']);
+const HONEST_503 = new Set(['NOT_READY', 'LOADING', 'NO_VERSION_AVAILABLE', 'DATABASE_UNAVAILABLE', 'ARTIFACT_STORE_UNAVAILABLE', 'AUTH_UNAVAILABLE', 'OVERLOADED', 'SHUTTING_DOWN']);
 
 /**
  * What is wrong with an answer, or `undefined`. Every refusal is the
