@@ -5,6 +5,10 @@ import { INT4_MAX, nameSchema, tagsSchema } from '../../common/validation.js';
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 
 const rate = z.number().min(0).max(1).optional();
+/** The alert rules a policy can set a severity or runbook for (the alerting module's `RULES`). */
+const ALERT_RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'latency_p99', 'error_rate'] as const;
+const severity = z.enum(['critical', 'error', 'warning', 'info']);
+const runbookUrl = z.url({ protocol: /^https?$/ }).max(2_000);
 const alpha = z.number().gt(0).lt(1).optional();
 
 /** A feature's override: `method` + `threshold` judges it by that test alone; any flat threshold; `ignore`. */
@@ -35,9 +39,21 @@ export const monitoringPolicySchema = z.strictObject({
   missing_rate_max: rate,
   out_of_range_max: rate,
   unseen_rate_max: rate,
+  min_labels: z.int().min(1).max(INT4_MAX).optional(),
   auc_min: z.number().min(0).max(1).optional(),
+  auc_margin: z.number().min(0).max(1).optional(),
   latency_p99_ms: z.number().positive().optional(),
+  latency_regression_factor: z.number().gt(1).max(1_000).optional(),
   error_rate_max: z.number().min(0).max(1).optional(),
+  // Alert rules (PRODUCT.md "Alert lifecycle"): judged windows before firing and before resolving.
+  for_windows: z.int().min(1).max(1_000).optional(),
+  resolve_windows: z.int().min(1).max(1_000).optional(),
+  /** Feature drift pages when at least this many features drifted in a window (default 1: any). */
+  drift_min_features: z.int().min(1).max(10_000).optional(),
+  /** One severity for every rule, or one per rule name. */
+  severity: z.union([severity, z.partialRecord(z.enum(ALERT_RULES), severity)]).optional(),
+  /** Sent to every receiver: one URL for every rule, or one per rule name. */
+  runbook_url: z.union([runbookUrl, z.partialRecord(z.enum(ALERT_RULES), runbookUrl)]).optional(),
   features: z.record(z.string(), featurePolicy).optional(),
 });
 
