@@ -34,6 +34,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The gRPC service loads its .proto files at start.
+COPY proto ./proto
 COPY package.json ./
 # The embedded default keeps PostgreSQL and artifacts under /data; with
 # DATABASE_URL and S3_* set it holds only the model cache and scratch files.

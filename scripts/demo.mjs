@@ -44,6 +44,8 @@ const service = spawn(process.execPath, [process.env.MODELGATE_DEMO_MAIN ?? path
     MODELGATE_DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
+    // The demo speaks HTTP only; a free gRPC port keeps it from clashing with a service already on 8081.
+    GRPC_PORT: process.env.GRPC_PORT ?? '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // Short flushes so windows of a few seconds fill and close during the demo.
     MODELGATE_TELEMETRY_FLUSH_MS: process.env.MODELGATE_TELEMETRY_FLUSH_MS ?? '250',

@@ -15,6 +15,8 @@ describe('npm run demo', () => {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')]);
     fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    // The gRPC service reads its .proto files beside dist/, as in the image.
+    fs.symlinkSync(path.join(ROOT, 'proto'), path.join(dir, 'proto'));
   }, 600_000);
   afterAll(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -62,7 +62,7 @@ describe('Dockerfile', () => {
     // The runtime stage holds exactly what the clean-install test below starts from.
     const lastFrom = INSTR.map((i) => i.op).lastIndexOf('FROM');
     const runtimeCopies = INSTR.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(runtimeCopies).toEqual(['--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'package.json ./']);
+    expect(runtimeCopies).toEqual(['--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'proto ./proto', 'package.json ./']);
   });
 
   describe('from a clean production install', () => {
@@ -71,6 +71,7 @@ describe('Dockerfile', () => {
       tree = fs.mkdtempSync(path.join(os.tmpdir(), 'modelgate-image-'));
       fs.chmodSync(tree, 0o755);
       for (const f of ['package.json', 'package-lock.json', '.npmrc']) fs.copyFileSync(path.join(ROOT, f), path.join(tree, f));
+      fs.cpSync(path.join(ROOT, 'proto'), path.join(tree, 'proto'), { recursive: true });
       // What the build stage does, into the tree the runtime stage gets.
       execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(tree, 'dist')], {
         stdio: 'pipe',
@@ -98,7 +99,7 @@ describe('Dockerfile', () => {
       expect(cmd).toBe('node');
       const port = await freePort();
       const data = path.join(tree, 'data');
-      const env = { PATH: process.env.PATH, HOME: tree, PORT: String(port), HOST: '127.0.0.1', MODELGATE_DATA_DIR: data, LOG_LEVEL: 'info', NODE_ENV: 'production' };
+      const env = { PATH: process.env.PATH, HOME: tree, PORT: String(port), HOST: '127.0.0.1', MODELGATE_DATA_DIR: data, LOG_LEVEL: 'info', NODE_ENV: 'production', GRPC_PORT: '0' };
       const p = startProcess(process.execPath, args, { cwd: tree, env });
       try {
         await waitFor200(p, `http://127.0.0.1:${port}/health/ready`);

@@ -72,7 +72,9 @@ export async function loadModelgateConfig() {
 function modelgateEnv(h, port, extra) {
   const e = { ...process.env };
   for (const k of h.config.variables) delete e[k];
-  Object.assign(e, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELGATE_DATA_DIR: h.db.dataDir, ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  Object.assign(e, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELGATE_DATA_DIR: h.db.dataDir, ONNXRUNTIME_NODE_INSTALL: 'skip', GRPC_PORT: '0' });
+  // The scale and upload scenarios set up hundreds of models with one key: the registry write budget is not what they measure.
+  e.MODELGATE_RATE_LIMIT_WRITE_PER_S = '0';
   if (h.db.databaseUrl) Object.assign(e, { DATABASE_URL: h.db.databaseUrl, MODELGATE_ADMIN_TOKEN: h.db.adminToken });
   return Object.assign(e, extra);
 }

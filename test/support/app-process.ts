@@ -49,7 +49,7 @@ export async function spawnApp(name: string, env: Record<string, string>): Promi
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN, MODELGATE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN, MODELGATE_DATA_DIR: dataDir, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let leading = false;
