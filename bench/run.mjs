@@ -136,4 +136,11 @@ try {
 } finally {
   await cleanup();
 }
+// The standalone benchmarks (binary V2, gRPC, monitoring cost, prediction log) run after a full run,
+// one at a time; `--only` / BENCH_SCENARIOS runs just the scenarios named.
+if (code !== 1 && !S.only && process.env.BENCH_STANDALONE !== 'none') {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bench/standalone/run-all.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) code = 1;
+}
 process.exit(code);

@@ -4,7 +4,7 @@ import type { PredictionRecord } from './telemetry-records.js';
 /**
  * The prediction batch as `COPY predictions FROM STDIN` text, the
  * alternative to the multi-row INSERT of telemetry-sql.ts that the write
- * path measures against (see bench/scenarios/prediction-log.mjs). COPY has
+ * path measures against (see bench/standalone/prediction-log.mjs). COPY has
  * no ON CONFLICT, so a batch that hits a unique violation (a retry after a
  * lost commit answer) falls back to the INSERT's conflict-tolerant form.
  */

@@ -5,7 +5,7 @@
 // dropped no telemetry record during it; the bar is on/off >= 0.95 on the
 // median of at least five counted rounds.
 //
-//   npm run build && node bench/scenarios/monitoring-cost.mjs
+//   npm run build && node bench/standalone/monitoring-cost.mjs
 // Env: BENCH_DATABASE_URL | TEST_DATABASE_URL | DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres; two fresh databases are made),
 // BENCH_QUICK=1 (a few seconds in all), BENCH_ROUNDS (5), BENCH_DURATION_S (10),

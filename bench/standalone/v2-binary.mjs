@@ -1,7 +1,7 @@
 // Binary FP32 infer (the binary tensor data extension, as tritonclient.http
 // sends a numpy array: no Content-Type, Inference-Header-Content-Length)
 // against JSON infer, batch 1, same server, interleaved rounds.
-// Bar: binary at least as fast as JSON. `node bench/scenarios/v2-binary.mjs`
+// Bar: binary at least as fast as JSON. `node bench/standalone/v2-binary.mjs`
 // after `npm run build`; BENCH_QUICK=1 for a smoke run.
 import { compare, firstRow, log, MODEL, request, stopModelgate, startModelgate } from './oip-harness.mjs';
 

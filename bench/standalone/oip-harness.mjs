@@ -1,4 +1,4 @@
-// Shared by bench/scenarios/v2-binary.mjs and grpc.mjs: start the built
+// Shared by bench/standalone/v2-binary.mjs and grpc.mjs: start the built
 // server (dist/main.js) with the fixture model, run a closed Node load loop
 // against two request kinds in interleaved rounds, print a table and write
 // the JSON under bench/results/. Every child is stopped on exit.

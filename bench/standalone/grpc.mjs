@@ -1,6 +1,6 @@
 // gRPC ModelInfer (raw_input_contents, batch 1) against REST /v1 predict
 // (batch 1), one Node load loop for both, interleaved rounds.
-// Bar: gRPC at least 0.9x REST. `node bench/scenarios/grpc.mjs` after
+// Bar: gRPC at least 0.9x REST. `node bench/standalone/grpc.mjs` after
 // `npm run build`; BENCH_QUICK=1 for a smoke run.
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';

@@ -9,7 +9,7 @@
 //   - the time of the performance query over the loaded traffic, and that
 //     time scaled to a day of traffic (or measured on it with BENCH_LOG_SECONDS=86400).
 //
-//   npm run build && node bench/scenarios/prediction-log.mjs
+//   npm run build && node bench/standalone/prediction-log.mjs
 // Env: BENCH_DATABASE_URL | TEST_DATABASE_URL | DATABASE_URL (a server where a
 // database may be created; default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_QUICK=1 (a few seconds), BENCH_LOG_RATE (10000), BENCH_LOG_SECONDS (3600),
