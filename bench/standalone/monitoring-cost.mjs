@@ -82,7 +82,7 @@ async function startServer(label, extra) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-bench-cost-'));
   const logFile = path.join(dataDir, 'server.log');
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MODELGATE_DATA_DIR: dataDir, DATABASE_URL: url.toString(), MODELGATE_ADMIN_TOKEN: token, ...extra },
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRPC_PORT: '0', MODELGATE_DATA_DIR: dataDir, DATABASE_URL: url.toString(), MODELGATE_ADMIN_TOKEN: token, ...extra },
     stdio: ['ignore', fs.openSync(logFile, 'a'), fs.openSync(logFile, 'a')],
   });
   children.push(child);

@@ -106,6 +106,8 @@ export async function startModelgate() {
   const main = path.join(ROOT, 'dist/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-bench-oip-'));
+  // As root, the embedded PostgreSQL runs as the `postgres` user, which must reach the cluster.
+  fs.chmodSync(dataDir, 0o755);
   const port = await freePort();
   const grpcPort = await freePort();
   const token = 'mgk_benchadmin_0123456789abcdefghijklmnopqrstuv';
