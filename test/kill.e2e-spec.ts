@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/common/net.js';
+import { uuidv7 } from '../src/common/ids.js';
 import { ADMIN_TOKEN, eventually } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { fixtureBytes } from './support/registry.js';
 
 const MAIN = path.join(import.meta.dirname, '..', 'dist', 'main.js');
@@ -41,6 +42,7 @@ describe.skipIf(!built)('the process killed mid-write', () => {
         MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN,
         MODELGATE_DATA_DIR: dataDir,
         LOG_LEVEL: 'error',
+        GRPC_PORT: '0',
         // An unfinished upload is an orphan at once: the start-up sweep removes it.
         MODELGATE_UPLOAD_ORPHAN_AFTER_MS: '0',
       },
@@ -111,5 +113,39 @@ describe.skipIf(!built)('the process killed mid-write', () => {
     await eventually(async () => (await fs.readdir(path.join(dataDir, 'scratch')).catch(() => [])).length === 0, 10_000);
     const artifacts = (await fs.readdir(path.join(dataDir, 'artifacts'), { recursive: true })).map(String).filter((f) => f.endsWith('.onnx') || f.includes('.tmp'));
     expect(artifacts).toHaveLength(1);
+  });
+
+  it('keeps every acknowledged feedback batch whole, and no batch half-stored, after a SIGKILL mid-batches', async () => {
+    if (!child) await start();
+    // 40 batches of 100 labels each, in flight together; the process dies once a few are acknowledged.
+    const batches = Array.from({ length: 40 }, (_, b) => Array.from({ length: 100 }, (_, i) => ({ prediction_id: uuidv7(), label: (b + i) % 2 })));
+    const acknowledged = new Set<number>();
+    const sent = batches.map((items, b) =>
+      fetch(`${base()}/v1/feedback`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(items) }).then(
+        (r) => {
+          if (r.status === 200) acknowledged.add(b);
+        },
+        () => undefined,
+      ),
+    );
+    await eventually(async () => acknowledged.size >= 3, 20_000, 1);
+    await kill();
+    await Promise.all(sent);
+    const acked = [...acknowledged];
+    expect(acked.length).toBeGreaterThanOrEqual(3);
+    // The kill landed mid-batches: some were still unanswered.
+    expect(acked.length).toBeLessThan(batches.length);
+
+    await start();
+    const ids = batches.flat().map((i) => i.prediction_id);
+    const stored = await withClient(db.url, async (c) => new Set((await c.query<{ id: string }>(`SELECT prediction_id::text AS id FROM prediction_labels WHERE prediction_id = ANY($1::uuid[])`, [ids])).rows.map((r) => r.id)));
+    for (const [b, items] of batches.entries()) {
+      const kept = items.filter((i) => stored.has(i.prediction_id)).length;
+      if (acknowledged.has(b)) expect(kept, `acknowledged batch ${b}`).toBe(100);
+      else expect([0, 100], `unacknowledged batch ${b} is all or nothing`).toContain(kept);
+    }
+    // The restarted service answers the acknowledged labels as duplicates, not as new.
+    const again: any = await (await fetch(`${base()}/v1/feedback`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(batches[acked[0]]) })).json();
+    expect(again.duplicate).toBe(100);
   });
 });
