@@ -131,13 +131,17 @@ async function main() {
       if (id) labels.push({ prediction_id: id, label: rq.label });
     };
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-    const feedback = { posted: 0, failed: 0 };
+    const feedback = { posted: 0, failed: 0, failures: {} };
     const sampler = setInterval(async () => {
       const batch = labels.splice(0, labels.length);
       if (batch.length) {
         const r = await post(agent, base, '/v1/feedback', batch, headers);
         if (r.status === 200) feedback.posted += batch.length;
-        else feedback.failed += batch.length;
+        else {
+          feedback.failed += batch.length;
+          feedback.failures[r.status] = (feedback.failures[r.status] ?? 0) + 1;
+          log(`feedback batch of ${batch.length} answered ${r.status}: ${String(r.text ?? '').slice(0, 200)}`);
+        }
       }
     }, 1000);
     const samples = setInterval(() => {
@@ -166,7 +170,7 @@ async function main() {
       rss_mib_after_warmup: rssWarm, rss_mib_end: rssEnd,
       rss_growth: rssWarm && rssEnd ? Math.round((rssEnd / rssWarm - 1) * 1000) / 1000 : null,
       memory_flat: rssWarm && rssEnd ? rssEnd / rssWarm - 1 < 0.1 : null,
-      labels_posted: feedback.posted, labels_failed: feedback.failed, pages_received: hook.pages.length,
+      labels_posted: feedback.posted, labels_failed: feedback.failed, label_failures_by_status: feedback.failures, pages_received: hook.pages.length,
       alerts: alerts.json?.items?.map((a) => `${a.rule}:${a.state}`) ?? alerts.status,
       drift_checks: drift.json?.items?.length ?? drift.status,
     };

@@ -14,6 +14,7 @@ import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
 import { HttpRouteTable } from './common/http-route-table.js';
+import { AuditTrail } from './audit/audit-trail.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { Metrics } from './metrics/metrics.js';
@@ -67,7 +68,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
   const auth = app.get(ApiKeyAuthenticator);
-  routes.install(fastify, (headers, scope, address, model) => auth.authenticate(headers, scope, address, model));
+  const trail = app.get(AuditTrail);
+  routes.install(
+    fastify,
+    (headers, scope, address, model) => auth.authenticate(headers, scope, address, model),
+    (request, status, code) => trail.record(request, status, code),
+  );
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

@@ -74,4 +74,18 @@ describe('the audit trail', () => {
     const top = (await t.http.get('/api/v1/audit?limit=1').set(t.admin)).body.entries[0];
     expect(top).toMatchObject({ route: '/api/v1/models/:name/aliases/:alias', status: 400, code: 'VALIDATION_FAILED' });
   });
+
+  it('records the V2 repository writes (load, unload) that bypass the Nest controllers, refusals with their code', async () => {
+    await t.http.post('/v2/repository/models/credit/load').set(t.admin).send({}).expect(200);
+    const refused = await t.http.post('/v2/repository/models/credit/unload').set(t.admin).send({ parameters: { version: 1 } });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    await t.http.post('/v2/repository/index').set(t.admin).send({}).expect(200);
+    const top = (await t.http.get('/api/v1/audit?limit=2').set(t.admin)).body.entries;
+    expect(top.map((e: any) => `${e.method} ${e.route} ${e.status}`)).toEqual([
+      `POST /v2/repository/models/:name/unload ${refused.status}`,
+      'POST /v2/repository/models/:name/load 200',
+    ]);
+    expect(top[0]).toMatchObject({ actor: { key_id: 'admin-token' }, params: { name: 'credit' }, code: refused.body.code });
+    expect(top[0].code).toEqual(expect.any(String));
+  });
 });

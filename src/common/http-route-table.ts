@@ -28,11 +28,28 @@ export interface HttpRouteDef {
   responseSchema?: Record<string, unknown>;
   /** Hot routes log at debug level. */
   hot?: boolean;
+  /** A write kept in the audit trail (routes through Nest controllers are audited by its interceptor). */
+  audited?: boolean;
   handler: (request: FastifyRequest<any>, reply: FastifyReply) => unknown;
 }
 
 /** Checks a request's key for a scope: synchronous when cached, a Promise on a miss; throws 401/403 (429 past a rate limit). */
 export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope, address?: string, model?: string) => Actor | Promise<Actor>;
+
+/** Writes the audit row of an audited route's request before its answer is sent. */
+export type AuditWrite = (request: FastifyRequest, status: number, code: string | null) => Promise<void>;
+
+/** The stable code of an error answer (both envelopes carry one), for the audit row. */
+function codeOfPayload(status: number, payload: unknown): string | null {
+  if (status < 400 || typeof payload !== 'string') return null;
+  try {
+    const body = JSON.parse(payload) as { code?: unknown; error?: { code?: unknown } };
+    const code = body.code ?? body.error?.code;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
+}
 
 function authHook(authenticate: Authenticate, scope: Scope) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
@@ -90,7 +107,7 @@ export class HttpRouteTable {
    * `onRequest` hook, before the body is read: a request without a valid
    * key never costs a JSON parse, and a route cannot be added unguarded.
    */
-  install(fastify: FastifyInstance, authenticate: Authenticate): void {
+  install(fastify: FastifyInstance, authenticate: Authenticate, audit?: AuditWrite): void {
     this.installed = true;
     for (const d of this.defs) {
       const scope = d.scope;
@@ -99,6 +116,14 @@ export class HttpRouteTable {
         url: d.url,
         config: { hot: d.hot, scope },
         ...(scope ? { onRequest: authHook(authenticate, scope) } : {}),
+        ...(d.audited && audit
+          ? {
+              onSend: async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+                await audit(request, reply.statusCode, codeOfPayload(reply.statusCode, payload));
+                return payload;
+              },
+            }
+          : {}),
         // A pino child per request costs about a microsecond; hot routes log
         // only on errors, and those lines carry the request id themselves.
         ...(d.hot ? { childLoggerFactory: sameLogger } : {}),

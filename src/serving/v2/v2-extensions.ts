@@ -51,8 +51,8 @@ export class V2Extensions {
       { ...read, url: '/v2/models/:name/stats', summary: 'Model statistics per version', handler: (q) => this.stats(q) },
       { ...read, url: '/v2/models/:name/versions/:version/stats', summary: 'Model version statistics', handler: (q) => this.stats(q) },
       { ...write, url: '/v2/repository/index', summary: 'Model repository index', handler: (q) => this.index(q) },
-      { ...write, url: '/v2/repository/models/:name/load', summary: 'Load a version (parameters.version; default the routed versions) and keep it', handler: (q) => this.load(q) },
-      { ...write, url: '/v2/repository/models/:name/unload', summary: 'Unload a version that is not routed (parameters.version; default every such version)', handler: (q) => this.unload(q) },
+      { ...write, audited: true, url: '/v2/repository/models/:name/load', summary: 'Load a version (parameters.version; default the routed versions) and keep it', handler: (q) => this.load(q) },
+      { ...write, audited: true, url: '/v2/repository/models/:name/unload', summary: 'Unload a version that is not routed (parameters.version; default every such version)', handler: (q) => this.unload(q) },
     ];
     routes.add(...defs);
   }
