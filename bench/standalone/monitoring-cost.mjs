@@ -9,9 +9,11 @@
 // Env: BENCH_DATABASE_URL | TEST_DATABASE_URL | DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres; two fresh databases are made),
 // BENCH_QUICK=1 (a few seconds in all), BENCH_ROUNDS (5), BENCH_DURATION_S (10),
-// BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_MONITOR_OFF_ENV (JSON of extra
-// variables that switch monitoring off, e.g. the live sketches'; the prediction
-// log is off with MODELGATE_TELEMETRY_QUEUE_SIZE=0).
+// BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_MONITOR_OFF_ENV (JSON of
+// variables for the "off" server over the default, which turns off both the
+// prediction log (MODELGATE_TELEMETRY_QUEUE_SIZE=0) and the live sketches
+// (MODELGATE_MONITOR_SKETCHES=false); e.g. '{"MODELGATE_MONITOR_SKETCHES":"true"}'
+// measures the prediction log alone).
 // Prints a table and one line `RESULT {...json}`.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -138,7 +140,8 @@ try {
   fs.writeFileSync(bodiesFile, bodies.join('\n'));
 
   const on = await startServer('on', {});
-  const off = await startServer('off', { MODELGATE_TELEMETRY_QUEUE_SIZE: '0', ...S.offEnv });
+  // Off is all of monitoring off: the prediction log and the live sketches.
+  const off = await startServer('off', { MODELGATE_TELEMETRY_QUEUE_SIZE: '0', MODELGATE_MONITOR_SKETCHES: 'false', ...S.offEnv });
   for (const s of [on, off]) await load(s, S.warmupS, bodiesFile);
 
   const rounds = [];
