@@ -32,8 +32,15 @@ describe.skipIf(!built)('the process killed mid-write', () => {
   const base = () => `http://127.0.0.1:${port}`;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+  /**
+   * Starts the service on a fresh port each time: after a kill, the old port
+   * may be handed out as another connection's ephemeral port. A child that
+   * exits before it is ready fails the test with its stderr, not a timeout.
+   */
   async function start(): Promise<void> {
-    child = spawn(process.execPath, [MAIN], {
+    port = await freePort();
+    let stderr = '';
+    const c = spawn(process.execPath, [MAIN], {
       env: {
         ...process.env,
         PORT: String(port),
@@ -46,23 +53,34 @@ describe.skipIf(!built)('the process killed mid-write', () => {
         // An unfinished upload is an orphan at once: the start-up sweep removes it.
         MODELGATE_UPLOAD_ORPHAN_AFTER_MS: '0',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    await eventually(async () => (await fetch(`${base()}/health/ready`)).status === 200, 60_000, 100);
+    c.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
+    child = c;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (c.exitCode !== null || c.signalCode !== null) {
+        child = undefined;
+        throw new Error(`the service exited (${c.exitCode ?? c.signalCode}) before it was ready:\n${stderr}`);
+      }
+      if ((await fetch(`${base()}/health/ready`).catch(() => undefined))?.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`the service was not ready in 60 s:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async function kill(): Promise<void> {
     const c = child!;
+    child = undefined;
+    if (c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await exited;
-    child = undefined;
   }
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-kill-'));
-    port = await freePort();
     await start();
     await fetch(`${base()}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"name":"credit","task":"binary_classification"}' });
     const form = new FormData();
