@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { renderError } from './error-envelope.js';
 
 export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read' | 'monitor:write';
 
@@ -39,16 +40,19 @@ export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope, ad
 /** Writes the audit row of an audited route's request before its answer is sent. */
 export type AuditWrite = (request: FastifyRequest, status: number, code: string | null) => Promise<void>;
 
-/** The stable code of an error answer (both envelopes carry one), for the audit row. */
-function codeOfPayload(status: number, payload: unknown): string | null {
-  if (status < 400 || typeof payload !== 'string') return null;
-  try {
-    const body = JSON.parse(payload) as { code?: unknown; error?: { code?: unknown } };
-    const code = body.code ?? body.error?.code;
-    return typeof code === 'string' ? code : null;
-  } catch {
-    return null;
-  }
+/** A handler that writes its audit row before answering, as the Nest interceptor does for controllers. */
+function audited(handler: HttpRouteDef['handler'], audit: AuditWrite): HttpRouteDef['handler'] {
+  return async (request, reply) => {
+    try {
+      const value = await handler(request, reply);
+      await audit(request, reply.statusCode, null);
+      return value;
+    } catch (err) {
+      const r = renderError(err);
+      await audit(request, r.status, r.code);
+      throw err;
+    }
+  };
 }
 
 function authHook(authenticate: Authenticate, scope: Scope) {
@@ -116,18 +120,10 @@ export class HttpRouteTable {
         url: d.url,
         config: { hot: d.hot, scope },
         ...(scope ? { onRequest: authHook(authenticate, scope) } : {}),
-        ...(d.audited && audit
-          ? {
-              onSend: async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-                await audit(request, reply.statusCode, codeOfPayload(reply.statusCode, payload));
-                return payload;
-              },
-            }
-          : {}),
         // A pino child per request costs about a microsecond; hot routes log
         // only on errors, and those lines carry the request id themselves.
         ...(d.hot ? { childLoggerFactory: sameLogger } : {}),
-        handler: d.handler,
+        handler: d.audited && audit ? audited(d.handler, audit) : d.handler,
         ...(d.responseSchema ? { schema: { response: { 200: d.responseSchema } } } : {}),
       });
     }
