@@ -105,12 +105,16 @@ async function main() {
   await until('the service ready', async () => (await fetch(`${base}/health/ready`)).status === 200);
 
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  await fetch(`${base}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'credit', task: 'binary_classification' }) });
-  const form = new FormData();
-  form.append('file', new Blob([fs.readFileSync(MODEL_FILE)]), 'model.onnx');
-  const up = await fetch(`${base}/api/v1/models/credit/versions`, { method: 'POST', headers: auth, body: form });
-  if (up.status !== 201) throw new Error(`upload failed: ${up.status} ${await up.text()}`);
-  await fetch(`${base}/api/v1/models/credit/aliases/production`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"version":1}' });
+  /** A model with the fixture as version 1 behind `production`. */
+  const setUpModel = async (name) => {
+    await fetch(`${base}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name, task: 'binary_classification' }) });
+    const form = new FormData();
+    form.append('file', new Blob([fs.readFileSync(MODEL_FILE)]), 'model.onnx');
+    const up = await fetch(`${base}/api/v1/models/${name}/versions`, { method: 'POST', headers: auth, body: form });
+    if (up.status !== 201) throw new Error(`upload of ${name} failed: ${up.status} ${await up.text()}`);
+    await fetch(`${base}/api/v1/models/${name}/aliases/production`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"version":1}' });
+  };
+  await setUpModel('credit');
 
   // Every documented route; the route-walking auth test keeps the document complete.
   const doc = await (await fetch(`${base}/docs-json`)).json();
@@ -168,12 +172,8 @@ async function main() {
   const alive = (await fetch(`${base}/health/live`)).status === 200;
   // The fuzzer holds the admin key, so it may have deleted `credit` for real:
   // serving is checked on a model set up after the fuzzing.
-  await fetch(`${base}/api/v1/models`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'after-fuzz', task: 'binary_classification' }) });
-  const afterForm = new FormData();
-  afterForm.append('file', new Blob([fs.readFileSync(MODEL_FILE)]), 'model.onnx');
-  const afterUp = await fetch(`${base}/api/v1/models/after-fuzz/versions`, { method: 'POST', headers: auth, body: afterForm });
-  await fetch(`${base}/api/v1/models/after-fuzz/aliases/production`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"version":1}' });
-  let predict = { status: afterUp.status };
+  await setUpModel('after-fuzz');
+  let predict = { status: 0 };
   for (let i = 0; i < 50 && predict.status !== 200; i++) {
     predict = await fetch(`${base}/v1/models/after-fuzz/predict`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [new Array(30).fill(0.1)] }) });
     if (predict.status !== 200) await new Promise((r) => setTimeout(r, 100));

@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/common/net.js';
 import { uuidv7 } from '../src/common/ids.js';
 import { ADMIN_TOKEN, eventually } from './support/app.js';
+import { type AppProcess, spawnApp } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { fixtureBytes } from './support/registry.js';
 
@@ -27,55 +26,19 @@ if (!built) {
 describe.skipIf(!built)('the process killed mid-write', () => {
   let db: TestDatabase;
   let dataDir: string;
-  let port: number;
-  let child: ChildProcess | undefined;
-  const base = () => `http://127.0.0.1:${port}`;
+  let app: AppProcess | undefined;
+  const base = () => app!.url;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  /**
-   * Starts the service on a fresh port each time: after a kill, the old port
-   * may be handed out as another connection's ephemeral port. A child that
-   * exits before it is ready fails the test with its stderr, not a timeout.
-   */
   async function start(): Promise<void> {
-    port = await freePort();
-    let stderr = '';
-    const c = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN,
-        MODELGATE_DATA_DIR: dataDir,
-        LOG_LEVEL: 'error',
-        GRPC_PORT: '0',
-        // An unfinished upload is an orphan at once: the start-up sweep removes it.
-        MODELGATE_UPLOAD_ORPHAN_AFTER_MS: '0',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    c.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
-    child = c;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (c.exitCode !== null || c.signalCode !== null) {
-        child = undefined;
-        throw new Error(`the service exited (${c.exitCode ?? c.signalCode}) before it was ready:\n${stderr}`);
-      }
-      if ((await fetch(`${base()}/health/ready`).catch(() => undefined))?.status === 200) return;
-      if (Date.now() > deadline) throw new Error(`the service was not ready in 60 s:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // An unfinished upload is an orphan at once: the start-up sweep removes it.
+    app = await spawnApp('kill', { DATABASE_URL: db.url, LOG_LEVEL: 'error', MODELGATE_UPLOAD_ORPHAN_AFTER_MS: '0' }, { dataDir });
   }
 
   async function kill(): Promise<void> {
-    const c = child!;
-    child = undefined;
-    if (c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
+    const a = app!;
+    app = undefined;
+    await a.kill9();
   }
 
   beforeAll(async () => {
@@ -88,7 +51,7 @@ describe.skipIf(!built)('the process killed mid-write', () => {
     expect((await fetch(`${base()}/api/v1/models/credit/versions`, { method: 'POST', headers: auth, body: form })).status).toBe(201);
   });
   afterAll(async () => {
-    if (child) await kill();
+    if (app) await kill();
     await db?.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   });
@@ -98,7 +61,7 @@ describe.skipIf(!built)('the process killed mid-write', () => {
     expect((await fetch(`${base()}/api/v1/models/credit/aliases/production`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"version":1}' })).status).toBe(200);
 
     // An upload whose body is still arriving when the process dies.
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(Number(new URL(base()).port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.on('error', () => undefined);
     const head = `--b\r\nContent-Disposition: form-data; name="file"; filename="m.onnx"\r\nContent-Type: application/octet-stream\r\n\r\n`;
@@ -134,7 +97,7 @@ describe.skipIf(!built)('the process killed mid-write', () => {
   });
 
   it('keeps every acknowledged feedback batch whole, and no batch half-stored, after a SIGKILL mid-batches', async () => {
-    if (!child) await start();
+    if (!app) await start();
     // 40 batches of 100 labels each, in flight together; the process dies once a few are acknowledged.
     const batches = Array.from({ length: 40 }, (_, b) => Array.from({ length: 100 }, (_, i) => ({ prediction_id: uuidv7(), label: (b + i) % 2 })));
     const acknowledged = new Set<number>();

@@ -44,8 +44,10 @@ export interface AppProcess {
  * a test can SIGKILL it for real: no shutdown hook runs and PostgreSQL sees
  * its connections drop.
  */
-export async function spawnApp(name: string, env: Record<string, string>): Promise<AppProcess> {
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), `modelgate-${name}-`));
+export async function spawnApp(name: string, env: Record<string, string>, opts: { dataDir?: string } = {}): Promise<AppProcess> {
+  // A data directory given by the caller outlives the process (a restart reuses it); our own is removed.
+  const dataDir = opts.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), `modelgate-${name}-`)));
+  // A fresh port per spawn: after a kill, the old one may be another connection's ephemeral port.
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
@@ -71,12 +73,16 @@ export async function spawnApp(name: string, env: Record<string, string>): Promi
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
-    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 60_000, 100);
-  } catch {
+    // A child that exits before it is ready fails at once, not after the whole wait.
+    const died = exited.then(() => {
+      throw new Error(`exited (${proc.exitCode ?? proc.signalCode})`);
+    });
+    await Promise.race([eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 60_000, 100), died]);
+  } catch (err) {
     proc.kill('SIGKILL');
-    throw new Error(`${name} did not become ready:\n${logs.slice(-20).join('\n')}`);
+    throw new Error(`${name} did not become ready (${(err as Error).message}):\n${logs.slice(-20).join('\n')}`);
   }
-  const cleanup = () => fsp.rm(dataDir, { recursive: true, force: true });
+  const cleanup = () => (opts.dataDir ? Promise.resolve() : fsp.rm(dataDir, { recursive: true, force: true }));
   return {
     name,
     url,
