@@ -64,8 +64,24 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     await this.running;
   }
 
-  /** Delivers what is due until nothing is; tests call it to skip the poll wait. */
+  /**
+   * Delivers what is due until nothing is, including what a background run
+   * in flight has claimed (its rows are skipped, SKIP LOCKED, so without the
+   * wait a caller could return before they are sent); tests call it to skip
+   * the poll wait.
+   */
   async drain(): Promise<number> {
+    let total = await this.deliverDue();
+    while (this.running) {
+      const run = this.running;
+      await run;
+      total += await this.deliverDue();
+      if (this.running === run) break;
+    }
+    return total;
+  }
+
+  private async deliverDue(): Promise<number> {
     let total = 0;
     for (;;) {
       const n = await this.deliverOnce();
@@ -77,7 +93,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.drain()
+      this.running = this.deliverDue()
         .catch((err) => this.logger.warn({ err: (err as Error).message }, 'outbox delivery failed; retrying'))
         .then(() => this.schedule(this.config.alerting.outboxPollMs));
     }, ms);
