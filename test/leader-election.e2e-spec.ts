@@ -64,4 +64,36 @@ describe('leader election on a PostgreSQL advisory lock', () => {
     await a.stop();
     await until(() => b.isLeader, 2_000);
   });
+
+  it('runAllNow waits for a run a timer started and runs the job afresh, so it never returns on a stale run', async () => {
+    const e = new LeaderElection(db.url, logger, { pollMs: 50, lockKey: lockKey + 2 });
+    electors.push(e);
+    let state = 0;
+    const seen: number[] = [];
+    let release!: () => void;
+    let started!: () => void;
+    const timerRunStarted = new Promise<void>((r) => (started = r));
+    e.every({
+      name: 'slow',
+      periodMs: 10,
+      run: async () => {
+        const read = state;
+        if (!seen.length) {
+          started();
+          await new Promise<void>((r) => (release = r));
+        }
+        seen.push(read);
+      },
+    });
+    await e.start();
+    await until(() => e.isLeader);
+    await timerRunStarted;
+    state = 1;
+    const now = e.runAllNow();
+    await new Promise((r) => setTimeout(r, 30));
+    release();
+    expect(await now).toBe(true);
+    // The timer's run read the old state; the caller's run read the new one.
+    expect(seen.slice(0, 2)).toEqual([0, 1]);
+  });
 });

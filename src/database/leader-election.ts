@@ -14,6 +14,13 @@ export interface ElectedJob {
   run: () => Promise<void>;
 }
 
+interface JobEntry {
+  job: ElectedJob;
+  timer?: NodeJS.Timeout;
+  /** The run in flight, if any. */
+  current?: Promise<void>;
+}
+
 export interface LeaderElectionOptions {
   /** How often a follower tries to take the lock, and the leader checks it still has its connection. */
   pollMs?: number;
@@ -36,7 +43,7 @@ export class LeaderElection {
   private leading = false;
   private stopped = true;
   private pollTimer?: NodeJS.Timeout;
-  private readonly jobs: { job: ElectedJob; timer?: NodeJS.Timeout; running: boolean }[] = [];
+  private readonly jobs: JobEntry[] = [];
   private readonly pollMs: number;
   private readonly lockKey: number;
   private readonly changeHandlers: ((leading: boolean) => void)[] = [];
@@ -56,7 +63,7 @@ export class LeaderElection {
 
   /** Registers a job that runs every `periodMs` while this process is leader. */
   every(job: ElectedJob): void {
-    const entry: { job: ElectedJob; timer?: NodeJS.Timeout; running: boolean } = { job, running: false };
+    const entry: JobEntry = { job };
     this.jobs.push(entry);
     if (this.leading) this.schedule(entry);
   }
@@ -65,10 +72,18 @@ export class LeaderElection {
     this.changeHandlers.push(handler);
   }
 
-  /** Runs every job once now if this process leads (tests and `run now` endpoints). */
+  /**
+   * Runs every job once now if this process leads (tests and `run now`
+   * endpoints). A job a timer is running already may have read its state
+   * before the caller's change, so this waits for that run and starts a
+   * fresh one rather than returning while it is still in flight.
+   */
   async runAllNow(): Promise<boolean> {
     if (!this.leading) return false;
-    for (const e of this.jobs) await this.runOnce(e);
+    for (const e of this.jobs) {
+      while (e.current) await e.current;
+      await this.runOnce(e);
+    }
     return true;
   }
 
@@ -148,7 +163,7 @@ export class LeaderElection {
     }
   }
 
-  private schedule(entry: { job: ElectedJob; timer?: NodeJS.Timeout; running: boolean }): void {
+  private schedule(entry: JobEntry): void {
     clearTimeout(entry.timer);
     entry.timer = setTimeout(async () => {
       await this.runOnce(entry);
@@ -157,15 +172,16 @@ export class LeaderElection {
     entry.timer.unref();
   }
 
-  private async runOnce(entry: { job: ElectedJob; running: boolean }): Promise<void> {
-    if (entry.running || !this.leading) return;
-    entry.running = true;
-    try {
-      await entry.job.run();
-    } catch (err) {
-      this.logger.error({ err, job: entry.job.name }, 'elected job failed');
-    } finally {
-      entry.running = false;
-    }
+  /** One run at a time per job: a timer firing while one is in flight skips its turn. */
+  private async runOnce(entry: JobEntry): Promise<void> {
+    if (entry.current || !this.leading) return;
+    const run = entry.job
+      .run()
+      .catch((err) => this.logger.error({ err, job: entry.job.name }, 'elected job failed'))
+      .finally(() => {
+        entry.current = undefined;
+      });
+    entry.current = run;
+    await run;
   }
 }
