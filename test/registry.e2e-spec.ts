@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
@@ -115,6 +117,8 @@ describe('model registry on Postgres and S3', () => {
       expect(v.signature.outputs.map((o: any) => o.name)).toEqual(['label', 'probabilities']);
       const sha = createHash('sha256').update(fixtureBytes(`${BC}.onnx`)).digest('hex');
       expect(v.artifact).toEqual({ sha256: sha, size_bytes: fixtureBytes(`${BC}.onnx`).length });
+      // The model and the baseline were spooled to scratch files, removed once stored.
+      expect(fs.readdirSync(path.join(t.dataDir, 'scratch'))).toEqual([]);
 
       const b = await t.http.get('/api/v1/models/bc/versions/1/baseline').set(t.admin).expect(200);
       expect(b.body.baseline.row_count).toBe(171);
@@ -211,6 +215,30 @@ describe('model registry on Postgres and S3', () => {
         const res = await uploadVersion(small, 'junk', { file: fixture(`${BC}.onnx`) });
         expect(res.status).toBe(413);
         expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+      } finally {
+        await small.close();
+      }
+      await expectNothingStored('junk');
+    });
+
+    it('refuses a baseline over its limit with 413 and leaves no scratch file, streamed to disk rather than held', async () => {
+      const small = await startTestApp({ db, s3, env: { MODELGATE_MAX_BASELINE_BYTES: '4096' } });
+      const scratch = path.join(small.dataDir, 'scratch');
+      try {
+        const csv = fs.readFileSync(fixture(`${BC}.test.csv`), 'utf8');
+        expect(Buffer.byteLength(csv)).toBeGreaterThan(4096);
+        const res = await uploadVersion(small, 'junk', { file: fixture(`${BC}.onnx`), baseline: csv });
+        expect(res.status).toBe(413);
+        expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+        const twice = await small.http
+          .post('/api/v1/models/junk/versions')
+          .set(small.admin)
+          .attach('baseline', Buffer.from('a,b\n1,2\n'), 'b1.csv')
+          .attach('baseline', Buffer.from('a,b\n1,2\n'), 'b2.csv')
+          .attach('file', fs.readFileSync(fixture(`${BC}.onnx`)), 'model.onnx');
+        expect(twice.status).toBe(400);
+        expect(twice.body.error.message).toMatch(/"baseline" given twice/);
+        expect(fs.existsSync(scratch) ? fs.readdirSync(scratch) : []).toEqual([]);
       } finally {
         await small.close();
       }

@@ -12,7 +12,7 @@ interface Request {
 
 process.on('message', (msg: Request) => {
   analyseUpload(msg.job).then(
-    (result) => process.send!({ id: msg.id, ok: true, result }),
+    ({ baseline, ...rest }) => process.send!({ id: msg.id, ok: true, result: { ...rest, baselineJson: baseline ? JSON.stringify(baseline) : null } }),
     (err: unknown) => process.send!({ id: msg.id, ok: false, error: errorData(err) }),
   );
 });

@@ -16,15 +16,18 @@ export interface UploadDraft {
   sha256: string;
   size: number;
   metadata?: unknown;
-  baseline?: Buffer;
+  /** Local scratch copy of the baseline part, if one was given; the caller removes it. */
+  baselinePath?: string;
 }
 
 const KNOWN_PARTS = new Set(['file', 'metadata', 'baseline']);
 
 /**
  * Reads a multipart upload: the model file streams to a scratch file while
- * its sha256 and size are computed (never buffered whole); `metadata` and
- * `baseline` are small enough to hold, within their own limit.
+ * its sha256 and size are computed, and the baseline streams to one of its
+ * own within its limit (neither is ever buffered whole: concatenating a
+ * 30 MB baseline stalled predictions for 100 ms); `metadata` is small
+ * enough to hold.
  */
 export async function readUpload(
   request: FastifyRequest,
@@ -37,6 +40,7 @@ export async function readUpload(
   await fs.mkdir(scratchDir, { recursive: true });
   const draft: Partial<UploadDraft> = {};
   let filePath: string | undefined;
+  let baselinePath: string | undefined;
   try {
     for await (const part of request.parts()) {
       if (!KNOWN_PARTS.has(part.fieldname)) {
@@ -45,7 +49,7 @@ export async function readUpload(
           field: part.fieldname,
         });
       }
-      if (part.fieldname in draft || (part.fieldname === 'file' && filePath)) {
+      if (part.fieldname in draft || (part.fieldname === 'file' && filePath) || (part.fieldname === 'baseline' && baselinePath)) {
         if (part.type === 'file') part.file.resume();
         throw new InvalidUpload(`multipart field "${part.fieldname}" given twice`, { field: part.fieldname });
       }
@@ -67,23 +71,54 @@ export async function readUpload(
         );
         if (part.file.truncated) throw new PayloadTooLarge(limits.maxUploadBytes, 'model file');
         Object.assign(draft, { filePath, sha256: hash.digest('hex'), size });
+      } else if (part.fieldname === 'baseline') {
+        baselinePath = path.join(scratchDir, `${uuidv7()}.baseline`);
+        if (part.type === 'file') await spoolBounded(part.file, baselinePath, limits.maxBaselineBytes, part.fieldname);
+        else await fs.writeFile(baselinePath, boundedValue(String(part.value), limits.maxBaselineBytes, part.fieldname), { flag: 'wx' });
+        draft.baselinePath = baselinePath;
       } else {
         const bytes = part.type === 'file' ? await readBounded(part.file, limits.maxBaselineBytes, part.fieldname) : Buffer.from(String(part.value));
-        if (part.fieldname === 'metadata') draft.metadata = parseMetadata(bytes);
-        else draft.baseline = bytes;
+        draft.metadata = parseMetadata(bytes);
       }
     }
   } catch (err) {
     if (filePath) await fs.rm(filePath, { force: true });
+    if (baselinePath) await fs.rm(baselinePath, { force: true });
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(limits.maxUploadBytes, 'model file');
     throw err;
   }
-  if (!draft.filePath) throw new InvalidUpload('the multipart field "file" (the .onnx model) is required', { field: 'file' });
-  if (draft.size === 0) {
-    await fs.rm(draft.filePath, { force: true });
+  if (!draft.filePath || draft.size === 0) {
+    if (draft.filePath) await fs.rm(draft.filePath, { force: true });
+    if (baselinePath) await fs.rm(baselinePath, { force: true });
+    if (!draft.filePath) throw new InvalidUpload('the multipart field "file" (the .onnx model) is required', { field: 'file' });
     throw new InvalidUpload('the model file is empty', { field: 'file' });
   }
   return draft as UploadDraft;
+}
+
+/** Streams a part to `file`, refusing it once it passes `limit` bytes. */
+async function spoolBounded(stream: NodeJS.ReadableStream & { truncated?: boolean }, file: string, limit: number, field: string): Promise<void> {
+  let size = 0;
+  await pipeline(
+    stream,
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > limit) {
+          (stream as any).resume?.();
+          return cb(new PayloadTooLarge(limit, field));
+        }
+        cb(null, chunk);
+      },
+    }),
+    createWriteStream(file, { flags: 'wx' }),
+  );
+  if (stream.truncated) throw new PayloadTooLarge(limit, field);
+}
+
+function boundedValue(value: string, limit: number, field: string): string {
+  if (Buffer.byteLength(value) > limit) throw new PayloadTooLarge(limit, field);
+  return value;
 }
 
 async function readBounded(stream: NodeJS.ReadableStream & { truncated?: boolean }, limit: number, field: string): Promise<Buffer> {

@@ -48,10 +48,10 @@ export class VersionsService {
     const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
     try {
       const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
-      const { info, features, baseline } = await this.analyser.analyse({
+      const { info, features, baselineJson } = await this.analyser.analyse({
         filePath: draft.filePath,
         size: draft.size,
-        baseline: draft.baseline,
+        baselinePath: draft.baselinePath,
         task: model.task,
         meta,
         bins: Number(model.monitoringPolicy.bins ?? DEFAULT_BINS),
@@ -80,9 +80,10 @@ export class VersionsService {
             scoreOutput: meta.score_output ?? null,
             metrics: meta.metrics,
             lineage: meta.lineage as any,
-            baseline,
             createdBy: actor.keyId,
           });
+          // The child's JSON text goes to PostgreSQL as it is: stringifying a 5,000-row sample per feature here took 45 ms of the serving loop.
+          if (baselineJson) await em.query(`UPDATE model_versions SET baseline = $3::jsonb WHERE model_id = $1 AND version = $2`, [locked.id, number, baselineJson]);
           await em.getRepository(ModelEntity).update({ id: locked.id }, { latestVersion: number, updatedAt: () => 'now()' } as any);
           await this.sweeper.commitUpload(em, key);
           // Serving learns of the new version (and of a model it has not seen) on commit, not at its next reconcile.
@@ -98,6 +99,7 @@ export class VersionsService {
       }
     } finally {
       await fs.rm(draft.filePath, { force: true });
+      if (draft.baselinePath) await fs.rm(draft.baselinePath, { force: true });
     }
   }
 
