@@ -116,7 +116,9 @@ export async function startModelgate() {
   else delete childEnv.DATABASE_URL;
   const logFile = path.join(dataDir, 'modelgate.log');
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: childEnv, stdio: ['ignore', out, out] });
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server under load.
+  const nodeArgs = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, main], { cwd: ROOT, env: childEnv, stdio: ['ignore', out, out] });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   await until('GET /health/live', async () => (await request(base, 'GET', '/health/live')).status === 200, child);
@@ -183,31 +185,33 @@ const median = (xs) => {
  * Interleaved rounds of two request kinds (A then B, every round); the bar
  * compares the medians of B's and A's throughput.
  */
-export async function compare({ scenario, a, b, bar, describe }) {
-  for (const k of [a, b]) await loop(k.send, S.warmupS);
+export async function compare({ scenario, a, b, bar, describe, extra = [] }) {
+  const kinds = [a, b, ...extra];
+  for (const k of kinds) await loop(k.send, S.warmupS);
   const rounds = [];
   for (let i = 0; i < S.rounds; i++) {
-    const ra = await loop(a.send, S.durationS);
-    const rb = await loop(b.send, S.durationS);
-    rounds.push({ [a.label]: ra, [b.label]: rb });
-    log(`round ${i + 1}: ${a.label} ${ra.rps.toFixed(0)} req/s, ${b.label} ${rb.rps.toFixed(0)} req/s`);
+    const round = {};
+    for (const k of kinds) round[k.label] = await loop(k.send, S.durationS);
+    rounds.push(round);
+    log(`round ${i + 1}: ${kinds.map((k) => `${k.label} ${round[k.label].rps.toFixed(0)} req/s`).join(', ')}`);
   }
   const rpsA = median(rounds.map((r) => r[a.label].rps));
   const rpsB = median(rounds.map((r) => r[b.label].rps));
   const ratio = rpsB / rpsA;
   const passed = ratio >= bar;
-  const rows = [a, b].map((k) => {
+  const rows = kinds.map((k) => {
     const rs = rounds.map((r) => r[k.label]);
-    return { kind: k.label, rps: median(rs.map((r) => r.rps)), p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)), errors: rs.reduce((s, r) => s + r.errors, 0) };
+    return { kind: k.label, rps: median(rs.map((r) => r.rps)), p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)), errors: rs.reduce((s, r) => s + r.errors, 0), ratio_to_a: median(rs.map((r) => r.rps)) / rpsA };
   });
   console.log(`\n${scenario}: ${describe}`);
-  console.log('| kind | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.kind} | ${r.rps.toFixed(0)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} |`);
+  console.log(`| kind | req/s | p50 ms | p99 ms | errors | ÷ ${a.label} |\n|---|---|---|---|---|---|`);
+  for (const r of rows) console.log(`| ${r.kind} | ${r.rps.toFixed(0)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} | ${r.ratio_to_a.toFixed(3)} |`);
+  for (const k of extra) if (k.note) console.log(`${k.label}: ${k.note}`);
   console.log(`\n${b.label} / ${a.label} = ${ratio.toFixed(3)} (bar >= ${bar}): ${passed ? 'PASS' : 'FAIL'}${S.quick ? ' (quick run: not a measurement)' : ''}`);
   const results = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(results, { recursive: true });
   const file = path.join(results, `${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const doc = { kind: `modelgate-bench-${scenario}`, settings: S, machine: { cpus: os.cpus().length, node: process.version }, rows, rounds, ratio, bar, passed };
+  const doc = { kind: `modelgate-bench-${scenario}`, settings: S, machine: { cpus: os.cpus().length, node: process.version }, rows, rounds, ratio, bar, passed, notes: Object.fromEntries(extra.filter((k) => k.note).map((k) => [k.label, k.note])) };
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   log(`wrote ${path.relative(ROOT, file)}`);
   return doc;
