@@ -1,7 +1,8 @@
 // Monitoring cost (PRODUCT.md "Bars, how measured"): /v1 predict throughput
 // with monitoring on (prediction log, plus sketches once they exist) against
-// a second Modelgate with it off, in interleaved rounds (on/off, then off/on,
-// ...), one server loaded at a time. A round counts only if the "on" server
+// a second Modelgate with it off, in interleaved rounds (on/off/off/on, then
+// off/on/on/off, ..., each run half of BENCH_DURATION_S, so a machine whose
+// speed drifts within a round favours neither), one server loaded at a time. A round counts only if the "on" server
 // dropped no telemetry record during it; the bar is on/off >= 0.95 on the
 // median of at least five counted rounds.
 //
@@ -9,7 +10,8 @@
 // Env: BENCH_DATABASE_URL | TEST_DATABASE_URL | DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres; two fresh databases are made),
 // BENCH_QUICK=1 (a few seconds in all), BENCH_ROUNDS (5), BENCH_DURATION_S (10),
-// BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_MONITOR_OFF_ENV (JSON of
+// BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_LOADGEN (wrk when installed,
+// else autocannon, as for `npm run bench`), BENCH_MONITOR_OFF_ENV (JSON of
 // variables for the "off" server over the default, which turns off both the
 // prediction log (MODELGATE_TELEMETRY_QUEUE_SIZE=0) and the live sketches
 // (MODELGATE_MONITOR_SKETCHES=false); e.g. '{"MODELGATE_MONITOR_SKETCHES":"true"}'
@@ -23,6 +25,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { runLoad } from '../lib/load.mjs';
+import { S as LOAD_SETTINGS } from '../lib/settings.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
@@ -30,10 +34,11 @@ const QUICK = env.BENCH_QUICK === '1';
 const num = (name, dflt) => (env[name] ? Number(env[name]) : dflt);
 const S = {
   rounds: Math.max(1, num('BENCH_ROUNDS', 5)),
-  durationS: num('BENCH_DURATION_S', QUICK ? 1 : 10),
+  durationS: num('BENCH_DURATION_S', QUICK ? 2 : 12),
   warmupS: num('BENCH_WARMUP_S', QUICK ? 1 : 3),
   connections: num('BENCH_CONNECTIONS', 50),
   offEnv: JSON.parse(env.BENCH_MONITOR_OFF_ENV || '{}'),
+  loadgen: LOAD_SETTINGS.loadgen,
 };
 const BAR = 0.95;
 const MODEL = 'bc';
@@ -98,7 +103,7 @@ async function startServer(label, extra) {
   if (up.status !== 201) throw new Error(`${label}: upload answered ${up.status}: ${await up.text()}`);
   await fetch(`${base}/api/v1/models/${MODEL}/aliases/production`, { method: 'PUT', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ version: 1 }) });
   await until(`${label} ready`, async () => (await fetch(`${base}/health/ready`)).ok);
-  return { label, base, logFile };
+  return { label, base, logFile, pid: child.pid };
 }
 
 async function scrape(server, series) {
@@ -107,19 +112,15 @@ async function scrape(server, series) {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-function load(server, durationS, bodiesFile) {
-  return new Promise((resolve, reject) => {
-    const opts = { url: `${server.base}/v1/models/${MODEL}/predict`, connections: S.connections, durationS, bodiesFile, auth: token };
-    const child = spawn(process.execPath, [path.join(ROOT, 'bench/autocannon-load.mjs'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('ACJSON '));
-      if (code !== 0 || !line) reject(new Error(`load generator exited ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
-  });
+/**
+ * One closed-loop run with the bench's load generator (wrk when installed,
+ * as `npm run bench` does, else autocannon; BENCH_LOADGEN picks): ok
+ * answers, failures, and the CPU the database and others took meanwhile.
+ */
+async function load(server, durationS, bodiesFile) {
+  const url = `${server.base}/v1/models/${MODEL}/predict`;
+  const r = await runLoad(S.loadgen, { url, bodiesFile, auth: token, seconds: durationS }, server.pid);
+  return { ok: r.requests - r.non2xx, non2xx: r.non2xx, errors: r.errors, rps: r.rps, cpu: r.cpu };
 }
 
 const median = (xs) => {
@@ -146,25 +147,30 @@ try {
 
   const rounds = [];
   for (let r = 0; r < S.rounds; r++) {
-    const order = r % 2 ? [off, on] : [on, off];
-    const rps = {};
+    // A B B A, half a run each: a machine whose speed drifts during the round (a
+    // burstable VM losing credits does) favours neither side.
+    const first = r % 2 ? off : on;
+    const second = first === on ? off : on;
+    const runs = { on: [], off: [] };
     let dropped = 0;
-    for (const s of order) {
-      // The "on" server writes its queue after a round: wait, so the next round runs on idle cores.
+    for (const s of [first, second, second, first]) {
+      // The "on" server writes its queue after a run: wait, so the next run starts on idle cores.
       await until('telemetry queue drained', async () => (await scrape(on, 'modelgate_telemetry_queue_depth{kind="prediction"}')) === 0, 60);
       const d0 = await scrape(on, 'modelgate_telemetry_dropped_total{kind="prediction"}');
-      const res = await load(s, S.durationS, bodiesFile);
-      if (s === on) dropped = (await scrape(on, 'modelgate_telemetry_dropped_total{kind="prediction"}')) - d0;
+      const res = await load(s, S.durationS / 2, bodiesFile);
+      if (s === on) dropped += (await scrape(on, 'modelgate_telemetry_dropped_total{kind="prediction"}')) - d0;
       if (res.non2xx || res.errors) throw new Error(`${s.label}: ${res.non2xx} non-2xx answers and ${res.errors} errors under load`);
-      rps[s.label] = res.ok / res.duration_s;
+      runs[s.label].push(res.rps);
     }
+    const rps = { on: (runs.on[0] + runs.on[1]) / 2, off: (runs.off[0] + runs.off[1]) / 2 };
     const round = { on: rps.on, off: rps.off, ratio: rps.on / rps.off, dropped, counted: dropped === 0 };
     rounds.push(round);
     console.log(`round ${r + 1}: on ${Math.round(round.on)} req/s, off ${Math.round(round.off)} req/s, ratio ${round.ratio.toFixed(3)}${dropped ? `, ${dropped} records dropped: not counted` : ''}`);
   }
   const counted = rounds.filter((r) => r.counted);
   const ratio = counted.length ? median(counted.map((r) => r.ratio)) : null;
-  const result = { rounds, counted: counted.length, median_ratio: ratio, bar: BAR, pass: ratio !== null && counted.length >= 5 && ratio >= BAR, duration_s: S.durationS };
+  const result = { loadgen: S.loadgen, rounds, counted: counted.length, median_ratio: ratio, bar: BAR, pass: ratio !== null && counted.length >= 5 && ratio >= BAR, duration_s: S.durationS };
+  console.log(`load generator: ${S.loadgen}`);
   console.log(`monitoring cost: median on/off ${ratio === null ? '-' : ratio.toFixed(3)} over ${counted.length} counted rounds (bar >= ${BAR}, at least 5 rounds): ${result.pass ? 'pass' : 'FAIL'}`);
   console.log(`RESULT ${JSON.stringify(result)}`);
   fs.rmSync(bodiesFile, { force: true });
