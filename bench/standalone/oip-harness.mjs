@@ -176,22 +176,31 @@ export async function loop(send, seconds) {
   return { requests: latencies.length, errors, rps: latencies.length / wall, p50_ms: q(0.5), p99_ms: q(0.99) };
 }
 
+/** Two runs of one kind as one: throughput averaged, errors summed, percentiles of the pair averaged. */
+function mergeRuns(x, y) {
+  return { requests: x.requests + y.requests, errors: x.errors + y.errors, rps: (x.rps + y.rps) / 2, p50_ms: (x.p50_ms + y.p50_ms) / 2, p99_ms: (x.p99_ms + y.p99_ms) / 2 };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 /**
- * Interleaved rounds of two request kinds (A then B, every round); the bar
- * compares the medians of B's and A's throughput.
+ * Interleaved rounds of two request kinds (A B B A every round, plus any
+ * `extra` kinds measured for information); the bar compares the medians of
+ * B's and A's throughput.
  */
 export async function compare({ scenario, a, b, bar, describe, extra = [] }) {
   const kinds = [a, b, ...extra];
   for (const k of kinds) await loop(k.send, S.warmupS);
   const rounds = [];
   for (let i = 0; i < S.rounds; i++) {
-    const round = {};
-    for (const k of kinds) round[k.label] = await loop(k.send, S.durationS);
+    // Every kind twice, in order and then reversed, half a run each: a machine
+    // whose speed drifts during the round favours no kind.
+    const runs = {};
+    for (const k of [...kinds, ...[...kinds].reverse()]) (runs[k.label] ??= []).push(await loop(k.send, S.durationS / 2));
+    const round = Object.fromEntries(Object.entries(runs).map(([label, [x, y]]) => [label, mergeRuns(x, y)]));
     rounds.push(round);
     log(`round ${i + 1}: ${kinds.map((k) => `${k.label} ${round[k.label].rps.toFixed(0)} req/s`).join(', ')}`);
   }
