@@ -23,8 +23,8 @@ export interface RawInferResponse {
 }
 
 /** True when every output is raw, so `encodeRawInferResponse` can write it. */
-export function isRawInferResponse(m: { outputs?: { contents?: unknown }[] }): m is RawInferResponse {
-  return Array.isArray(m.outputs) && m.outputs.every((o) => o.contents === undefined);
+export function isRawInferResponse(m: { outputs?: unknown }): m is RawInferResponse {
+  return Array.isArray(m.outputs) && m.outputs.every((o: { contents?: unknown }) => o.contents === undefined);
 }
 
 const sizeVarint = (v: number): number => (v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : v < 268435456 ? 4 : Math.ceil(Math.log2(v + 1) / 7));
