@@ -57,18 +57,7 @@ export async function readUpload(
         if (part.type !== 'file') throw new InvalidUpload('"file" must be a file part (the .onnx model)', { field: 'file' });
         filePath = path.join(scratchDir, `${uuidv7()}.onnx`);
         const hash = createHash('sha256');
-        let size = 0;
-        await pipeline(
-          part.file,
-          new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              hash.update(chunk);
-              size += chunk.length;
-              cb(null, chunk);
-            },
-          }),
-          createWriteStream(filePath, { flags: 'wx' }),
-        );
+        const size = await spool(part.file, filePath, (chunk) => hash.update(chunk));
         if (part.file.truncated) throw new PayloadTooLarge(limits.maxUploadBytes, 'model file');
         Object.assign(draft, { filePath, sha256: hash.digest('hex'), size });
       } else if (part.fieldname === 'baseline') {
@@ -96,23 +85,32 @@ export async function readUpload(
   return draft as UploadDraft;
 }
 
-/** Streams a part to `file`, refusing it once it passes `limit` bytes. */
-async function spoolBounded(stream: NodeJS.ReadableStream & { truncated?: boolean }, file: string, limit: number, field: string): Promise<void> {
+/** Streams a part to a new `file`, showing each chunk to `onChunk` (which may throw to refuse it); answers the bytes written. */
+async function spool(stream: NodeJS.ReadableStream, file: string, onChunk: (chunk: Buffer, size: number) => void): Promise<number> {
   let size = 0;
   await pipeline(
     stream,
     new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
-        if (size > limit) {
-          (stream as any).resume?.();
-          return cb(new PayloadTooLarge(limit, field));
+        try {
+          onChunk(chunk, size);
+        } catch (err) {
+          return cb(err as Error);
         }
         cb(null, chunk);
       },
     }),
     createWriteStream(file, { flags: 'wx' }),
   );
+  return size;
+}
+
+/** Streams a part to `file`, refusing it once it passes `limit` bytes. */
+async function spoolBounded(stream: NodeJS.ReadableStream & { truncated?: boolean }, file: string, limit: number, field: string): Promise<void> {
+  await spool(stream, file, (_chunk, size) => {
+    if (size > limit) throw new PayloadTooLarge(limit, field);
+  });
   if (stream.truncated) throw new PayloadTooLarge(limit, field);
 }
 
