@@ -2,8 +2,9 @@
 // log and labels"): bulk-loads one simulated hour of predictions at
 // BENCH_LOG_RATE into the partitioned log of a fresh database, with labels for
 // a share of them, and reports
-//   - rows per second written, for the multi-row INSERT the recorder uses and
-//     for COPY FROM STDIN, measured interleaved on the same batches first;
+//   - rows per second written, for the binary COPY FROM STDIN the recorder
+//     uses and the multi-row INSERT it used before, measured interleaved on
+//     the same batches first;
 //   - bytes per row on disk (heap + indexes + TOAST of the partitions);
 //   - the extrapolation to 30 days at the rate;
 //   - the time of the performance query over the loaded traffic, and that
@@ -68,12 +69,12 @@ async function insert(client, batch) {
 }
 
 async function copy(client, batch) {
-  const { text } = predictionsCopy(batch);
+  const { data } = predictionsCopy(batch);
   await new Promise((resolve, reject) => {
     const stream = client.query(copyStreams.from(PREDICTIONS_COPY_SQL));
     stream.on('finish', resolve);
     stream.on('error', reject);
-    stream.end(text);
+    stream.end(data);
   });
 }
 

@@ -17,6 +17,7 @@ import { LiveSketches } from './live/live-sketches.js';
 import { VersionBaselines } from './live/version-baselines.js';
 import { WindowSketchStore } from './live/window-sketch.store.js';
 import { PredictionRecorder } from './telemetry/prediction-recorder.js';
+import { TelemetryDatabase } from './telemetry/telemetry-database.js';
 
 /**
  * Monitoring: prediction telemetry, live sketches and the elected drift
@@ -27,6 +28,7 @@ import { PredictionRecorder } from './telemetry/prediction-recorder.js';
   controllers: [PerformanceController, DriftController],
   providers: [
     PredictionRecorder,
+    TelemetryDatabase,
     // The prediction log's daily partitions, feedback (labels) and live performance.
     PredictionPartitions,
     LabelStore,

@@ -1,9 +1,9 @@
-import type { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { PredictionRecorder } from './prediction-recorder.js';
+import type { TelemetryDatabase } from './telemetry-database.js';
 import type { PredictionRecord } from './telemetry-records.js';
 
 type Query = (sql: string, params: unknown[]) => Promise<unknown>;
@@ -11,8 +11,9 @@ type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 function recorder(telemetry: Partial<AppConfig['telemetry']>, query: Query = async () => []) {
   const config = { telemetry: { queueSize: 1000, flushMs: 60_000, batchSize: 100, inputSampleRate: 0.1, ...telemetry } } as AppConfig;
   const metrics = new Metrics();
-  const dataSource = { query } as unknown as DataSource;
-  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, dataSource), metrics };
+  // Every write goes through `query`: a COPY arrives as its buffers.
+  const db = { query, copy: (_t: string, _c: string, parts: Buffer[]) => query('COPY', [parts]), copySkippingStored: (_t: string, _c: string, parts: Buffer[]) => query('COPY skipping', [parts]) };
+  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase), metrics };
 }
 
 const record: PredictionRecord = {

@@ -1,5 +1,4 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { InjectLogger } from '../../common/common.module.js';
 import type { Logger } from '../../common/logger.js';
 import { InjectConfig } from '../../config/config.module.js';
@@ -7,17 +6,23 @@ import type { AppConfig } from '../../config/config.schema.js';
 import type { CounterChild } from '../../metrics/fast-metrics.js';
 import { Metrics, type TelemetryKind } from '../../metrics/metrics.js';
 import { InputSampler } from './input-sampler.js';
-import { type ChannelEvents, TelemetryChannel } from './telemetry-channel.js';
+import { EncodedRowQueue, Pushed, type RowBatch } from './encoded-row-queue.js';
+import { RingBuffer } from './ring-buffer.js';
+import { type ChannelEvents, type Prepared, TelemetryChannel, type TelemetrySink } from './telemetry-channel.js';
+import { COPY_HEADER, COPY_TRAILER, PREDICTION_COLUMNS, writePredictionRow } from './telemetry-copy.js';
+import { TelemetryDatabase } from './telemetry-database.js';
 import type { PredictionRecord, ShadowRecord } from './telemetry-records.js';
-import { predictionsStatement, shadowStatement } from './telemetry-sql.js';
+import { type Statement, shadowStatement } from './telemetry-sql.js';
 
 /** How long shutdown waits for the last flush; the orchestrator's grace period (30 s by default) must cover it. */
 export const SHUTDOWN_FLUSH_MS = 5_000;
 
 /**
- * The prediction path's hand-off to monitoring. `record` and `recordShadow`
- * cost one array store: no I/O, no serialisation, no await, no throw. A
- * timer writes the queues to Postgres every `telemetry.flushMs`; when the
+ * The prediction path's hand-off to monitoring. `record` encodes the
+ * prediction as a binary COPY tuple into a reused buffer (see
+ * EncodedRowQueue for why not keep the object); `recordShadow`, rare,
+ * costs one array store. No I/O, no await, no throw. A timer writes the
+ * queues to Postgres every `telemetry.flushMs`; when the
  * queues are full (the database is slow or away) new records are dropped
  * and counted in `modelgate_telemetry_dropped_total`, never the request.
  */
@@ -25,8 +30,10 @@ export const SHUTDOWN_FLUSH_MS = 5_000;
 export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly logger: Logger;
   private readonly enabled: boolean;
-  private readonly predictions: TelemetryChannel<PredictionRecord>;
-  private readonly shadows: TelemetryChannel<ShadowRecord>;
+  private readonly predictions: TelemetryChannel<RowBatch, EncodedRowQueue<PredictionRecord>>;
+  private readonly shadows: TelemetryChannel<ShadowRecord[], RingBuffer<ShadowRecord>>;
+  /** Records `record` found unstorable since the last flush; reported (and logged) by the flush, not the request. */
+  private rejectedPredictions = 0;
   private readonly droppedPredictions: CounterChild;
   private readonly droppedShadows: CounterChild;
   private readonly sampler: InputSampler;
@@ -41,7 +48,7 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     @InjectConfig() private readonly config: AppConfig,
     @InjectLogger() logger: Logger,
     private readonly metrics: Metrics,
-    private readonly dataSource: DataSource,
+    db: TelemetryDatabase,
   ) {
     this.logger = logger.child({ component: 'telemetry' });
     const { queueSize, batchSize, inputSampleRate } = config.telemetry;
@@ -49,16 +56,31 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     this.sampler = new InputSampler(this.enabled ? inputSampleRate : 0);
     this.droppedPredictions = metrics.telemetryDropped.labels('prediction');
     this.droppedShadows = metrics.telemetryDropped.labels('shadow');
-    const query = (sql: string, params: unknown[]) => this.dataSource.query(sql, params);
-    this.predictions = new TelemetryChannel(queueSize, batchSize, predictionsStatement, query, this.events('prediction'));
-    this.shadows = new TelemetryChannel(queueSize, batchSize, shadowStatement, query, this.events('shadow'));
+    // Records were checked when encoded, so a prepared batch rejects none.
+    const predictionSink: TelemetrySink<RowBatch, Prepared & { parts: Buffer[] }> = {
+      prepare: (batch) => ({ rows: batch.length, rejected: 0, parts: [COPY_HEADER, batch.bytes(), COPY_TRAILER] }),
+      store: ({ parts }, skipStored) =>
+        skipStored ? db.copySkippingStored('predictions', PREDICTION_COLUMNS, parts) : db.copy('predictions', PREDICTION_COLUMNS, parts),
+    };
+    const shadowSink: TelemetrySink<ShadowRecord[], Statement> = {
+      prepare: shadowStatement,
+      store: (stmt, skipStored) => db.query(skipStored ? stmt.retrySql : stmt.sql, stmt.params),
+    };
+    this.predictions = new TelemetryChannel(new EncodedRowQueue(queueSize, batchSize, writePredictionRow), batchSize, predictionSink, this.events('prediction'));
+    this.shadows = new TelemetryChannel(new RingBuffer<ShadowRecord>(queueSize), batchSize, shadowSink, this.events('shadow'));
     metrics.trackQueueDepth('prediction', () => this.predictions.queue.length);
     metrics.trackQueueDepth('shadow', () => this.shadows.queue.length);
   }
 
   /** Queues one prediction for storage. Never blocks, never throws. */
   record(r: PredictionRecord): void {
-    if (this.enabled && !this.predictions.queue.push(r)) this.droppedPredictions.inc();
+    if (!this.enabled) return;
+    const pushed = this.predictions.queue.push(r);
+    if (pushed === Pushed.Full) this.droppedPredictions.inc();
+    else if (pushed === Pushed.Rejected) {
+      this.droppedPredictions.inc();
+      this.rejectedPredictions++;
+    }
   }
 
   /** Queues one shadow version's answer. Never blocks, never throws. */
@@ -119,6 +141,10 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async flushBoth(deadline: number): Promise<void> {
+    if (this.rejectedPredictions > 0) {
+      this.logger.warn({ kind: 'prediction', count: this.rejectedPredictions }, 'telemetry records could not be stored; dropped');
+      this.rejectedPredictions = 0;
+    }
     // Sequential: telemetry should hold one pooled connection at most, leaving the rest to requests.
     const ok = (await this.predictions.flush(deadline)) && (await this.shadows.flush(deadline));
     if (ok && this.outage) {

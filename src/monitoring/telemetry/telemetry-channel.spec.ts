@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ChannelEvents, isDataError, TelemetryChannel } from './telemetry-channel.js';
+import { RingBuffer } from './ring-buffer.js';
+import { type ChannelEvents, isDataError, TelemetryChannel, type TelemetrySink } from './telemetry-channel.js';
 import type { Statement } from './telemetry-sql.js';
 
 /** Records are numbers; a negative one is refused by the fake database as bad data. */
@@ -28,9 +29,17 @@ function setup(opts: { capacity?: number; batchSize?: number } = {}) {
       if (retrying) log.retrying++;
     },
   };
-  const channel = new TelemetryChannel<number>(opts.capacity ?? 100, opts.batchSize ?? 4, statement, query, events);
+  // `sink.query` is swapped by tests that fail one call.
+  const sink: TelemetrySink<number[], Statement> & { query: typeof query } = {
+    query,
+    prepare: statement,
+    store(stmt, skipStored) {
+      return this.query(skipStored ? stmt.retrySql : stmt.sql, stmt.params);
+    },
+  };
+  const channel = new TelemetryChannel(new RingBuffer<number>(opts.capacity ?? 100), opts.batchSize ?? 4, sink, events);
   const push = (...xs: number[]) => xs.forEach((x) => channel.queue.push(x));
-  return { channel, stored, statements, log, push, setDown: (e: unknown) => (down = e) };
+  return { channel, sink, stored, statements, log, push, setDown: (e: unknown) => (down = e) };
 }
 
 describe('TelemetryChannel', () => {
@@ -79,7 +88,7 @@ describe('TelemetryChannel', () => {
   it('keeps the unwritten rest of a split batch queued when the database goes away mid-split', async () => {
     const t = setup({ batchSize: 4 });
     t.push(-1, 2, 3, 4);
-    const query = t.channel as unknown as { query: (s: string, p: unknown[]) => Promise<unknown> };
+    const query = t.sink;
     const original = query.query;
     let calls = 0;
     query.query = async (s, p) => {
@@ -106,7 +115,7 @@ describe('TelemetryChannel', () => {
   it('writes only what was queued when the flush began', async () => {
     const t = setup({ batchSize: 2 });
     t.push(1, 2);
-    const query = t.channel as unknown as { query: (s: string, p: unknown[]) => Promise<unknown> };
+    const query = t.sink;
     const original = query.query;
     query.query = async (s, p) => {
       t.push(99);

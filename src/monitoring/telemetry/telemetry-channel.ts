@@ -1,9 +1,36 @@
-import { RingBuffer } from './ring-buffer.js';
-import type { Statement } from './telemetry-sql.js';
-
 const UNIQUE_VIOLATION = '23505';
 
-export type Query = (sql: string, params: unknown[]) => Promise<unknown>;
+/** A run of queued records that can be cut in two: an array, or the encoded rows of EncodedRowQueue. */
+export interface Batch {
+  readonly length: number;
+  slice(start: number, end?: number): this;
+}
+
+/** Where a channel reads from: bounded, two-phase (peek, then discard what was stored). */
+export interface BatchQueue<B extends Batch> {
+  readonly length: number;
+  peek(n: number): B;
+  discard(n: number): number;
+}
+
+/** A batch made ready for the database. */
+export interface Prepared {
+  /** Records it stores. */
+  rows: number;
+  /** Records that cannot be stored at all (not JSON-serialisable, wrong types); the channel drops and counts them. */
+  rejected: number;
+}
+
+/** How one telemetry kind turns a batch into a statement and stores it. */
+export interface TelemetrySink<B, P extends Prepared = Prepared> {
+  prepare(batch: B): P;
+  /**
+   * Stores a prepared batch; with `skipStored`, rows already stored are
+   * skipped (the retry after a unique violation, when an earlier attempt
+   * committed but its answer was lost).
+   */
+  store(prepared: P, skipStored: boolean): Promise<void>;
+}
 
 /** What a channel reports; the recorder turns it into metrics and log lines. */
 export interface ChannelEvents {
@@ -24,18 +51,13 @@ export interface ChannelEvents {
  * offending record is found and dropped, so one bad record cannot block
  * the queue forever.
  */
-export class TelemetryChannel<T> {
-  readonly queue: RingBuffer<T>;
-
+export class TelemetryChannel<B extends Batch, Q extends BatchQueue<B> = BatchQueue<B>> {
   constructor(
-    capacity: number,
+    readonly queue: Q,
     private readonly batchSize: number,
-    private readonly statement: (records: readonly T[]) => Statement,
-    private readonly query: Query,
+    private readonly sink: TelemetrySink<B>,
     private readonly events: ChannelEvents,
-  ) {
-    this.queue = new RingBuffer<T>(capacity);
-  }
+  ) {}
 
   /**
    * Writes what is queued now (not what arrives meanwhile, so a steady
@@ -44,12 +66,14 @@ export class TelemetryChannel<T> {
    * has passed. Resolves true when everything it set out to write is stored.
    */
   async flush(deadline = Infinity): Promise<boolean> {
-    let batches = Math.ceil(this.queue.length / this.batchSize);
-    while (batches-- > 0 && this.queue.length > 0) {
+    let left = this.queue.length;
+    while (left > 0 && this.queue.length > 0) {
       if (Date.now() > deadline) return false;
       const batch = this.queue.peek(this.batchSize);
+      if (batch.length === 0) break;
       const done = await this.write(batch);
       this.queue.discard(done);
+      left -= done;
       if (done < batch.length) return false;
     }
     return true;
@@ -59,20 +83,20 @@ export class TelemetryChannel<T> {
    * A unique violation means this batch (or part of it) was stored by an
    * attempt whose answer was lost: the conflict-tolerant form stores the rest.
    */
-  private async insert(stmt: Statement): Promise<void> {
+  private async insert(prepared: Prepared): Promise<void> {
     try {
-      await this.query(stmt.sql, stmt.params);
+      await this.sink.store(prepared, false);
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code !== UNIQUE_VIOLATION) throw err;
-      await this.query(stmt.retrySql, stmt.params);
+      await this.sink.store(prepared, true);
     }
   }
 
   /** Stores `batch` as far as it can; returns how many records from its front are done with (stored or dropped). */
-  private async write(batch: readonly T[]): Promise<number> {
+  private async write(batch: B): Promise<number> {
     // Timed from serialisation on: that part runs on the event loop that serves requests.
     const t0 = performance.now();
-    const stmt = this.statement(batch);
+    const stmt = this.sink.prepare(batch);
     if (stmt.rows > 0) {
       try {
         await this.insert(stmt);

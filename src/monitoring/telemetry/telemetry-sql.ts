@@ -35,6 +35,11 @@ FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], $6::
 
 const ON_CONFLICT = '\nON CONFLICT DO NOTHING';
 
+/**
+ * The prediction batch as one INSERT: what the recorder used before the
+ * binary COPY of telemetry-copy.ts, kept as the alternative the
+ * prediction-log benchmark measures it against.
+ */
 export function predictionsStatement(records: readonly PredictionRecord[]): Statement {
   const n = records.length;
   const id: string[] = new Array(n);
