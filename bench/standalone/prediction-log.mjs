@@ -17,6 +17,7 @@
 // BENCH_LOG_BATCH (2000), BENCH_LOG_LABEL_RATE (0.1), BENCH_LOG_COMPARE_ROWS (200000).
 // Prints a table and one line `RESULT {...json}`.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -91,6 +92,26 @@ async function copyLabels(client, batch) {
   });
 }
 
+const perRowUs = (t) => Math.round((t.cpuS / t.rows) * 1e6 * 100) / 100;
+
+/** CPU seconds of this connection's backend so far, read from /proc when the server runs here (else always 0, and `local` false). */
+async function backendCpu(c) {
+  const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const tick = 100; // USER_HZ on Linux
+  const read = () => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) return null;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / tick;
+    } catch {
+      return null;
+    }
+  };
+  const local = read() !== null;
+  return Object.assign(() => (local ? read() : 0), { local });
+}
+
 const admin = new pg.Client({ connectionString: serverUrl });
 await admin.connect();
 const dbName = `mg_bench_log_${randomBytes(4).toString('hex')}`;
@@ -112,15 +133,19 @@ try {
     for (const t of ['predictions', 'shadow_predictions', 'prediction_labels']) await client.query(createPartitionSql(t, d));
   }
 
-  // Write path: INSERT and COPY interleaved on alternate batches of the same traffic.
-  const timing = { insert: { rows: 0, s: 0 }, copy: { rows: 0, s: 0 } };
+  // Write path: INSERT and COPY interleaved on alternate batches of the same traffic,
+  // timed and, when the server is on this machine, charged the CPU of the backend.
+  const timing = { insert: { rows: 0, s: 0, cpuS: 0 }, copy: { rows: 0, s: 0, cpuS: 0 } };
+  const backend = await backendCpu(client);
   let offset = 0;
   for (let b = 0; offset < Math.min(S.compareRows, total); b++) {
     const batch = records(start, offset, Math.min(S.batch, total - offset));
     const method = b % 2 ? 'copy' : 'insert';
     const t0 = performance.now();
+    const c0 = backend();
     await (method === 'copy' ? copy(client, batch) : insert(client, batch));
     timing[method].s += (performance.now() - t0) / 1000;
+    timing[method].cpuS += backend() - c0;
     timing[method].rows += batch.length;
     offset += batch.length;
     await copyLabels(client, batch);
@@ -161,6 +186,7 @@ try {
     rows: total,
     labels,
     write_rows_per_s: { insert: Math.round(insertRate), copy: Math.round(copyRate), chosen: best, bulk: Math.round((total - loaded0) / bulkS) || null },
+    backend_cpu_us_per_row: backend.local ? { insert: perRowUs(timing.insert), copy: perRowUs(timing.copy) } : null,
     bytes_per_row: Math.round(bytesPerRow),
     label_bytes_per_row: labels ? Math.round(labelBytes / labels) : null,
     extrapolated_30d_gb: Math.round(bytes30d / 1e9),
@@ -171,6 +197,7 @@ try {
   };
   console.log(`prediction log: ${total} rows (${S.seconds} s at ${S.rate}/s), ${labels} labels`);
   console.log(`  write: INSERT ${result.write_rows_per_s.insert} rows/s, COPY ${result.write_rows_per_s.copy} rows/s (interleaved, ${timing.insert.rows + timing.copy.rows} rows); bulk with ${best}: ${result.write_rows_per_s.bulk ?? '-'} rows/s`);
+  if (result.backend_cpu_us_per_row) console.log(`  PostgreSQL backend CPU: INSERT ${result.backend_cpu_us_per_row.insert} us/row, COPY ${result.backend_cpu_us_per_row.copy} us/row`);
   console.log(`  disk: ${result.bytes_per_row} B/row (+ labels ${result.label_bytes_per_row ?? '-'} B/label); 30 days at ${S.rate}/s: ~${result.extrapolated_30d_gb} GB`);
   console.log(`  performance query over the loaded ${S.seconds} s: ${result.performance_query_s} s (a day, linearly: ${result.performance_query_day_s_extrapolated} s)`);
   console.log(`RESULT ${JSON.stringify(result)}`);
