@@ -55,6 +55,9 @@ class Chunk {
   }
 }
 
+/** What `peek` returns on an empty queue. */
+const EMPTY = new RowBatch(new Chunk(1, 0), 0, 0);
+
 /**
  * The prediction log's queue, holding records already encoded as binary
  * COPY tuples rather than as objects. A record object kept for up to a
@@ -115,7 +118,7 @@ export class EncodedRowQueue<T> {
   /** The oldest rows, at most `n` and at most one chunk's, without removing them. */
   peek(n: number): RowBatch {
     const head = this.chunks[0];
-    if (head === undefined) return new RowBatch(new Chunk(1, 0), 0, 0);
+    if (head === undefined) return EMPTY;
     return new RowBatch(head, head.consumed, head.consumed + Math.max(0, Math.min(n, head.rows - head.consumed)));
   }
 

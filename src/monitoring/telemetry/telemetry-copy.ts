@@ -37,7 +37,7 @@ const TWO_32 = 2 ** 32;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 /** Fixed bytes of a tuple: count, 12 lengths, uuid, int4, bool, timestamptz, float4, float8. */
-export const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 1 + 8 + 4 + 8;
+const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 1 + 8 + 4 + 8;
 const NUL = '\u0000';
 
 /** Hex digit value per char code, -1 for anything else. */
