@@ -46,6 +46,7 @@ async function bootApp(db: TestDatabase, opts: { dataDir: string; adminToken: bo
     MODELGATE_DATA_DIR: opts.dataDir,
     LOG_LEVEL: 'warn',
     DATABASE_POOL_SIZE: '5',
+    GRPC_PORT: '0',
   });
   // The embedded default has no admin token; loadConfig insists on one beside
   // DATABASE_URL (replicas), so the test drops it after validation.

@@ -19,7 +19,7 @@ describe('embedded default', () => {
   let app: NestFastifyApplication | undefined;
 
   const start = async () => {
-    const config = loadConfig({ MODELGATE_DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    const config = loadConfig({ MODELGATE_DATA_DIR: dir, LOG_LEVEL: 'warn', GRPC_PORT: '0' });
     app = await createApp(config);
     const http = supertest(app.getHttpServer());
     await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);

@@ -24,7 +24,7 @@ describe('headers and logs around secrets', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-sec-'));
-    const config = loadConfig({ DATABASE_URL: db.url, MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN, MODELGATE_DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    const config = loadConfig({ DATABASE_URL: db.url, MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN, MODELGATE_DATA_DIR: dataDir, LOG_LEVEL: 'info', GRPC_PORT: '0' });
     // The real logger configuration, writing where the test can read every line.
     const sink = new Writable({
       write(chunk, _enc, cb) {
