@@ -43,6 +43,7 @@ describe('npm test exit code', () => {
     const { code, output } = await npmTest('failing', tmp);
     expect(output).toMatch(/fails on purpose/);
     expect(code, output).not.toBe(0);
+    await fs.rm(tmp, { recursive: true, force: true });
   }, 180_000);
 
   it('exits zero when every spec passes and leaves nothing in the temporary directory', async () => {
