@@ -29,7 +29,7 @@ describe('alerting with two app instances as separate processes', () => {
     withClient(db.url, async (c) => (await c.query(`SELECT event, status, attempts FROM alert_notifications WHERE dedup_key = $1 ORDER BY id`, [key])).rows);
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     db = await createTestDatabase();
     hook = await LoopbackReceiver.start();
     const env = {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,16 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/common/ids.js';
 import { ADMIN_TOKEN, eventually } from './support/app.js';
-import { type AppProcess, spawnApp } from './support/app-process.js';
+import { type AppProcess, ensureBuilt, spawnApp } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { fixtureBytes } from './support/registry.js';
-
-const MAIN = path.join(import.meta.dirname, '..', 'dist', 'main.js');
-const built = existsSync(MAIN);
-if (!built) {
-  if (process.env.MODELGATE_TEST_REQUIRE_ALL === '1') throw new Error(`${MAIN} is missing: run npm run build`);
-  console.log(`kill.e2e-spec: skipped, ${MAIN} is missing (npm run build)`);
-}
 
 /**
  * SIGKILL, not a shutdown: the built service in a child process is killed
@@ -23,7 +15,7 @@ if (!built) {
  * directory. Every acknowledged write must be there, and nothing half-done
  * may be left once the restart has swept.
  */
-describe.skipIf(!built)('the process killed mid-write', () => {
+describe('the process killed mid-write', () => {
   let db: TestDatabase;
   let dataDir: string;
   let app: AppProcess | undefined;

@@ -20,11 +20,36 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds `dist/` when it is missing or older than `src/`, so the child processes run the code under test. */
-export function ensureBuilt(): void {
-  if (fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
-  fs.utimesSync(MAIN, new Date(), new Date());
+function isBuilt(): boolean {
+  return fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= newestMtime(path.join(ROOT, 'src'));
+}
+
+/**
+ * Builds `dist/` when it is missing or older than `src/`, so the child
+ * processes run the code under test. Suites in parallel workers may call it
+ * at once: a lock directory makes one build while the others wait, so none
+ * starts a child on half-written files.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (isBuilt()) return;
+  const lock = path.join(ROOT, '.build-lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${lock} held for 5 minutes: remove it if no build runs`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    if (isBuilt()) return;
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+    fs.utimesSync(MAIN, new Date(), new Date());
+  } finally {
+    fs.rmdirSync(lock);
+  }
 }
 
 export interface AppProcess {
@@ -45,6 +70,8 @@ export interface AppProcess {
  * its connections drop.
  */
 export async function spawnApp(name: string, env: Record<string, string>, opts: { dataDir?: string } = {}): Promise<AppProcess> {
+  // A suite that needs the build builds it; it never skips because dist/ is missing.
+  await ensureBuilt();
   // A data directory given by the caller outlives the process (a restart reuses it); our own is removed.
   const dataDir = opts.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), `modelgate-${name}-`)));
   // A fresh port per spawn: after a kill, the old one may be another connection's ephemeral port.
