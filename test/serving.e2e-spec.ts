@@ -1,3 +1,4 @@
+import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
@@ -63,10 +64,25 @@ describe('serving: /v1 predict and the Open Inference Protocol', () => {
     expect(Math.abs(alias.body.predictions[0].score - expected[3])).toBeLessThan(1e-5);
   });
 
-  it('treats a null feature as a missing value', async () => {
-    const row = { ...instanceOf(features, csv.data, 0), mean_radius: null };
+  it('treats a null feature as a missing value: NaN to the model, null in the record', async () => {
+    // worst_concave_points moves this row's score from 0.0015 to 0.21 when missing,
+    // so a null read as anything but NaN (or dropped) shows in the score.
+    const feature = 'worst_concave_points';
+    const row = { ...instanceOf(features, csv.data, 0), [feature]: null };
     const res = await t.http.post('/v1/models/bc/predict').set(t.admin).send({ instances: [row] }).expect(200);
-    expect(res.body.predictions[0].score).toBeGreaterThan(0);
+    const withNaN = Float32Array.from(csv.data.subarray(0, 30));
+    withNaN[features.indexOf(feature)] = NaN;
+    const session = await ort.InferenceSession.create(fixture(`${BC}.onnx`));
+    const reference = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', withNaN, [1, 30]) })).probabilities.data[1] as number;
+    await session.release();
+    expect(Math.abs(reference - expected[0])).toBeGreaterThan(0.1);
+    expect(Math.abs(res.body.predictions[0].score - reference)).toBeLessThan(1e-6);
+    const id = res.body.predictions[0].prediction_id;
+    const recorded = await eventually(async () => {
+      const r = await withClient(db.url, (c) => c.query('SELECT inputs FROM predictions WHERE id = $1', [id]));
+      return r.rows[0]?.inputs;
+    });
+    expect(recorded).toHaveProperty(feature, null);
   });
 
   describe('refuses bad input with a precise 4xx', () => {
