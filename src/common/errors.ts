@@ -75,6 +75,11 @@ export class MalformedJson extends AppError {
     super('invalid', 'MALFORMED_JSON', message);
   }
 }
+export class MalformedMultipart extends AppError {
+  constructor(message: string) {
+    super('invalid', 'MALFORMED_MULTIPART', message);
+  }
+}
 export class PayloadTooLarge extends AppError {
   constructor(limitBytes: number, what = 'request body') {
     super('too_large', 'PAYLOAD_TOO_LARGE', `${what} exceeds the limit of ${limitBytes} bytes`, { limit_bytes: limitBytes });

@@ -4,8 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { PayloadTooLarge, UnsupportedMediaType } from '../common/errors.js';
+import { MalformedMultipart, PayloadTooLarge, UnsupportedMediaType } from '../common/errors.js';
 import { uuidv7 } from '../common/ids.js';
 import { InvalidUpload } from './registry.errors.js';
 
@@ -42,7 +43,7 @@ export async function readUpload(
   let filePath: string | undefined;
   let baselinePath: string | undefined;
   try {
-    for await (const part of request.parts()) {
+    for await (const part of partsUntilStalled(request)) {
       if (!KNOWN_PARTS.has(part.fieldname)) {
         if (part.type === 'file') part.file.resume();
         throw new InvalidUpload(`unknown multipart field "${part.fieldname}"; expected file, metadata, baseline`, {
@@ -83,6 +84,55 @@ export async function readUpload(
     throw new InvalidUpload('the model file is empty', { field: 'file' });
   }
   return draft as UploadDraft;
+}
+
+/**
+ * How long the parser may hold the request paused while we wait for its next
+ * part. Parsing what has arrived takes microseconds; the grace is for a
+ * loaded machine.
+ */
+const PARSER_STALL_MS = 1_000;
+const STALL_POLL_MS = 100;
+
+/**
+ * The request's parts, failing fast when the parser stalls. busboy skips a
+ * part whose header holds a bare CR or LF (`filename="x\ry"`), and when the
+ * rest of that part came in a large chunk it never takes more input: the
+ * request stays paused (the pipe waits for busboy's drain), `finish` never
+ * comes, and the connection was held with no answer. While we wait for the
+ * next part nothing of ours holds the stream back, so a request paused that
+ * long is the parser's stall, not a slow client (whose stream stays flowing,
+ * just empty): it is answered at once as a malformed body.
+ */
+async function* partsUntilStalled(request: FastifyRequest): AsyncGenerator<Multipart> {
+  const raw = request.raw;
+  const iterator = request.parts()[Symbol.asyncIterator]();
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => {
+      let pausedSince: number | undefined;
+      timer = setInterval(() => {
+        if (raw.readableEnded || raw.readableFlowing !== false) {
+          pausedSince = undefined;
+          return;
+        }
+        pausedSince ??= Date.now();
+        if (Date.now() - pausedSince >= PARSER_STALL_MS) resolve('stalled');
+      }, STALL_POLL_MS);
+    });
+    try {
+      const next = await Promise.race([iterator.next(), stalled]);
+      if (next === 'stalled') {
+        throw new MalformedMultipart(
+          'malformed multipart body: its parts could not be read (is there a bare CR or LF in a part header, such as the file name?)',
+        );
+      }
+      if (next.done) return;
+      yield next.value;
+    } finally {
+      clearInterval(timer);
+    }
+  }
 }
 
 /** Streams a part to a new `file`, showing each chunk to `onChunk` (which may throw to refuse it); answers the bytes written. */
