@@ -104,6 +104,12 @@ describe('modelgate CLI', () => {
     expect(await ok(['versions', 'list', 'loan'])).toMatch(/^VERSION\s+STATUS/);
     expect(await ok(['versions', 'show', 'loan', '1'])).toMatch(/^version\s+1$/m);
     expect((await json(['models', 'show', 'loan'])).tags).toEqual({ team: 'risk' });
+    // Two uploads each score a 6,000-row baseline in a child process: slow on a busy 2-core machine.
+  }, 180_000);
+
+  it('creates a model with task tensor, which the server accepts as the contract says', async () => {
+    expect(await ok(['models', 'create', 'raw-tensor', '--task', 'tensor'])).toBe('created model raw-tensor (tensor)\n');
+    expect((await t.http.get('/api/v1/models/raw-tensor').set(t.admin).expect(200)).body.task).toBe('tensor');
   });
 
   it('draws an upload progress bar on a terminal', async (ctx) => {
