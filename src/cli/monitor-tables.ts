@@ -100,7 +100,7 @@ function testRows(f: FeatureResult, judged: boolean): (string | number)[][] {
  */
 export function windowTable(answer: { checks: DriftCheck[] }, start: string): string {
   const checks = answer.checks.filter((c) => Date.parse(c.window_start) === Date.parse(start));
-  if (!checks.length) return `(no drift check for a window starting at ${start})`;
+  if (!checks.length) return `(no drift check for a window starting at ${instant(start)})`;
   return checks
     .map((c) => {
       const head = `window ${instant(c.window_start)} to ${instant(c.window_end)}, version ${c.version}, variant ${c.variant}: ${c.rows} rows, ${c.judged ? verdict(c) : 'not judged (fewer rows than min_samples)'}`;
