@@ -305,7 +305,7 @@ try {
   say('Every alert of the model (GET /api/v1/alerts?model=credit)');
   const alerts = (await call('GET', '/api/v1/alerts?model=credit&limit=50')).alerts;
   show(
-    ['rule', 'version', 'variant', 'severity', 'state', 'since', 'summary'],
+    ['rule', 'version', 'variant', 'severity', 'state', 'fired at', 'summary'],
     alerts.map((x) => [x.rule, x.version, x.variant, x.severity, x.state === 'resolved' ? `resolved (${x.resolve_reason})` : x.state, clock(x.started_at), x.summary]),
   );
   const stillFiring = alerts.filter((x) => x.state === 'firing' && x.version === 1).map((x) => x.rule);

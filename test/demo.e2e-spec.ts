@@ -30,7 +30,8 @@ describe('npm run demo', () => {
         {
           cwd: ROOT,
           timeout: 300_000,
-          env: { PATH: process.env.PATH, HOME: dir, MODELGATE_DEMO_MAIN: path.join(dir, 'dist', 'main.js') },
+          // 15 s windows (10 by default): one window must hold each phase's 1,500 requests while another suite shares the two cores.
+          env: { PATH: process.env.PATH, HOME: dir, MODELGATE_DEMO_MAIN: path.join(dir, 'dist', 'main.js'), MODELGATE_DEMO_WINDOW_SECONDS: '15' },
         },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       ),
