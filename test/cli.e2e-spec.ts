@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/common/net.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { findBinary } from './support/binaries.js';
-import { fixture, fixtureBytes } from './support/registry.js';
+import { createModel, fixture, fixtureBytes, setAlias, uploadOk } from './support/registry.js';
+import { inject } from './support/serving.js';
 
 /** The built `modelgate` CLI, spawned as a user would run it, against the running service. */
 const ROOT = path.join(import.meta.dirname, '..');
@@ -54,7 +55,8 @@ describe('modelgate CLI', () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
     cli = path.join(out, 'cli', 'main.js');
     db = await createTestDatabase();
-    t = await startTestApp({ db });
+    // Short flush, election and evaluation periods, so the monitor tables below show windows the service itself checked and judged.
+    t = await startTestApp({ db, env: { MODELGATE_MONITOR_FLUSH_MS: '100', MODELGATE_TELEMETRY_FLUSH_MS: '100', MODELGATE_LEADER_POLL_MS: '100', MODELGATE_ALERT_EVAL_MS: '200' } });
     const port = await freePort();
     await t.app.listen({ port, host: '127.0.0.1' });
     url = `http://127.0.0.1:${port}`;
@@ -102,6 +104,12 @@ describe('modelgate CLI', () => {
     expect(await ok(['versions', 'list', 'loan'])).toMatch(/^VERSION\s+STATUS/);
     expect(await ok(['versions', 'show', 'loan', '1'])).toMatch(/^version\s+1$/m);
     expect((await json(['models', 'show', 'loan'])).tags).toEqual({ team: 'risk' });
+    // Two uploads each score a 6,000-row baseline in a child process: slow on a busy 2-core machine.
+  }, 180_000);
+
+  it('creates a model with task tensor, which the server accepts as the contract says', async () => {
+    expect(await ok(['models', 'create', 'raw-tensor', '--task', 'tensor'])).toBe('created model raw-tensor (tensor)\n');
+    expect((await t.http.get('/api/v1/models/raw-tensor').set(t.admin).expect(200)).body.task).toBe('tensor');
   });
 
   it('draws an upload progress bar on a terminal', async (ctx) => {
@@ -219,12 +227,122 @@ describe('modelgate CLI', () => {
     }
   });
 
-  it('prints what the running service answers on the monitor routes, an answer or a clean error', async () => {
-    for (const c of [['drift', 'loan'], ['performance', 'loan'], ['alerts']]) {
-      const r = await run(c);
-      // Before the monitor merges these routes are 404 NOT_FOUND; after, a 0 exit.
-      if (r.code === 0) expect(r.stderr).toBe('');
-      else expect(r.stderr, c.join(' ')).toMatch(/^[A-Z_]+: [^\n]+\n$/);
-    }
+  describe('on monitor data the running service computed', () => {
+    const WINDOW_MS = 3_000;
+    const ROWS = 400;
+    const csv = fixtureBytes('loan_default_xgb.test.csv').toString('utf8').trim().split('\n');
+    const header = csv[0].split(',');
+    const rows = csv.slice(1).map((l) => l.split(',').map(Number));
+    const features: string[] = EXPECTED.feature_names;
+    const SHIFTED = ['income', 'debt_ratio', 'utilization'];
+    const std = (j: number) => {
+      const m = rows.reduce((a, r) => a + r[j], 0) / rows.length;
+      return Math.sqrt(rows.reduce((a, r) => a + (r[j] - m) ** 2, 0) / rows.length);
+    };
+    const shift = new Map(SHIFTED.map((f) => [header.indexOf(f), 0.5 * std(header.indexOf(f))]));
+    const instance = (row: number[], shifted: boolean) => Object.fromEntries(features.map((f) => [f, row[header.indexOf(f)] + (shifted ? (shift.get(header.indexOf(f)) ?? 0) : 0)]));
+    let windowStart = 0;
+
+    beforeAll(async () => {
+      // One window of traffic, checked and judged by the service's own timers:
+      // v1 sees applicants with three features shifted, v2 sees them as trained
+      // but a third of its labels are flipped, so its live AUC falls below its bar.
+      await createModel(t, 'credit', 'binary_classification', {
+        monitoring_policy: { window_seconds: WINDOW_MS / 1000, min_samples: 200, min_labels: 50, for_windows: 1, resolve_windows: 1 },
+      });
+      for (let v = 0; v < 2; v++) {
+        await uploadOk(t, 'credit', {
+          file: fixture('loan_default_xgb.onnx'),
+          baseline: fixture('loan_default_xgb.valid.csv'),
+          metadata: { feature_names: features, categorical_features: ['region', 'product'], metrics: { auc: EXPECTED.valid_auc } },
+        });
+      }
+      await setAlias(t, 'credit', 'production', 1);
+      await t.http.put('/api/v1/models/credit/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }] }).expect(200);
+      await eventually(async () => (await inject(t, 'POST', '/v1/models/credit/versions/2/predict', { instances: [instance(rows[0], false)] })).statusCode === 200, 30_000);
+      // Start early in a window after the warm-up's, so all rows, and only they, land in it.
+      const warmedIn = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+      await eventually(() => Date.now() % WINDOW_MS < 200 && Date.now() - warmedIn >= WINDOW_MS, 3 * WINDOW_MS, 5);
+      windowStart = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+      const labels: { prediction_id: string; label: number }[] = [];
+      for (const [version, shifted] of [[1, true], [2, false]] as const) {
+        for (let i = 0; i < ROWS; i += 50) {
+          const batch = rows.slice((version - 1) * ROWS + i, (version - 1) * ROWS + i + 50);
+          const res = await inject(t, 'POST', `/v1/models/credit/versions/${version}/predict`, { instances: batch.map((r) => instance(r, shifted)) });
+          expect(res.statusCode, res.body).toBe(200);
+          res.json().predictions.forEach((p: { prediction_id: string }, k: number) => {
+            const truth = batch[k][header.indexOf('label')];
+            labels.push({ prediction_id: p.prediction_id, label: version === 2 && k % 3 === 0 ? 1 - truth : truth });
+          });
+        }
+      }
+      expect(Date.now()).toBeLessThan(windowStart + WINDOW_MS);
+      const fed = await t.http.post('/v1/feedback').set(t.admin).send(labels).expect(200);
+      expect(fed.body.accepted).toBe(2 * ROWS);
+      await eventually(async () => (await t.http.get('/api/v1/alerts?model=credit&state=firing').set(t.admin)).body.alerts?.length >= 2, 60_000, 250);
+    }, 120_000);
+
+    it("prints each window's drift verdict with the drifted features and their scores", async () => {
+      const out = await ok(['drift', 'credit']);
+      const start = new Date(windowStart).toISOString().replace('.000Z', 'Z');
+      expect(out.split('\n')[0]).toMatch(/^WINDOW\s+VERSION\s+VARIANT\s+ROWS\s+VERDICT\s+PREDICTION\s+DRIFTED FEATURES$/);
+      const v1 = new RegExp(`^${start}\\s+1\\s+v1\\s+${ROWS}\\s+drifted\\s+\\S+ \\(psi=\\S+ ks=\\S+\\)\\s+(.+)$`, 'm').exec(out);
+      expect(v1, out).not.toBeNull();
+      const drifted = v1![1].split('; ').map((d) => /^(\w+) \(psi=(0\.\d{3}) ks=(0\.\d{3})\)$/.exec(d));
+      expect(drifted.map((d) => d?.[1]).sort()).toEqual([...SHIFTED].sort());
+      for (const d of drifted) expect(Number(d![2]) >= 0.2 || Number(d![3]) >= 0.1).toBe(true);
+      expect(out).toMatch(new RegExp(`^${start}\\s+2\\s+v2\\s+${ROWS}\\s+ok\\s+ok \\(psi=\\S+ ks=\\S+\\)\\s+-$`, 'm'));
+    });
+
+    it("prints one window's per-feature table with --window: method, score, threshold, drifted", async () => {
+      const start = new Date(windowStart).toISOString().replace('.000Z', 'Z');
+      const out = await ok(['drift', 'credit', '--version', '1', '--window', start]);
+      expect(out).toMatch(new RegExp(`^window ${start} to \\S+, version 1, variant v1: ${ROWS} rows, drifted$`, 'm'));
+      expect(out).not.toMatch(/variant v2/);
+      expect(out).toMatch(/^FEATURE\s+METHOD\s+SCORE\s+THRESHOLD\s+CROSSED\s+DRIFTED$/m);
+      for (const f of SHIFTED) expect(out).toMatch(new RegExp(`^${f}\\s+psi\\s+0\\.\\d{3}\\s+>= 0\\.2\\s+(yes|no)\\s+DRIFTED$`, 'm'));
+      for (const f of SHIFTED) expect(out).toMatch(new RegExp(`^${f}\\s+ks\\s+0\\.\\d{3} \\(p \\S+\\)\\s+>= 0\\.1 and p < 0\\.0042\\s+yes$`, 'm'));
+      expect(out).toMatch(/^age\s+psi\s+0\.0\d\d\s+>= 0\.2\s+no\s+ok$/m);
+      expect(out).toMatch(/^region\s+chi_square\s+p \S+\s+p < 0\.0042\s+no\s+ok$/m);
+      const other = await run(['drift', 'credit', '--window', 'yesterday']);
+      expect(other.code).toBe(1);
+      expect(other.stderr).toMatch(/^INVALID_ARGUMENT: --window yesterday: not a time/);
+    });
+
+    it("prints live AUC, labels, validation AUC and DeLong's p-value per variant", async () => {
+      const out = await ok(['performance', 'credit']);
+      expect(out).toMatch(/DeLong's p-value against v[12] \(version [12]\)$/m);
+      expect(out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+VALIDATION AUC\s+DELONG P$/m);
+      const row = (v: number) => new RegExp(`^${v}\\s+v${v}\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{3})\\s+0\\.977\\s+(\\S+)$`, 'm').exec(out);
+      const [v1, v2] = [row(1), row(2)];
+      expect(v1, out).not.toBeNull();
+      expect(v2, out).not.toBeNull();
+      expect(Number(v1![2])).toBe(ROWS);
+      expect(Number(v2![2])).toBe(ROWS);
+      expect(Number(v1![3])).toBeGreaterThan(0.9);
+      expect(Number(v2![3])).toBeLessThan(0.8);
+      // The same numbers as the service's JSON: DeLong's p-value for the pair, on one of the two rows.
+      const perf = (await t.http.get('/api/v1/models/credit/performance').set(t.admin).expect(200)).body;
+      const p = perf.comparisons[0].p_value as number;
+      expect(p).toBeLessThan(1e-6);
+      expect([v1![4], v2![4]].sort()).toEqual([p.toExponential(1), 'reference'].sort());
+    });
+
+    it('prints each alert with its summary, state, since and who acknowledged it, after an ack through the CLI', async () => {
+      const listed = (await t.http.get('/api/v1/alerts?model=credit').set(t.admin).expect(200)).body.alerts;
+      const auc = listed.find((a: any) => a.rule === 'auc' && a.version === 2);
+      expect(auc, JSON.stringify(listed)).toBeDefined();
+      const before = await ok(['alerts', '--model', 'credit']);
+      expect(before.split('\n')[0]).toMatch(/^ID\s+MODEL\s+VERSION\s+VARIANT\s+RULE\s+SEVERITY\s+STATE\s+SINCE\s+ACKNOWLEDGED BY\s+SUMMARY$/);
+      const since = auc.started_at.replace(/\.\d{3}Z$/, 'Z');
+      expect(before).toMatch(new RegExp(`^${auc.id}\\s+credit\\s+2\\s+v2\\s+auc\\s+critical\\s+firing\\s+${since}\\s+-\\s+live AUC 0\\.\\d{4} \\(bar 0\\.9268, ${ROWS} labels\\)$`, 'm'));
+      expect(before).toMatch(/^\S+\s+credit\s+1\s+v1\s+feature_drift\s+warning\s+firing\s+\S+\s+-\s+feature drift in /m);
+
+      await ok(['alerts', 'ack', auc.id, '--note', 'looking']);
+      const actor = (await t.http.get(`/api/v1/alerts/${auc.id}`).set(t.admin).expect(200)).body.acknowledgements[0];
+      const after = await ok(['alerts', 'list', '--model', 'credit', '--state', 'acknowledged']);
+      expect(after.trimEnd().split('\n')).toHaveLength(2);
+      expect(after).toMatch(new RegExp(`^${auc.id}\\s+credit\\s+2\\s+v2\\s+auc\\s+critical\\s+acknowledged\\s+${actor.at.replace(/\.\d{3}Z$/, 'Z')}\\s+${actor.actor}\\s+live AUC`, 'm'));
+    });
   });
 });

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { endsAt, parseInteger, parseRoutes } from './args.js';
 import { seg } from './client.js';
 import { action } from './context.js';
-import { cellText, keyValues, table } from './table.js';
+import { CliError } from './cli-error.js';
+import { alertsTable, driftTable, performanceTable, windowTable } from './monitor-tables.js';
+import { cellText, table } from './table.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -72,32 +74,38 @@ export function registerServingCommands(program: Command): void {
       }),
     );
 
-  // The monitor's answers vary by check; the table shows their top-level fields and --json all of them.
-  const listing = (x: any) => {
-    const rows = Array.isArray(x) ? x : (Object.values(x ?? {}).find(Array.isArray) as any[] | undefined);
-    if (!rows) return keyValues(x ?? {});
-    if (!rows.length) return '(none)';
-    const cols = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== 'object' || rows[0][k] === null).slice(0, 8);
-    return table(cols, rows.map((r) => cols.map((c) => r[c])));
-  };
   program
     .command('drift <model>')
-    .description('drift checks per feature and for the prediction')
+    .description("each window's drift verdict per series, with the drifted features and their scores")
     .option('--version <v>')
     .option('--variant <name>')
     .option('--limit <n>')
+    .option('--window <start>', "one window's per-feature table (method, score, threshold, drifted); the WINDOW column's time")
     .action(
-      action(async (ctx, model: string, o: any) =>
-        ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/drift`, { version: o.version, variant: o.variant, limit: o.limit }), listing),
-      ),
+      action(async (ctx, model: string, o: any) => {
+        const route = `/api/v1/models/${seg(model)}/drift`;
+        if (o.window === undefined) {
+          ctx.out(await ctx.api.get(route, { version: o.version, variant: o.variant, limit: o.limit }), driftTable);
+          return;
+        }
+        const start = Date.parse(o.window);
+        if (Number.isNaN(start)) throw new CliError('INVALID_ARGUMENT', `--window ${o.window}: not a time (give the WINDOW column's value, e.g. 2026-12-07T15:56:30Z)`);
+        // `to` is exclusive and compares window starts: [start, start + 1 ms) is that window alone.
+        const window = { from: new Date(start).toISOString(), to: new Date(start + 1).toISOString() };
+        ctx.out(await ctx.api.get(route, { version: o.version, variant: o.variant, limit: o.limit ?? '500', ...window }), (x) => windowTable(x, window.from));
+      }),
     );
   program
     .command('performance <model>')
-    .description('live AUC and friends per version and variant')
+    .description("live AUC, labels, validation AUC and DeLong's p-value per version and variant")
     .option('--version <v>')
     .option('--variant <name>')
+    .option('--from <time>', 'RFC 3339; default 24 h before --to')
+    .option('--to <time>', 'RFC 3339; default now')
     .action(
-      action(async (ctx, model: string, o: any) => ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/performance`, { version: o.version, variant: o.variant }), listing)),
+      action(async (ctx, model: string, o: any) =>
+        ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/performance`, { version: o.version, variant: o.variant, from: o.from, to: o.to }), performanceTable),
+      ),
     );
 
   const alerts = program.command('alerts').description('list, acknowledge and silence alerts');
@@ -106,7 +114,7 @@ export function registerServingCommands(program: Command): void {
     .option('--model <name>')
     .option('--state <state>', 'firing, acknowledged or resolved')
     .option('--limit <n>')
-    .action(action(async (ctx, o: any) => ctx.out(await ctx.api.get('/api/v1/alerts', { model: o.model, state: o.state, limit: o.limit }), listing)));
+    .action(action(async (ctx, o: any) => ctx.out(await ctx.api.get('/api/v1/alerts', { model: o.model, state: o.state, limit: o.limit }), alertsTable)));
   alerts
     .command('ack <id>')
     .option('--note <text>')

@@ -26,7 +26,8 @@ export interface OnnxModelInfo {
   opsets: Record<string, number>;
 }
 
-export type ModelTask = 'binary_classification' | 'multiclass_classification' | 'regression';
+/** `tensor`: any graph, outputs returned by name with no score or label decoding. */
+export type ModelTask = 'binary_classification' | 'multiclass_classification' | 'regression' | 'tensor';
 
 /** Which output (and column of it) is the positive-class score; from upload metadata `score_output`. */
 export interface ScoreOutput {

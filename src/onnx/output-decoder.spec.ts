@@ -33,6 +33,17 @@ describe('interpretOutputs', () => {
     });
   });
 
+  it('returns every output of a tensor model by name, with no score or label, and refuses a score_output for it', () => {
+    const interp = interpretOutputs('tensor', XGB);
+    expect(interp).toEqual({ task: 'tensor', extras: ['label', 'probabilities'] });
+    const rows = decodeRows(interp, { label: i64([1, 0]), probabilities: f32([2, 2], [0.2, 0.8, 0.9, 0.1]) }, 1, 1);
+    expect(rows[0].score).toBeUndefined();
+    expect(rows[0].label).toBeUndefined();
+    expect(Object.keys(rows[0].outputs!)).toEqual(['label', 'probabilities']);
+    expect(Number.isNaN(scoreAt(interp, {}, 0))).toBe(true);
+    expect(refusal('tensor', XGB, { output: 'probabilities' }).message).toMatch(/does not apply to a tensor model/);
+  });
+
   it('takes a single float output of a binary classifier as the score', () => {
     expect(interpretOutputs('binary_classification', sig(out('prob', 'FP32', [-1, 1]))).score).toEqual({ output: 'prob', column: 0 });
     expect(interpretOutputs('binary_classification', sig(out('prob', 'FP64', [-1]))).score).toEqual({ output: 'prob', column: 0 });

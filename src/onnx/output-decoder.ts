@@ -53,6 +53,12 @@ export function interpretOutputs(task: ModelTask, signature: ModelSignature, sco
   const chosen = scoreOutput ? columnOf(scoreOutput, outputs, listed) : undefined;
   const interp: OutputInterpretation = { task, extras: [] };
 
+  if (task === 'tensor') {
+    if (scoreOutput) throw new InvalidOnnxModel('score_output does not apply to a tensor model: its outputs are returned as they are', 'bad_score_output', { score_output: scoreOutput });
+    // Every output with a batch dimension comes back per row, by name.
+    interp.extras = outputs.filter((o) => o.shape.length >= 1).map((o) => o.name);
+    return interp;
+  }
   if (task === 'regression') {
     const first = outputs.find(isFloatVector);
     if (!chosen && !first) {
@@ -168,7 +174,9 @@ export function decodeRows(interp: OutputInterpretation, results: InferenceResul
   const end = rowOffset + rowCount;
   for (let r = rowOffset, i = 0; r < end; r++, i++) {
     let row: DecodedRow;
-    if (interp.task === 'regression') {
+    if (interp.task === 'tensor') {
+      row = {};
+    } else if (interp.task === 'regression') {
       row = { value: b.mainAt(r) };
     } else if (interp.task === 'binary_classification') {
       const score = b.mainAt(r);
@@ -192,6 +200,7 @@ export function decodeRows(interp: OutputInterpretation, results: InferenceResul
  * (multiclass, the argmax of the probabilities).
  */
 export function scoresOf(interp: OutputInterpretation, results: InferenceResults, rows: number): Float64Array {
+  if (interp.task === 'tensor') throw new Error('a tensor model has no score');
   const b = new Bound(interp, results);
   const out = new Float64Array(rows);
   if (interp.task === 'multiclass_classification') for (let r = 0; r < rows; r++) out[r] = b.argmax(r);
@@ -201,6 +210,7 @@ export function scoresOf(interp: OutputInterpretation, results: InferenceResults
 
 /** The same number for one row, for telemetry recorded beside live predictions. */
 export function scoreAt(interp: OutputInterpretation, results: InferenceResults, row: number): number {
+  if (interp.task === 'tensor') return Number.NaN;
   const b = new Bound(interp, results);
   return interp.task === 'multiclass_classification' ? b.argmax(row) : b.mainAt(row);
 }

@@ -21,6 +21,9 @@ export async function buildVersionBaseline(
   features: ResolvedFeatures,
   opts: { labelColumn: string; bins: number; sampleSize: number },
 ): Promise<BaselineSketch> {
+  if (task === 'tensor') {
+    throw new InvalidUpload('a tensor model has no score or label to monitor (its monitoring is latency and errors only): upload it without a baseline', { field: 'baseline' });
+  }
   if (!features.featureNames.length || !features.layout) {
     throw new FeatureMismatch('a baseline needs a tabular model with named features', { field: 'baseline' });
   }

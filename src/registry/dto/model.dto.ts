@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
 import { INT4_MAX, nameSchema, tagsSchema } from '../../common/validation.js';
 
-export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
+export const TASKS = ['binary_classification', 'multiclass_classification', 'regression', 'tensor'] as const;
 
 const rate = z.number().min(0).max(1).optional();
 /** The alert rules a policy can set a severity or runbook for (the alerting module's `RULES`). */
