@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
 import { handleClientError, handleFrameworkError } from './common/http-layer-errors.js';
+import { installCsvParser } from './common/csv-body-parser.js';
 import { installJsonParser } from './common/json-body-parser.js';
 import { installSecurityHeaders } from './common/security-headers.js';
 import { redactUrl } from './common/url-redaction.js';
@@ -63,6 +64,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   installRequestLogging(fastify);
   installSecurityHeaders(fastify);
   installJsonParser(fastify, config.limits.maxBodyBytes);
+  installCsvParser(fastify, config.limits.maxBodyBytes);
   installHttpMetrics(fastify, app.get(Metrics));
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },

@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { AlertingModule } from './alerting/alerting.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { FeaturesModule } from './features/features.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
@@ -19,7 +20,7 @@ export class AppModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, AuditModule, MetricsModule, MonitoringModule, StorageModule, HealthModule, RegistryModule, ServingModule, AlertingModule],
+      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, AuditModule, MetricsModule, MonitoringModule, StorageModule, FeaturesModule, HealthModule, RegistryModule, ServingModule, AlertingModule],
     };
   }
 }

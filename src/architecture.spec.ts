@@ -60,6 +60,15 @@ describe('import directions', () => {
     }
   });
 
+  it('keeps the online feature store below serving and the monitor (serving looks features up, not the other way)', () => {
+    for (const f of all.filter((f) => rel(f).startsWith('features/'))) {
+      for (const spec of imports(f)) {
+        expect(['serving', 'registry', 'alerting'].includes(target(f, spec)), `${rel(f)} imports ${spec}`).toBe(false);
+        if (target(f, spec) === 'monitoring') expect(spec, `${rel(f)} may use only the pure CSV reader`).toMatch(/monitoring\/sketch\/csv\.js$/);
+      }
+    }
+  });
+
   it('keeps every source file under about 400 lines', () => {
     for (const f of all) {
       const lines = fs.readFileSync(f, 'utf8').split('\n').length;

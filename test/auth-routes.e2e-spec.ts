@@ -37,6 +37,13 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/models/:name/traffic': 'registry:write',
   'POST /api/v1/models/:name/rollback': 'registry:write',
   'GET /api/v1/models/:name/history': 'registry:read',
+  // online features
+  'POST /api/v1/feature-views': 'registry:write',
+  'GET /api/v1/feature-views': 'registry:read',
+  'GET /api/v1/feature-views/:name': 'registry:read',
+  'DELETE /api/v1/feature-views/:name': 'registry:write',
+  'PUT /api/v1/feature-views/:name/rows': 'features:write',
+  'GET /api/v1/feature-views/:name/rows/:entity': 'registry:read',
   // alerting
   'GET /api/v1/alerts': 'monitor:read',
   'GET /api/v1/alerts/:id': 'monitor:read',
@@ -81,7 +88,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
 const OPEN = [/^\/health\//, /^\/v2\/health\//, /^\/metrics$/, /^\/docs($|[/-])/];
 
 /** Plausible values for path parameters; ids that name nothing, so no request changes anything. */
-const PARAM_VALUES: Record<string, string> = { name: 'x', alias: 'x', version: '1', id: 'aaaaaaaaaaaa' };
+const PARAM_VALUES: Record<string, string> = { name: 'x', alias: 'x', version: '1', id: 'aaaaaaaaaaaa', entity: 'x' };
 
 function concretePath(url: string): string {
   return url

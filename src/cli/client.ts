@@ -31,6 +31,10 @@ export class ApiClient {
   delete<T = any>(route: string, body?: unknown): Promise<T> {
     return this.json<T>('DELETE', route, body);
   }
+  /** A text body of its own media type (CSV rows for a feature view). */
+  putText<T = any>(route: string, text: string, contentType: string): Promise<T> {
+    return this.request<T>('PUT', route, { body: text, headers: { 'content-type': contentType } });
+  }
 
   /** Streams a multipart body from disk; `onProgress(sent, total)` follows the bytes of the file parts. */
   async upload<T = any>(route: string, parts: UploadPart[], onProgress?: (sent: number, total: number) => void): Promise<T> {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { ApiClient } from './client.js';
 import { configPath, saveCredentials } from './config-file.js';
+import { registerFeaturesCommands } from './features-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServingCommands } from './serving-commands.js';
 
@@ -31,6 +32,7 @@ program
 
 registerRegistryCommands(program);
 registerServingCommands(program);
+registerFeaturesCommands(program);
 
 try {
   await program.parseAsync(process.argv);

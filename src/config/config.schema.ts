@@ -53,6 +53,11 @@ export const envSchema = z.object({
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
+  /** The online feature store: `postgres` (the service's own database) or a `redis://` URL. */
+  MODELGATE_FEATURE_STORE: z
+    .string()
+    .default('postgres')
+    .refine((v) => v === 'postgres' || /^rediss?:\/\/[^\s]+$/.test(v), 'must be "postgres" or a redis:// URL'),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
   MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
@@ -136,6 +141,8 @@ export interface AppConfig {
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
   monitoring: { flushMs: number; sketches: boolean };
+  /** One online feature store per deployment. */
+  features: { store: 'postgres' } | { store: 'redis'; url: string };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -263,5 +270,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
     monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
+    features: e.MODELGATE_FEATURE_STORE === 'postgres' ? { store: 'postgres' as const } : { store: 'redis' as const, url: e.MODELGATE_FEATURE_STORE },
   };
 }
