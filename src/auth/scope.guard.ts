@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyAuthenticator } from './api-key.authenticator.js';
+import { Admission } from './admission.js';
 import { IS_PUBLIC, REQUIRED_SCOPE } from './scopes.decorator.js';
 import type { Scope } from './scopes.js';
 
@@ -14,14 +14,14 @@ import type { Scope } from './scopes.js';
 export class ScopeGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly admission: Admission,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const scope = this.requiredScope(context);
     if (scope === null) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const actor = this.authenticator.authenticate(request.headers, scope, request.ip, (request.params as { name?: string } | undefined)?.name);
+    const actor = this.admission.admit(request.headers, scope, request.socket.remoteAddress, (request.params as { name?: string } | undefined)?.name);
     if (actor instanceof Promise) {
       return actor.then((a) => {
         request.actor = a;
