@@ -27,6 +27,7 @@ type ModelOf<Req> = (request: Req) => string | undefined;
 
 const byName = (r: { name?: string }) => r.name;
 const byModelName = (r: { model_name?: string }) => r.model_name;
+const noModel = () => undefined;
 
 /**
  * Metadata as the header bag the HTTP edge reads: the first value of each
@@ -67,12 +68,12 @@ export class GrpcHandlers {
   ) {}
 
   inferenceService(): UntypedServiceImplementation {
-    const open = <Req>(fn: Unary<Req>) => this.unary(null, () => undefined, fn);
+    const open = <Req>(fn: Unary<Req>) => this.unary(null, noModel, fn);
     const guarded = <Req>(model: ModelOf<Req>, fn: Unary<Req>) => this.unary('predict', model, fn);
     return {
       ServerLive: open(() => ({ live: true })),
       ServerReady: open(() => ({ ready: this.meta.isServerReady() })),
-      ServerMetadata: guarded(() => undefined, () => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS })),
+      ServerMetadata: guarded(noModel, () => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS })),
       ModelReady: guarded<{ name: string; version?: string }>(byName, (c) => ({ ready: this.meta.isModelReady({ name: c.request.name, version: versionOf(c.request.version) }) })),
       ModelMetadata: guarded<{ name: string; version?: string }>(byName, async (c) => {
         const m = await this.meta.metadata({ name: c.request.name, version: versionOf(c.request.version) });
