@@ -220,6 +220,12 @@ describe('every route is closed to callers without the scope it needs', () => {
     // The same key passes on a model its patterns match (the model does not exist: 404, not 403).
     const res = await t.http.get('/api/v1/models/other-x').set({ Authorization: `Bearer ${all.body.key}` });
     expect(res.status).toBe(404);
+    // A route that names its model in the body is checked against it too.
+    const create = (name: string) => t.http.post('/api/v1/models').set({ Authorization: `Bearer ${all.body.key}` }).send({ name, task: 'regression' });
+    const refused = await create('b-two');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.details.model).toBe('b-two');
+    expect((await create('other-created')).status).toBe(201);
   });
 });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Unauthenticated } from '../common/errors.js';
 import type { Admission } from './admission.js';
 import { ScopeGuard } from './scope.guard.js';
-import { Public, RequireScope } from './scopes.decorator.js';
+import { NamesModelInBody, Public, RequireScope } from './scopes.decorator.js';
 import type { Actor, Scope } from './scopes.js';
 
 class Unannotated {
@@ -24,6 +24,10 @@ class ReadsRegistry {
 class OpenByDefault {
   route() {}
   @RequireScope('monitor:read') closed() {}
+}
+
+class CreatesModels {
+  @RequireScope('registry:write') @NamesModelInBody() create() {}
 }
 
 function context(cls: { prototype: object }, method: string, request: object = { headers: {}, socket: {} }): ExecutionContext {
@@ -79,6 +83,14 @@ describe('ScopeGuard', () => {
     const { guard, calls } = guardWith(() => actor);
     guard.canActivate(context(Unannotated, 'predict', request));
     expect(calls).toEqual([['192.0.2.7', 'credit']]);
+  });
+
+  it('admits a route that names its model in the body with that model, and others with none', () => {
+    const { guard, calls } = guardWith(() => actor);
+    guard.canActivate(context(CreatesModels, 'create', { headers: {}, socket: {}, body: { name: 'b-two' } }));
+    guard.canActivate(context(CreatesModels, 'create', { headers: {}, socket: {}, body: { name: 7 } }));
+    guard.canActivate(context(Unannotated, 'predict', { headers: {}, socket: {}, body: { name: 'b-two' } }));
+    expect(calls.map((c) => c[1])).toEqual(['b-two', undefined, undefined]);
   });
 
   it('sets the actor once a key had to be loaded', async () => {
