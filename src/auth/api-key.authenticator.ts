@@ -63,7 +63,7 @@ export class ApiKeyAuthenticator {
     if (id === undefined) throw malformed();
     const now = Date.now();
     const cached = this.cache.peek(id, now);
-    if (cached !== undefined) return this.admit(cached, credential, scope, now, model);
+    if (cached !== undefined) return this.verifyEntry(cached, credential, scope, now, model);
     if (!isWellFormedKey(credential)) throw malformed();
     return undefined;
   }
@@ -77,7 +77,7 @@ export class ApiKeyAuthenticator {
     const credential = credentialFrom(headers)!;
     const id = keyIdOf(credential)!;
     return this.cache.load(id).then(
-      (entry) => this.admit(entry, credential, scope, Date.now(), model),
+      (entry) => this.verifyEntry(entry, credential, scope, Date.now(), model),
       (err: unknown) => {
         // Once per 10 s: during an outage every unseen key would log a line.
         if (Date.now() - this.lastLoadWarning >= 10_000) {
@@ -111,7 +111,7 @@ export class ApiKeyAuthenticator {
     this.cache.clear();
   }
 
-  private admit(entry: CachedKey | null, credential: string, scope: Scope, now: number, model: string | undefined): Actor {
+  private verifyEntry(entry: CachedKey | null, credential: string, scope: Scope, now: number, model: string | undefined): Actor {
     if (entry === null || !secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
     // Only the holder of the secret learns that a key was revoked or expired.
     if (entry.revoked) throw new Unauthenticated('API key revoked');
