@@ -16,7 +16,8 @@ import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
 import { HttpRouteTable } from './common/http-route-table.js';
 import { AuditTrail } from './audit/audit-trail.js';
-import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
+import { Admission } from './auth/admission.js';
+import { TrustedProxies } from './common/client-address.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { Metrics } from './metrics/metrics.js';
 
@@ -43,7 +44,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
-    trustProxy: true,
+    // request.ip (the audit trail's address) walks X-Forwarded-For only from
+    // trusted proxies, as the admission does (common/client-address.ts).
+    trustProxy: trustOnly(new TrustedProxies(config.auth.trustedProxies)),
     // Parser and router failures answer in the envelope too.
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
@@ -69,17 +72,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
-  const auth = app.get(ApiKeyAuthenticator);
+  const admission = app.get(Admission);
   const trail = app.get(AuditTrail);
   routes.install(
     fastify,
-    (headers, scope, address, model) => auth.authenticate(headers, scope, address, model),
+    (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
     (request, status, code) => trail.record(request, status, code),
   );
   setupOpenApi(app);
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/** Fastify's `trustProxy` from the trusted set: `false` (the socket's address) when it is empty. */
+function trustOnly(trusted: TrustedProxies): false | ((address: string) => boolean) {
+  return trusted.size === 0 ? false : (address) => trusted.has(address);
 }
 
 function installRequestLogging(fastify: FastifyInstance): void {

@@ -102,6 +102,11 @@ export class KeyCache {
     return undefined;
   }
 
+  /** The entry held for `id`, fresh or not (never a reason to skip a reload). */
+  held(id: string): CachedKey | undefined {
+    return this.known.get(id);
+  }
+
   /** Reads the key from the database (one query per id at a time); a stale entry answers if that fails. */
   load(id: string): Promise<CachedKey | null> {
     return this.loading.get(id) ?? this.fetch(id);

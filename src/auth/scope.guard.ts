@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyAuthenticator } from './api-key.authenticator.js';
-import { IS_PUBLIC, REQUIRED_SCOPE } from './scopes.decorator.js';
+import { Admission } from './admission.js';
+import { IS_PUBLIC, MODEL_IN_BODY, REQUIRED_SCOPE } from './scopes.decorator.js';
 import type { Scope } from './scopes.js';
 
 /**
@@ -14,14 +14,14 @@ import type { Scope } from './scopes.js';
 export class ScopeGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly admission: Admission,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const scope = this.requiredScope(context);
     if (scope === null) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const actor = this.authenticator.authenticate(request.headers, scope, request.ip, (request.params as { name?: string } | undefined)?.name);
+    const actor = this.admission.admit(request.headers, scope, request.socket.remoteAddress, this.modelOf(context, request));
     if (actor instanceof Promise) {
       return actor.then((a) => {
         request.actor = a;
@@ -30,6 +30,16 @@ export class ScopeGuard implements CanActivate {
     }
     request.actor = actor;
     return true;
+  }
+
+  /** The model a call names: the path's `:name`, or the body field a `@NamesModelInBody()` route names it in. */
+  private modelOf(context: ExecutionContext, request: FastifyRequest): string | undefined {
+    const fromPath = (request.params as { name?: string } | undefined)?.name;
+    if (fromPath !== undefined) return fromPath;
+    const field = this.reflector.get<string | undefined>(MODEL_IN_BODY, context.getHandler());
+    const value = field === undefined ? undefined : (request.body as Record<string, unknown> | undefined)?.[field];
+    // A field that is not a string is refused by the route's validation, before anything is written.
+    return typeof value === 'string' ? value : undefined;
   }
 
   /** The scope a route needs, `null` when it is open; a method's annotation wins over its class's. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { proxyEntryError } from '../common/client-address.js';
 
 /**
  * Every environment variable Modelgate reads, with its default. This is the
@@ -90,6 +91,17 @@ export const envSchema = z.object({
   MODELGATE_RATE_LIMIT_WRITE_BURST: int(1).default(200),
   MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: num(0, 1e9).default(10),
   MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: int(1).default(100),
+  MODELGATE_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      for (const e of entries) {
+        const invalid = proxyEntryError(e);
+        if (invalid) ctx.addIssue({ code: 'custom', message: invalid });
+      }
+      return entries;
+    }),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -113,7 +125,14 @@ export interface AppConfig {
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
-  auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number; rateLimits: RateLimitsConfig };
+  auth: {
+    adminToken?: string;
+    adminKeyFile: string;
+    keyCacheTtlMs: number;
+    rateLimits: RateLimitsConfig;
+    /** Peers whose `X-Forwarded-For` names the client (addresses, CIDRs); empty: none. */
+    trustedProxies: readonly string[];
+  };
   limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
   registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
   serving: {
@@ -221,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         registryWrite: { perSecond: e.MODELGATE_RATE_LIMIT_WRITE_PER_S, burst: e.MODELGATE_RATE_LIMIT_WRITE_BURST },
         authFailures: { perSecond: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S, burst: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST },
       },
+      trustedProxies: e.MODELGATE_TRUSTED_PROXIES,
     },
     limits: {
       maxUploadBytes: e.MODELGATE_MAX_UPLOAD_BYTES,

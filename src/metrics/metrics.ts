@@ -39,7 +39,8 @@ export const METRIC_NAMES = [
   'modelgate_rate_limited_total',
 ] as const;
 
-export type Protocol = 'v1' | 'v2';
+/** The edge a prediction came through: `/v1`, V2 REST or V2 gRPC. */
+export type Protocol = 'v1' | 'v2' | 'grpc';
 /**
  * Why the fallback answered: a short fixed set, so the series count stays
  * bounded whatever onnxruntime says (its message goes to the log).
@@ -145,7 +146,7 @@ export class Metrics {
   readonly httpDuration = this.histogram('modelgate_http_request_duration_seconds', 'HTTP request latency by route pattern.', ['method', 'route'], LATENCY_BUCKETS);
 
   private readonly queueDepthProbes = new Map<string, () => number>();
-  private readonly serving = new Map<string, Map<number, Map<string, [ServingHandles?, ServingHandles?]>>>();
+  private readonly serving = new Map<string, Map<number, Map<string, [ServingHandles?, ServingHandles?, ServingHandles?]>>>();
   private readonly shadows = new Map<string, Map<number, ShadowHandles>>();
   private readonly http = new Map<string, HttpHandles>();
 
@@ -185,8 +186,8 @@ export class Metrics {
     let byVariant = byVersion.get(v);
     if (!byVariant) byVersion.set(v, (byVariant = new Map()));
     let byProtocol = byVariant.get(variant);
-    if (!byProtocol) byVariant.set(variant, (byProtocol = [undefined, undefined]));
-    const slot = protocol === 'v1' ? 0 : 1;
+    if (!byProtocol) byVariant.set(variant, (byProtocol = [undefined, undefined, undefined]));
+    const slot = protocol === 'v1' ? 0 : protocol === 'v2' ? 1 : 2;
     return (byProtocol[slot] ??= this.createServingHandles(model, String(v), variant, protocol));
   }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { type Actor, CurrentActor, RequireScope } from '../auth/scopes.decorator.js';
+import { type Actor, CurrentActor, NamesModelInBody, RequireScope } from '../auth/scopes.decorator.js';
 import { openApiSchema, parseWith } from '../common/validation.js';
 import { createModelSchema, listModelsQuerySchema, patchModelSchema } from './dto/model.dto.js';
 import { modelParams } from './dto/params.js';
@@ -13,6 +13,7 @@ export class ModelsController {
 
   @Post()
   @RequireScope('registry:write')
+  @NamesModelInBody()
   @ApiOperation({ summary: 'Register a model' })
   @ApiBody({ schema: openApiSchema(createModelSchema) })
   create(@Body() body: unknown, @CurrentActor() actor: Actor) {
