@@ -164,7 +164,7 @@ describe('registry events', () => {
   it('sends a signed test event to a webhook on request, and refuses subscriptions it cannot deliver', async () => {
     const res = await t.http.post(`/api/v1/receivers/${receiverId}/test`).set(t.admin).expect(200);
     expect(res.body).toMatchObject({ receiver: receiverId, delivered: true, error: null });
-    const got = await eventually(() => hook.received.find((r) => r.path === '/all' && r.body.type === 'test'));
+    const got = (await eventually(() => hook.received.find((r) => r.path === '/all' && r.body.type === 'test')))!;
     const [, ts, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(got.headers['x-modelgate-signature']))!;
     expect(mac).toBe(createHmac('sha256', SECRET).update(`${ts}.${got.raw}`).digest('hex'));
 
