@@ -145,32 +145,44 @@ export class EventOutbox implements OnApplicationBootstrap, OnModuleDestroy {
       ]);
       const byId = new Map(events.map((e) => [String(e.id), e]));
       const receivers = new Map((await this.receivers.all(em)).map((r) => [r.id, r]));
-      await Promise.all(rows.map((row) => this.deliver(em, { ...row, event: byId.get(String(row.event_id))! }, receivers.get(row.receiver_id))));
+      // Sends run side by side; their outcomes are written one at a time (one connection runs one query at a time).
+      const claimed = rows.map((row) => ({ ...row, event: byId.get(String(row.event_id))! }));
+      const outcomes = await Promise.all(claimed.map((row) => this.send(row, receivers.get(row.receiver_id))));
+      for (const [i, row] of claimed.entries()) await this.record(em, row, receivers.get(row.receiver_id), outcomes[i]);
       return rows.length;
     });
   }
 
-  private async deliver(em: EntityManager, row: Claimed, receiver: StoredReceiver | undefined): Promise<void> {
+  /** Null when the receiver accepted the event, else why not. */
+  private async send(row: Claimed, receiver: StoredReceiver | undefined): Promise<string | null> {
+    if (!receiver) return null;
+    try {
+      await sendEventWebhook(payload(row.event), String(row.id), receiver);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private async record(em: EntityManager, row: Claimed, receiver: StoredReceiver | undefined, failure: string | null): Promise<void> {
     const label = receiver?.id ?? row.receiver_id;
     const event = `registry:${row.event.type}`;
     if (!receiver) return this.giveUp(em, row, label, 'the receiver was deleted');
-    try {
-      await sendEventWebhook(payload(row.event), String(row.id), receiver);
+    if (failure === null) {
       await em.query(`UPDATE event_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
       this.metrics.notifications.inc({ receiver: label, event, outcome: 'sent' });
-    } catch (err) {
-      const message = (err as Error).message;
-      this.metrics.notifications.inc({ receiver: label, event, outcome: 'failed' });
-      const a = this.config.alerting;
-      if (shouldGiveUp(new Date(row.created_at).getTime(), Date.now(), a.giveUpMs)) return this.giveUp(em, row, label, message);
-      const delay = backoffMs(row.attempts + 1, a.backoffMs, a.backoffMaxMs);
-      await em.query(`UPDATE event_deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [
-        row.id,
-        message.slice(0, 1000),
-        delay / 1000,
-      ]);
-      this.logger.warn({ receiver: label, event: row.event.type, event_id: row.event.id, attempt: row.attempts + 1, err: message }, 'registry event delivery failed; will retry');
+      return;
     }
+    this.metrics.notifications.inc({ receiver: label, event, outcome: 'failed' });
+    const a = this.config.alerting;
+    if (shouldGiveUp(new Date(row.created_at).getTime(), Date.now(), a.giveUpMs)) return this.giveUp(em, row, label, failure);
+    const delay = backoffMs(row.attempts + 1, a.backoffMs, a.backoffMaxMs);
+    await em.query(`UPDATE event_deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [
+      row.id,
+      failure.slice(0, 1000),
+      delay / 1000,
+    ]);
+    this.logger.warn({ receiver: label, event: row.event.type, event_id: row.event.id, attempt: row.attempts + 1, err: failure }, 'registry event delivery failed; will retry');
   }
 
   private async giveUp(em: EntityManager, row: Claimed, label: string, reason: string): Promise<void> {

@@ -1,11 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { LeaderElection } from '../../database/leader-election.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../../auth/scopes.decorator.js';
-import type { ModelEntity } from '../entities/model.entity.js';
+import { ModelEntity } from '../entities/model.entity.js';
+import { ModelNotFound } from '../registry.errors.js';
 import { lockModel } from '../model-lock.js';
 import { type ChangeResult, ServingStateService } from '../serving-state.service.js';
 import { type ApprovalRow, type ApprovalState, ApprovalStore, type ApprovalView, approvalView, creatorOf } from './approval-store.js';
 import { ApprovalActionUnavailable, ApproveScopeRequired, GateFailed, RequestNotFound, RequestNotPending, SelfApproval, ServingStateMoved } from './gates.errors.js';
+
+const EXPIRY_SWEEP_MS = 60_000;
 
 /**
  * Carries out an approved request of a type the registry does not know
@@ -37,13 +41,24 @@ export class ApprovalActions {
  * approved move happens once, in the transaction that marks it approved.
  */
 @Injectable()
-export class ApprovalsService {
+export class ApprovalsService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: ApprovalStore,
     private readonly serving: ServingStateService,
     private readonly actions: ApprovalActions,
+    private readonly election: LeaderElection,
   ) {}
+
+  /** Requests nobody reads still expire (with their event) within a minute of their time. */
+  onApplicationBootstrap(): void {
+    this.election.every({ name: 'approval-expiry', periodMs: EXPIRY_SWEEP_MS, run: () => this.expireAll() });
+  }
+
+  async expireAll(): Promise<void> {
+    const due: { model: string }[] = await this.dataSource.query(`SELECT DISTINCT model FROM approval_requests WHERE state = 'pending' AND expires_at <= now()`);
+    for (const { model } of due) await this.expire(model).catch(() => undefined);
+  }
 
   async list(name: string, q: { limit: number; cursor?: string; state?: ApprovalState }) {
     const model = await this.expire(name);
@@ -131,6 +146,15 @@ export class ApprovalsService {
 
   /** Expires the model's overdue requests (their events included) and answers the model. */
   private async expire(name: string): Promise<ModelEntity> {
+    const [due] = await this.dataSource.query(
+      `SELECT m.id FROM models m WHERE m.name = $1 AND EXISTS (SELECT 1 FROM approval_requests r WHERE r.model_id = m.id AND r.state = 'pending' AND r.expires_at <= now())`,
+      [name],
+    );
+    if (!due) {
+      const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
+      if (!model) throw new ModelNotFound(name);
+      return model;
+    }
     return this.dataSource.transaction(async (em) => {
       const model = await lockModel(em, name);
       await this.store.expireDue(em, model);
