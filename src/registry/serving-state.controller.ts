@@ -23,7 +23,7 @@ export class ServingStateController {
   async setAlias(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const p = parseWith(aliasParams, params, 'path');
     const b = parseWith(setAliasSchema, body);
-    const r = await this.serving.setAlias(p.name, p.alias, b.version, actor, b.reason, { force: b.force });
+    const r = await this.serving.moveAlias(p.name, p.alias, b.version, actor, b.reason, { force: b.force });
     if ('pending' in r) {
       reply.status(202);
       return { model: p.name, alias: p.alias, version: b.version, approval_required: true, request: r.pending, gates: r.gates.gates };

@@ -40,10 +40,7 @@ export interface ChangeResult {
 export interface AliasMoveOptions {
   /** Pass failing promotion gates (the caller has checked that a reason is given); never an approval. */
   force?: boolean;
-  /**
-   * Skip gates and approval: for a move whose gates and approval were met
-   * before it began (a rollout completing). Not reachable over HTTP.
-   */
+  /** Skip gates and approval (`setAlias`); not reachable over HTTP. */
   ungated?: boolean;
 }
 
@@ -104,12 +101,22 @@ export class ServingStateService {
   }
 
   /**
-   * Points an alias at a version. A guarded alias (the model's release
-   * policy) checks the promotion gates first: a failure is `GATE_FAILED`
-   * (and a `gate.refused` event) unless forced; under `require_approval`
-   * nothing moves and a pending request is answered instead.
+   * Points an alias at a version, with no gates and no approval: for moves
+   * whose gates and approval were met before they began (a rollout
+   * completing). Requests from people go through `moveAlias`.
    */
-  async setAlias(name: string, alias: string, version: number, actor: Actor, reason?: string, opts: AliasMoveOptions = {}): Promise<ChangeResult | PendingMove> {
+  setAlias(name: string, alias: string, version: number, actor: Actor, reason?: string): Promise<ChangeResult> {
+    return this.moveAlias(name, alias, version, actor, reason, { ungated: true }) as Promise<ChangeResult>;
+  }
+
+  /**
+   * Points an alias at a version as a person asked (`PUT .../aliases/{alias}`).
+   * A guarded alias (the model's release policy) checks the promotion gates
+   * first: a failure is `GATE_FAILED` (and a `gate.refused` event) unless
+   * forced; under `require_approval` nothing moves and a pending request is
+   * answered instead.
+   */
+  async moveAlias(name: string, alias: string, version: number, actor: Actor, reason?: string, opts: AliasMoveOptions = {}): Promise<ChangeResult | PendingMove> {
     try {
       const result = await this.dataSource.transaction(async (em): Promise<ChangeResult | PendingMove> => {
         const model = await lockModel(em, name);
