@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { ReleaseGate } from '../src/registry/gates/release-gate.js';
+import { lockModel } from '../src/registry/model-lock.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
@@ -134,6 +137,7 @@ describe('approvals', () => {
   let sameCreator: Record<string, string>;
   /** Holds approve, minted by another admin key. */
   let approver: Record<string, string>;
+  let requesterId: string;
 
   const createKey = async (auth: Record<string, string>, scopes: string[]) => {
     const res = await t.http.post('/api/v1/keys').set(auth).send({ name: `key for ${scopes.join(' ')}`, scopes });
@@ -144,7 +148,9 @@ describe('approvals', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     t = await startTestApp({ db });
-    requester = bearer((await createKey(t.admin, ['registry:write', 'approve'])).key);
+    const r = await createKey(t.admin, ['registry:write', 'approve']);
+    requester = bearer(r.key);
+    requesterId = r.id;
     sameCreator = bearer((await createKey(t.admin, ['approve'])).key);
     const otherAdmin = bearer((await createKey(t.admin, ['admin'])).key);
     approver = bearer((await createKey(otherAdmin, ['approve', 'registry:read'])).key);
@@ -269,5 +275,28 @@ describe('approvals', () => {
     const res = await decide(pending.id, 'approve', writer);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('FORBIDDEN');
+  });
+
+  it('holds a rollout for approval through the release gate and carries it out once, by the executor the releases module registers', async () => {
+    const gate = t.app.get(ReleaseGate);
+    const ds = t.app.get(DataSource);
+    const runs: string[] = [];
+    gate.onApproved('rollout.start', async (em, request) => {
+      runs.push(request.id);
+      await em.query('SELECT 1');
+      return { rollout_id: `r-${runs.length}` };
+    });
+    const actor = { keyId: requesterId, name: 'requester', scopes: ['registry:write' as const] };
+    const admit = (force: boolean) => ds.transaction(async (em) => gate.admitRollout(em, await lockModel(em, 'credit'), 3, actor, { force, reason: 'canary', action: { steps: [5, 100] } }));
+    await expect(admit(false)).rejects.toMatchObject({ code: 'GATE_FAILED' });
+    const { pending, gates } = await admit(true);
+    expect(gates.passed).toBe(false);
+    expect(pending).toMatchObject({ state: 'pending', action: { type: 'rollout.start', version: 3, steps: [5, 100], force: true }, requested_by: requesterId });
+
+    const approved = await decide(pending!.id, 'approve', approver, 'ship it');
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'approved', result: { rollout_id: 'r-1' } });
+    expect((await decide(pending!.id, 'approve', approver)).status).toBe(409);
+    expect(runs).toEqual([pending!.id]);
   });
 });

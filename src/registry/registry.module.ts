@@ -6,6 +6,7 @@ import { ApprovalStore } from './gates/approval-store.js';
 import { ApprovalsController } from './gates/approvals.controller.js';
 import { ApprovalActions, ApprovalsService } from './gates/approvals.service.js';
 import { GateChecker } from './gates/gate-checker.js';
+import { ReleaseGate } from './gates/release-gate.js';
 import { ModelsController } from './models.controller.js';
 import { ModelsService } from './models.service.js';
 import { ServingStateController } from './serving-state.controller.js';
@@ -30,7 +31,8 @@ import { VersionsService } from './versions.service.js';
     ApprovalStore,
     ApprovalsService,
     ApprovalActions,
+    ReleaseGate,
   ],
-  exports: [ServingStateService, ServingStateEvents, VersionsService, RegistryEvents, GateChecker, ApprovalStore, ApprovalActions],
+  exports: [ServingStateService, ServingStateEvents, VersionsService, RegistryEvents, GateChecker, ApprovalStore, ApprovalActions, ReleaseGate],
 })
 export class RegistryModule {}
