@@ -80,7 +80,7 @@ export class RegistryEvents {
     const args: unknown[] = [];
     if (q.cursor !== undefined) {
       const below = decodeCursor(q.cursor);
-      if (!/^[1-9]\d{0,18}$/.test(below)) throw new ValidationFailed('cursor: not a cursor this API gave out', { field: 'cursor' });
+      if (!/^[1-9]\d{0,18}$/.test(below) || BigInt(below) > 9_223_372_036_854_775_807n) throw new ValidationFailed('cursor: not a cursor this API gave out', { field: 'cursor' });
       where.push(`id < $${args.push(below)}`);
     }
     if (q.model !== undefined) where.push(`model = $${args.push(q.model)}`);
