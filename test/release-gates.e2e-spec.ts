@@ -174,6 +174,8 @@ describe('approvals', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.request).toMatchObject({ state: 'pending', model: 'credit', action: { type: 'alias.move', alias: 'production', version: 1 }, reason: 'release v1' });
     expect(await aliases()).toEqual({});
+    const audit = (await t.http.get('/api/v1/audit?model=credit&limit=1').set(t.admin).expect(200)).body.entries[0];
+    expect(audit).toMatchObject({ method: 'PUT', status: 202, params: { alias: 'production' } });
     const listed = (await t.http.get('/api/v1/models/credit/requests?state=pending').set(requester).expect(200)).body.requests;
     expect(listed.map((r: any) => r.id)).toEqual([res.body.request.id]);
   });
