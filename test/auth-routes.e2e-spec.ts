@@ -39,6 +39,12 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/models/:name/traffic': 'registry:write',
   'POST /api/v1/models/:name/rollback': 'registry:write',
   'GET /api/v1/models/:name/history': 'registry:read',
+  'GET /api/v1/models/:name/requests': 'registry:read',
+  'GET /api/v1/models/:name/requests/:id': 'registry:read',
+  'POST /api/v1/models/:name/requests': 'registry:write',
+  'POST /api/v1/models/:name/requests/:id/approve': 'approve',
+  'POST /api/v1/models/:name/requests/:id/reject': 'approve',
+  'GET /api/v1/events': 'registry:read',
   // online features
   'POST /api/v1/feature-views': 'registry:write',
   'GET /api/v1/feature-views': 'registry:read',
@@ -58,6 +64,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/v1/receivers/:id': 'admin',
   'PATCH /api/v1/receivers/:id': 'admin',
   'DELETE /api/v1/receivers/:id': 'admin',
+  'POST /api/v1/receivers/:id/test': 'admin',
   // monitoring
   'GET /api/v1/models/:name/drift': 'monitor:read',
   // serving, /v1

@@ -10,6 +10,8 @@ import { AlertStore } from './alert-store.js';
 import { AlertsController, ReceiversController, SilencesController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
+import { EventOutbox } from './event-outbox.js';
+import { ReceiverTest } from './receiver-test.js';
 import { ReceiversService } from './receivers.service.js';
 import { SilencesService } from './silences.service.js';
 import { DriftChecksSource } from './sources/drift-checks.source.js';
@@ -52,6 +54,8 @@ class AlertingJobs implements OnApplicationBootstrap {
     SilencesService,
     ReceiversService,
     OutboxDispatcher,
+    EventOutbox,
+    ReceiverTest,
     DriftChecksSource,
     PerformanceSource,
     RegistrySource,

@@ -50,6 +50,7 @@ export const envSchema = z.object({
   MODELGATE_TELEMETRY_BATCH_SIZE: int(1).default(2_000),
   MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
+  MODELGATE_APPROVAL_TTL_S: int(1).default(86_400),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
@@ -134,7 +135,8 @@ export interface AppConfig {
     trustedProxies: readonly string[];
   };
   limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
-  registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
+  /** `approvalTtlS`: how long an approval request stays pending before it expires. */
+  registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string; approvalTtlS: number };
   serving: {
     batchMaxSize: number;
     batchMaxWaitMs: number;
@@ -251,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registry: {
       baselineSampleSize: e.MODELGATE_BASELINE_SAMPLE_SIZE,
       uploadOrphanAfterMs: e.MODELGATE_UPLOAD_ORPHAN_AFTER_MS,
+      approvalTtlS: e.MODELGATE_APPROVAL_TTL_S,
       scratchDir: path.join(dataDir, 'scratch'),
     },
     serving: {

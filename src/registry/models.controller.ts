@@ -39,10 +39,10 @@ export class ModelsController {
 
   @Patch(':name')
   @RequireScope('registry:write')
-  @ApiOperation({ summary: 'Change description, owner, tags or monitoring policy' })
+  @ApiOperation({ summary: 'Change description, owner, tags, monitoring policy or release policy (guarded aliases, gates, approval)' })
   @ApiBody({ schema: openApiSchema(patchModelSchema) })
-  patch(@Param() params: unknown, @Body() body: unknown) {
-    return this.models.patch(parseWith(modelParams, params, 'path').name, parseWith(patchModelSchema, body));
+  patch(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor) {
+    return this.models.patch(parseWith(modelParams, params, 'path').name, parseWith(patchModelSchema, body), actor);
   }
 
   @Delete(':name')

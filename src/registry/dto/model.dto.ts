@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
 import { INT4_MAX, nameSchema, tagsSchema } from '../../common/validation.js';
+import { releasePolicySchema } from '../gates/release-policy.js';
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression', 'tensor'] as const;
 
@@ -64,6 +65,7 @@ export const createModelSchema = z.strictObject({
   owner: z.string().max(200).nullish(),
   tags: tagsSchema.default({}),
   monitoring_policy: monitoringPolicySchema.default({}),
+  release_policy: releasePolicySchema.default({}),
 });
 export type CreateModelDto = z.infer<typeof createModelSchema>;
 
@@ -73,6 +75,7 @@ export const patchModelSchema = z
     owner: z.string().max(200).nullable(),
     tags: tagsSchema,
     monitoring_policy: monitoringPolicySchema,
+    release_policy: releasePolicySchema,
   })
   .partial()
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
