@@ -33,6 +33,9 @@ export class ApiKeyAuthenticator {
   private readonly adminHash?: Buffer;
   private readonly adminLength: number;
   private lastLoadWarning = 0;
+  private lastStaleWarning = 0;
+  /** Stale keys served since the last "cannot reload" line. */
+  private staleSinceWarning = 0;
   /** `undefined` when that budget is off (its rate is 0). */
   private readonly predictLimit?: TokenBuckets;
   private readonly writeLimit?: TokenBuckets;
@@ -55,7 +58,7 @@ export class ApiKeyAuthenticator {
     this.cache = new KeyCache({
       ttlMs: config.auth.keyCacheTtlMs,
       load: (id) => this.store.record(id),
-      onStale: (id, err) => this.logger.warn({ key_id: id, err: (err as Error).message }, 'cannot reload API key; serving the cached one'),
+      onStale: (id, err) => this.staleWarning(id, err),
     });
   }
 
@@ -132,6 +135,15 @@ export class ApiKeyAuthenticator {
         throw new ServiceUnavailable('AUTH_UNAVAILABLE', 'cannot verify the API key now: the key store is unreachable', {}, 1);
       },
     );
+  }
+
+  /** Once per 10 s, like "cannot load API key": during a database outage every busy key fails its reloads. */
+  private staleWarning(id: string, err: unknown): void {
+    this.staleSinceWarning++;
+    if (Date.now() - this.lastStaleWarning < 10_000) return;
+    this.lastStaleWarning = Date.now();
+    this.logger.warn({ key_id: id, err: (err as Error).message, failed_reloads: this.staleSinceWarning }, 'cannot reload API key; serving the cached one');
+    this.staleSinceWarning = 0;
   }
 
   /** Drops a key from this process's cache (it was revoked here or on another replica). */
