@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/database/embedded-postgres.runner.js';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
 import { createModel, setAlias, uploadOk } from './support/registry.js';
 import { inject } from './support/serving.js';
@@ -55,5 +56,40 @@ describe('a database outage under traffic', () => {
     expect(stale.length).toBeLessThanOrEqual(1);
     pg = await startEmbeddedPostgres(path.join(dir, 'pg'), 'modelgate', () => {}, { port: pg.port });
     await eventually(async () => (await t.http.get('/health/ready')).body?.details?.database?.status === 'up', 30_000, 200);
+  });
+});
+
+describe('which of two replicas leads the elected jobs', () => {
+  let db: TestDatabase;
+  let replicas: TestApp[] = [];
+  const leaderGauge = async (t: TestApp) => {
+    const line = (await t.http.get('/metrics').expect(200)).text.split('\n').find((l) => l.startsWith('modelgate_leader '));
+    return line === undefined ? undefined : Number(line.slice('modelgate_leader '.length));
+  };
+  const readinessSays = async (t: TestApp) => (await t.http.get('/health/ready').expect(200)).body.details.leader_election;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = { MODELGATE_LEADER_POLL_MS: '100' };
+    replicas = await Promise.all([startTestApp({ db, env }), startTestApp({ db, env })]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((t) => t.close()));
+    await db?.drop();
+  });
+
+  it('exports modelgate_leader 1 on the leader and 0 on the other, says so in readiness, and moves both when the leader stops', async () => {
+    const gauges = await eventually(async () => {
+      const g = await Promise.all(replicas.map(leaderGauge));
+      return g.filter((v) => v === 1).length === 1 ? g : undefined;
+    });
+    expect([...gauges].sort()).toEqual([0, 1]);
+    const leader = replicas[gauges.indexOf(1)];
+    const follower = replicas[gauges.indexOf(0)];
+    expect(await readinessSays(leader)).toEqual({ status: 'up', leader: true });
+    expect(await readinessSays(follower)).toEqual({ status: 'up', leader: false });
+    await leader.close();
+    await eventually(async () => (await leaderGauge(follower)) === 1);
+    expect(await readinessSays(follower)).toEqual({ status: 'up', leader: true });
   });
 });

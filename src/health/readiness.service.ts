@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorFunction, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { LeaderElection } from '../database/leader-election.js';
 import { ServingReadiness } from '../serving/serving-readiness.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 
@@ -21,10 +22,16 @@ export class ReadinessService {
     private readonly dataSource: DataSource,
     private readonly store: ArtifactStore,
     private readonly serving: ServingReadiness,
+    private readonly election: LeaderElection,
   ) {}
 
   indicators(): HealthIndicatorFunction[] {
-    return [() => this.database(), () => this.artifactStore(), () => this.models()];
+    return [() => this.database(), () => this.artifactStore(), () => this.models(), () => this.leader()];
+  }
+
+  /** Which replica runs the elected jobs (window checks, alert evaluation, rollout steps); never a reason to be unready. */
+  private leader() {
+    return this.indicator.check('leader_election').up({ leader: this.election.isLeader });
   }
 
   private async database() {
