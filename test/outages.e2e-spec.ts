@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
 import { createModel, setAlias, uploadOk } from './support/registry.js';
 import { inject } from './support/serving.js';
+import { startS3, type TestS3 } from './support/s3.js';
 
 const FEATURES = ['f0', 'f1', 'f2'];
 const model = (bias: number) => logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias, featureNames: FEATURES });
@@ -79,10 +80,10 @@ describe('which of two replicas leads the elected jobs', () => {
   });
 
   it('exports modelgate_leader 1 on the leader and 0 on the other, says so in readiness, and moves both when the leader stops', async () => {
-    const gauges = await eventually(async () => {
+    const gauges = (await eventually(async () => {
       const g = await Promise.all(replicas.map(leaderGauge));
       return g.filter((v) => v === 1).length === 1 ? g : undefined;
-    });
+    }))!;
     expect([...gauges].sort()).toEqual([0, 1]);
     const leader = replicas[gauges.indexOf(1)];
     const follower = replicas[gauges.indexOf(0)];
@@ -91,5 +92,111 @@ describe('which of two replicas leads the elected jobs', () => {
     await leader.close();
     await eventually(async () => (await leaderGauge(follower)) === 1);
     expect(await readinessSays(follower)).toEqual({ status: 'up', leader: true });
+  });
+});
+
+/** Predictions back to back from four loops until `stop()`; every answer's status and version is kept. */
+function traffic(t: TestApp, url: string) {
+  const answers: { status: number; version?: number; code?: string }[] = [];
+  let running = true;
+  const loops = Array.from({ length: 4 }, async () => {
+    while (running) {
+      const res = await inject(t, 'POST', url, row);
+      const body = res.json();
+      answers.push({ status: res.statusCode, version: body.version, code: body.error?.code });
+    }
+  });
+  return {
+    answers,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return answers;
+    },
+  };
+}
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('the artifact store stopped while serving revisions change', () => {
+  let db: TestDatabase;
+  let s3: TestS3;
+  let t: TestApp;
+  const metrics = async () => (await t.http.get('/metrics').expect(200)).text;
+  const revision = async (model: string) => (await t.http.get(`/api/v1/models/${model}/history?limit=1`).set(t.admin).expect(200)).body.revisions[0].revision as number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    s3 = await startS3();
+    // A short reconcile: retries of a pending revision back off up to it.
+    t = await startTestApp({ db, s3, env: { MODELGATE_RECONCILE_MS: '1000' } });
+    await createModel(t, 'steady');
+    await uploadOk(t, 'steady', { file: model(0) });
+    await uploadOk(t, 'steady', { file: model(1) });
+    await setAlias(t, 'steady', 'production', 1);
+    await createModel(t, 'fresh');
+    await uploadOk(t, 'fresh', { file: model(2) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+    await db?.drop();
+  });
+
+  it('keeps serving the revision before a promotion whose version cannot load, reports it pending, and applies it once the store is back', async () => {
+    const load = traffic(t, '/v1/models/steady/predict');
+    await eventually(() => load.answers.length > 20);
+    const applied = await revision('steady');
+    await s3.stop();
+    await setAlias(t, 'steady', 'production', 2);
+    const pending = await revision('steady');
+    expect(pending).toBe(applied + 1);
+
+    const seen = load.answers.length;
+    await eventually(() => load.answers.length > seen + 200, 20_000);
+    expect(load.answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(new Set(load.answers.map((a) => a.version))).toEqual(new Set([1]));
+
+    const ready = await t.http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('degraded');
+    const models = ready.body.details.models;
+    expect(models.status).toBe('degraded');
+    expect(models.pending).toEqual([
+      expect.objectContaining({ model: 'steady', revision: pending, applied_revision: applied, waiting_for: [2], attempts: expect.any(Number), last_error: expect.any(String) }),
+    ]);
+    const during = await metrics();
+    expect(sample(during, 'modelgate_serving_revision{model="steady",state="applied"}')).toBe(applied);
+    expect(sample(during, 'modelgate_serving_revision{model="steady",state="pending"}')).toBe(pending);
+
+    await s3.restart();
+    await eventually(() => load.answers.at(-1)?.version === 2, 20_000);
+    const answers = await load.stop();
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const after = await metrics();
+    expect(sample(after, 'modelgate_serving_revision{model="steady",state="applied"}')).toBe(pending);
+    expect(sample(after, 'modelgate_serving_revision{model="steady",state="pending"}')).toBeUndefined();
+    await eventually(async () => (await t.http.get('/health/ready')).body.details?.models?.status === 'up', 10_000);
+  });
+
+  it('answers /health/ready 503 while a routed model has nothing loaded to serve it, and 200 once it has', async () => {
+    await eventually(async () => (await t.http.get('/health/ready')).body.details?.models?.status === 'up', 10_000);
+    await s3.stop();
+    // A first production version for a model this replica serves nothing of yet: nothing to keep serving.
+    await setAlias(t, 'fresh', 'production', 1);
+    const res = await t.http.get('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('NOT_READY');
+    expect(res.body.error.details.failing).toEqual(['models']);
+    expect(res.body.error.details.checks.models.serving_nothing).toEqual(['fresh']);
+    expect(res.body.error.message).toMatch(/nothing loaded to serve fresh/);
+    // The model that has a loaded version goes on answering.
+    expect((await inject(t, 'POST', '/v1/models/steady/predict', row)).statusCode).toBe(200);
+    await s3.restart();
+    await eventually(async () => (await t.http.get('/health/ready')).status === 200, 20_000, 100);
+    expect((await inject(t, 'POST', '/v1/models/fresh/predict', row)).json().version).toBe(1);
   });
 });
