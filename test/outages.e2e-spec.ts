@@ -4,12 +4,14 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/database/embedded-postgres.runner.js';
-import { eventually, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
-import { createModel, setAlias, uploadOk } from './support/registry.js';
+import { createModel, listObjects, setAlias, uploadOk } from './support/registry.js';
 import { inject } from './support/serving.js';
 import { startS3, type TestS3 } from './support/s3.js';
+import { ensureBuilt } from './support/app-process.js';
+import { startProcess } from './support/process.js';
 
 const FEATURES = ['f0', 'f1', 'f2'];
 const model = (bias: number) => logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias, featureNames: FEATURES });
@@ -198,5 +200,66 @@ describe('the artifact store stopped while serving revisions change', () => {
     await s3.restart();
     await eventually(async () => (await t.http.get('/health/ready')).status === 200, 20_000, 100);
     expect((await inject(t, 'POST', '/v1/models/fresh/predict', row)).json().version).toBe(1);
+  });
+});
+
+describe('S3_BUCKET naming a bucket that does not exist', () => {
+  let db: TestDatabase;
+  let s3: TestS3;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    s3 = await startS3();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+    await db?.drop();
+  });
+
+  it('stops the start with a message naming the bucket, the endpoint and S3_CREATE_BUCKET', async () => {
+    const err = await startTestApp({ db, s3: { ...s3, bucket: 'no-such-bucket' } }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain('bucket "no-such-bucket" does not exist at ' + s3.endpoint);
+    expect((err as Error).message).toContain('S3_CREATE_BUCKET=true');
+  });
+
+  it('exits the built service with code 78 and says why on stderr', async () => {
+    ensureBuilt();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-bucket-'));
+    const p = startProcess(process.execPath, ['dist/main.js'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+        MODELGATE_DATA_DIR: dataDir,
+        PORT: '0',
+        GRPC_PORT: '0',
+        HOST: '127.0.0.1',
+        S3_BUCKET: 'no-such-bucket',
+        S3_ENDPOINT: s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+      },
+    });
+    try {
+      await eventually(() => p.child.exitCode !== null, 60_000, 100);
+      expect(p.child.exitCode, p.output()).toBe(78);
+      await eventually(() => p.output().includes('modelgate: Invalid configuration'), 5_000);
+      expect(p.output()).toContain(`modelgate: Invalid configuration:\n  S3_BUCKET: bucket "no-such-bucket" does not exist at ${s3.endpoint}`);
+    } finally {
+      await p.stop('SIGKILL');
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('creates the bucket at start with S3_CREATE_BUCKET=true, and stores uploads in it', async () => {
+    const t = await startTestApp({ db, s3: { ...s3, bucket: 'made-at-start' }, env: { S3_CREATE_BUCKET: 'true' } });
+    try {
+      await createModel(t, 'bucketed');
+      await uploadOk(t, 'bucketed', { file: model(0) });
+      expect((await listObjects({ ...s3, bucket: 'made-at-start' })).filter((k) => k.endsWith('.onnx'))).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
   });
 });

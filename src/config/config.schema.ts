@@ -24,6 +24,7 @@ export const envSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.default(false),
   S3_PREFIX: z.string().default(''),
+  S3_CREATE_BUCKET: bool.default(false),
   MODELGATE_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   MODELGATE_MAX_UPLOAD_BYTES: int(1024).default(512 * 1024 * 1024),
   MODELGATE_MAX_BASELINE_BYTES: int(1024).default(256 * 1024 * 1024),
@@ -106,7 +107,7 @@ export interface AppConfig {
   /** How long a SIGTERM may take before the process exits anyway (the chart's grace period is longer). */
   shutdownTimeoutMs: number;
   storage:
-    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
+    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string; createBucket: boolean }
     | { kind: 'file'; dir: string };
   auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number; rateLimits: RateLimitsConfig };
   limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
@@ -203,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           region: e.S3_REGION,
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
           prefix: e.S3_PREFIX,
+          createBucket: e.S3_CREATE_BUCKET,
         }
       : { kind: 'file', dir: path.join(dataDir, 'artifacts') },
     auth: {
