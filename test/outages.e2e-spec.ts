@@ -203,6 +203,49 @@ describe('the artifact store stopped while serving revisions change', () => {
   });
 });
 
+describe('two replicas, one of which has the promoted version loaded, while the artifact store is down', () => {
+  let db: TestDatabase;
+  let s3: TestS3;
+  let a: TestApp;
+  let b: TestApp;
+  const predict = async (t: TestApp) => {
+    const res = await inject(t, 'POST', '/v1/models/split/predict', row);
+    return { status: res.statusCode, version: res.json().version as number | undefined };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    s3 = await startS3();
+    const env = { MODELGATE_RECONCILE_MS: '1000' };
+    [a, b] = await Promise.all([startTestApp({ db, s3, env }), startTestApp({ db, s3, env })]);
+    await createModel(a, 'split');
+    for (const bias of [0, 1]) await uploadOk(a, 'split', { file: model(bias) });
+    await setAlias(a, 'split', 'production', 1);
+    await eventually(async () => (await predict(b)).version === 1);
+    // Version 2 loaded on replica a only, by a pinned call.
+    await eventually(async () => (await inject(a, 'POST', '/v1/models/split/versions/2/predict', row)).statusCode === 200);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await s3?.stop();
+    await db?.drop();
+  });
+
+  it('applies the promotion where its version is loaded, keeps the revision before where it is not, and catches up when the store is back', async () => {
+    await s3.stop();
+    await setAlias(b, 'split', 'production', 2);
+    await eventually(async () => (await predict(a)).version === 2, 5_000);
+    for (let i = 0; i < 50; i++) expect(await predict(b)).toEqual({ status: 200, version: 1 });
+    const readyB = await b.http.get('/health/ready').expect(200);
+    expect(readyB.body.details.models.pending).toEqual([expect.objectContaining({ model: 'split', waiting_for: [2] })]);
+    const readyA = await a.http.get('/health/ready').expect(200);
+    expect(readyA.body.details.models.pending).toBeUndefined();
+    await s3.restart();
+    await eventually(async () => (await predict(b)).version === 2, 20_000, 100);
+  });
+});
+
 describe('S3_BUCKET naming a bucket that does not exist', () => {
   let db: TestDatabase;
   let s3: TestS3;
