@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.factory.js';
+import { createLogger } from '../src/common/logger.js';
+import { ConfigError, loadConfig } from '../src/config/config.schema.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/database/embedded-postgres.runner.js';
 import { ADMIN_TOKEN, eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -260,8 +263,19 @@ describe('S3_BUCKET naming a bucket that does not exist', () => {
   });
 
   it('stops the start with a message naming the bucket, the endpoint and S3_CREATE_BUCKET', async () => {
-    const err = await startTestApp({ db, s3: { ...s3, bucket: 'no-such-bucket' } }).catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(Error);
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'modelgate-bucket-'));
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      MODELGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+      MODELGATE_DATA_DIR: dataDir,
+      GRPC_PORT: '0',
+      S3_BUCKET: 'no-such-bucket',
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    const err = await createApp(config, { logger: createLogger('silent') }).catch((e: unknown) => e as Error);
+    await fs.rm(dataDir, { recursive: true, force: true });
+    expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain('bucket "no-such-bucket" does not exist at ' + s3.endpoint);
     expect((err as Error).message).toContain('S3_CREATE_BUCKET=true');
   });
