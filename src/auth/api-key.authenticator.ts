@@ -32,6 +32,9 @@ export class ApiKeyAuthenticator {
   private readonly adminHash?: Buffer;
   private readonly adminLength: number;
   private lastLoadWarning = 0;
+  private lastStaleWarning = 0;
+  /** Stale keys served since the last "cannot reload" line. */
+  private staleSinceWarning = 0;
 
   constructor(
     @InjectConfig() config: AppConfig,
@@ -44,7 +47,7 @@ export class ApiKeyAuthenticator {
     this.cache = new KeyCache({
       ttlMs: config.auth.keyCacheTtlMs,
       load: (id) => this.store.record(id),
-      onStale: (id, err) => this.logger.warn({ key_id: id, err: (err as Error).message }, 'cannot reload API key; serving the cached one'),
+      onStale: (id, err) => this.staleWarning(id, err),
     });
   }
 
@@ -99,6 +102,15 @@ export class ApiKeyAuthenticator {
     const id = credential === undefined ? undefined : keyIdOf(credential);
     const entry = id === undefined ? undefined : this.cache.held(id);
     return entry !== undefined && secretMatches(secretOf(credential!), entry.hash);
+  }
+
+  /** Once per 10 s, like "cannot load API key": during a database outage every busy key fails its reloads. */
+  private staleWarning(id: string, err: unknown): void {
+    this.staleSinceWarning++;
+    if (Date.now() - this.lastStaleWarning < 10_000) return;
+    this.lastStaleWarning = Date.now();
+    this.logger.warn({ key_id: id, err: (err as Error).message, failed_reloads: this.staleSinceWarning }, 'cannot reload API key; serving the cached one');
+    this.staleSinceWarning = 0;
   }
 
   /** Drops a key from this process's cache (it was revoked here or on another replica). */

@@ -25,6 +25,7 @@ export const envSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.default(false),
   S3_PREFIX: z.string().default(''),
+  S3_CREATE_BUCKET: bool.default(false),
   MODELGATE_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   MODELGATE_MAX_UPLOAD_BYTES: int(1024).default(512 * 1024 * 1024),
   MODELGATE_MAX_BASELINE_BYTES: int(1024).default(256 * 1024 * 1024),
@@ -124,7 +125,7 @@ export interface AppConfig {
   /** How long a SIGTERM may take before the process exits anyway (the chart's grace period is longer). */
   shutdownTimeoutMs: number;
   storage:
-    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
+    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string; createBucket: boolean }
     | { kind: 'file'; dir: string };
   auth: {
     adminToken?: string;
@@ -231,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           region: e.S3_REGION,
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
           prefix: e.S3_PREFIX,
+          createBucket: e.S3_CREATE_BUCKET,
         }
       : { kind: 'file', dir: path.join(dataDir, 'artifacts') },
     auth: {

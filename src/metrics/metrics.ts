@@ -24,6 +24,8 @@ export const METRIC_NAMES = [
   'modelgate_model_load_failures_total',
   'modelgate_model_loads_total',
   'modelgate_routed_versions',
+  'modelgate_serving_revision',
+  'modelgate_leader',
   'modelgate_requests_shed_total',
   'modelgate_fallback_total',
   'modelgate_shadow_predictions_total',
@@ -118,6 +120,17 @@ export class Metrics {
   readonly routedVersions = new Gauge({
     name: 'modelgate_routed_versions',
     help: 'Versions the routing table needs loaded; above MODELGATE_MAX_LOADED_VERSIONS all of them stay loaded anyway.',
+    registers: [this.registry],
+  });
+  readonly servingRevision = new Gauge<'model' | 'state'>({
+    name: 'modelgate_serving_revision',
+    help: 'Serving revision of a model on this replica: applied (serving now), and pending (newer, waiting until its versions load here; absent when none waits).',
+    labelNames: ['model', 'state'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'modelgate_leader',
+    help: '1 on the replica that leads the elected jobs (window checks, alert evaluation, rollout steps), 0 elsewhere.',
     registers: [this.registry],
   });
   readonly requestsShed = this.counter('modelgate_requests_shed_total', 'Requests and shadow copies not run because the service was overloaded or their deadline passed.', [
