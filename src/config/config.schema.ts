@@ -53,6 +53,7 @@ export const envSchema = z.object({
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
+  MODELGATE_ROLLOUT_TICK_MS: int(50).default(5_000),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
   MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
@@ -136,6 +137,8 @@ export interface AppConfig {
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
   monitoring: { flushMs: number; sketches: boolean };
+  /** Rollouts: how often the elected driver judges windows and moves steps. */
+  rollouts: { tickMs: number };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -263,5 +266,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
     monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
+    rollouts: { tickMs: e.MODELGATE_ROLLOUT_TICK_MS },
   };
 }

@@ -120,6 +120,39 @@ export class ServingStateService {
     ).then((r) => ({ ...r, restored_revision: restored }));
   }
 
+  /**
+   * A whole serving state computed by the caller (a rollout's step, its
+   * completion or its abort), appended as one ordinary revision and checked
+   * like any other. `alongside` runs in the same transaction, under the
+   * model's row lock, whether or not the state changed: the caller's own
+   * record of the move commits with the revision or not at all.
+   */
+  apply(
+    name: string,
+    actor: Actor,
+    reason: string,
+    change: RevisionChange,
+    alias: string | null,
+    compute: (em: EntityManager, model: ModelEntity, before: ServingState) => Promise<ServingState>,
+    alongside: (em: EntityManager, result: ChangeResult) => Promise<void>,
+    restoredRevision?: number,
+  ): Promise<ChangeResult> {
+    return this.change(
+      name,
+      actor,
+      reason,
+      change,
+      alias,
+      async (em, model, before) => {
+        const after = await compute(em, model, before);
+        await validateState(em, model, after);
+        return after;
+      },
+      restoredRevision === undefined ? undefined : () => restoredRevision,
+      alongside,
+    );
+  }
+
   /** Newest first, one page at a time (`next_cursor`). */
   async history(name: string, q: HistoryQuery): Promise<{ revisions: RevisionView[]; next_cursor: string | null }> {
     const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
@@ -144,6 +177,7 @@ export class ServingStateService {
     alias: string | null,
     compute: (em: EntityManager, model: ModelEntity, before: ServingState) => Promise<ServingState>,
     restoredRevision?: () => number,
+    alongside?: (em: EntityManager, result: ChangeResult) => Promise<void>,
   ): Promise<ChangeResult> {
     const result = await this.dataSource.transaction(async (em) => {
       const model = await lockModel(em, name);
@@ -151,7 +185,9 @@ export class ServingStateService {
       const after = await compute(em, model, before);
       // A rollback always records itself, even when it restores an identical state.
       if (change !== 'rollback' && sameState(before, after)) {
-        return { model: name, revision: model.servingRevision, changed: false, before, after };
+        const same = { model: name, revision: model.servingRevision, changed: false, before, after };
+        await alongside?.(em, same);
+        return same;
       }
       await writeAliases(em, model, before, after, actor.keyId);
       const revision = model.servingRevision + 1;
@@ -170,7 +206,9 @@ export class ServingStateService {
         .getRepository(ModelEntity)
         .update({ id: model.id }, { servingRevision: revision, trafficPolicy: after.traffic, updatedAt: () => 'now()' } as any);
       await em.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, JSON.stringify({ model: name, revision })]);
-      return { model: name, revision, changed: true, before, after };
+      const done = { model: name, revision, changed: true, before, after };
+      await alongside?.(em, done);
+      return done;
     });
     if (result.changed) await this.events.publish({ model: name, revision: result.revision });
     return result;
