@@ -34,7 +34,6 @@ describe('a rollout survives a kill -9 of the instance driving it', { timeout: 2
       S3_ENDPOINT: s3.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
       S3_REGION: 'us-east-1',
-      LOG_LEVEL: 'warn',
       MODELGATE_LEADER_POLL_MS: '100',
       MODELGATE_MONITOR_FLUSH_MS: '100',
       MODELGATE_TELEMETRY_FLUSH_MS: '100',
