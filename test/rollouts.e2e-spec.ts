@@ -38,7 +38,8 @@ const fastRollout = (candidate: number, analysis: Record<string, unknown> = {}) 
   candidate,
   steps: [20, 50, 100],
   step_min_duration_s: WINDOW_S,
-  analysis: { auc: { min_labels: 100, margin: 0.05, confidence: 0.95 }, failure_threshold: 2, ...analysis },
+  // A loaded test machine makes single windows' p99 jumpy; latency has a test of its own below.
+  analysis: { auc: { min_labels: 100, margin: 0.05, confidence: 0.95 }, failure_threshold: 2, p99_max_ms: 200, ...analysis },
   reason: 'rollout test',
 });
 
@@ -170,7 +171,7 @@ describe('progressive rollouts judged on live traffic and labels', { timeout: 18
     await setAlias(t, 'spin', 'production', 1);
     await eventually(async () => (await inject(t, 'POST', '/v1/models/spin/predict', { instances: [{ f0: 0, f1: 1, f2: 2 }] })).statusCode === 200, 30_000);
     // f0 sets the slow version's Loop trips: tens of milliseconds a request; the fast one ignores it.
-    const load = trafficLoop(async () => void (await inject(t, 'POST', '/v1/models/spin/predict', { instances: [{ f0: 100_000, f1: 1, f2: 2 }] })), 5);
+    const load = trafficLoop(async () => void (await inject(t, 'POST', '/v1/models/spin/predict', { instances: [{ f0: 300_000, f1: 1, f2: 2 }] })), 5);
     try {
       const r = await startRollout(t, 'spin', { candidate: 2, steps: [50, 100], step_min_duration_s: WINDOW_S, analysis: { auc: null, prediction_drift: false } });
       const done = await rolloutReaches(t, 'spin', r.id, ['completed', 'aborted']);

@@ -39,7 +39,8 @@ export class RolloutJudge {
   async judgeNewWindows(r: RolloutRow, now: number): Promise<WindowVerdict[]> {
     const step = r.current_step;
     const stepStart = r.step_started_at!;
-    const done = await this.store.windows(r.id, step);
+    // A resumed step starts afresh: windows judged before its pause no longer count.
+    const done = (await this.store.windows(r.id, step)).filter((w) => w.window_start >= stepStart.getTime());
     const judged = new Set(done.map((w) => w.window_start));
     const candidate = (await this.checks.list({ model: r.model_name, version: r.candidate_version, variant: CANDIDATE_VARIANT, from: stepStart, limit: 500 })).reverse();
     const fresh = candidate.filter((c) => !judged.has(Date.parse(c.window_start)));
