@@ -4,6 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { LeaderElection } from '../database/leader-election.js';
+import { PRODUCTION_ALIAS } from '../registry/serving-state.js';
 import { decideStep } from './rollout-analysis.js';
 import { RolloutJudge } from './rollout-judge.js';
 import { rolloutActor, RolloutTransitions, StaleRollout } from './rollout-transitions.js';
@@ -70,14 +71,22 @@ export class RolloutDriver implements OnApplicationBootstrap {
   }
 
   /**
-   * Someone else moved the serving state since the rollout's last revision:
-   * a rollback aborts the rollout (the rollback stands), any other change
-   * pauses it. Either way the reason names the revision and who made it.
+   * Someone else moved the traffic since the rollout's last revision: a
+   * rollback aborts the rollout (the rollback stands), a traffic change or
+   * a move of `production` pauses it. Either way the reason names the revision and who made it.
    */
   private async noticeManualChange(r: RolloutRow): Promise<boolean> {
     const own = rolloutActor(r.id).keyId;
-    const others = (await this.store.revisionsAfter(r.model_id, r.last_revision)).filter((x) => x.actor !== own);
-    if (!others.length) return false;
+    // Moving an alias nothing routes (say `staging`) changes no traffic; the rollout's own split and production do.
+    const since = await this.store.revisionsAfter(r.model_id, r.last_revision);
+    const others = since.filter(
+      (x) => x.actor !== own && (x.change === 'traffic_set' || x.change === 'traffic_cleared' || x.change === 'rollback' || x.alias === PRODUCTION_ALIAS),
+    );
+    if (!others.length) {
+      // Only moves that leave the traffic alone: the rollout's next move builds on them.
+      if (since.length) await this.store.absorbRevisions(r.id, r.last_revision, since[since.length - 1].revision);
+      return false;
+    }
     const rollback = others.find((x) => x.change === 'rollback');
     const x = rollback ?? others[others.length - 1];
     const why = `manual ${x.change === 'rollback' ? 'rollback' : x.change.replace('_', ' ')} at revision ${x.revision} by ${x.actor}${x.reason ? `: ${x.reason}` : ''}`;

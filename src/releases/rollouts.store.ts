@@ -130,8 +130,13 @@ export class RolloutsStore {
   }
 
   /** Revisions appended after `revision`, oldest first (a manual change during a rollout shows here). */
-  async revisionsAfter(modelId: string, revision: number): Promise<{ revision: number; change: string; actor: string; reason: string | null }[]> {
-    return this.dataSource.query(`SELECT revision, change, actor, reason FROM serving_revisions WHERE model_id = $1 AND revision > $2 ORDER BY revision`, [modelId, revision]);
+  async revisionsAfter(modelId: string, revision: number): Promise<{ revision: number; change: string; alias: string | null; actor: string; reason: string | null }[]> {
+    return this.dataSource.query(`SELECT revision, change, alias, actor, reason FROM serving_revisions WHERE model_id = $1 AND revision > $2 ORDER BY revision`, [modelId, revision]);
+  }
+
+  /** Moves `last_revision` past revisions that changed no traffic, unless the rollout moved meanwhile. */
+  async absorbRevisions(id: number, from: number, to: number): Promise<void> {
+    await this.dataSource.query(`UPDATE rollouts SET last_revision = $3, updated_at = now() WHERE id = $1 AND last_revision = $2`, [id, from, to]);
   }
 
   /** The model's monitoring window in seconds (its policy's `window_seconds`, default 300). */
