@@ -71,7 +71,8 @@ describe('a rollout survives a kill -9 of the instance driving it', { timeout: 2
         candidate: 2,
         steps: [20, 50, 100],
         step_min_duration_s: 3 * WINDOW_S,
-        analysis: { auc: null },
+        // This test is about who drives, not what is judged: a loaded machine's p99 swings too much to hold it to a factor.
+        analysis: { auc: null, p99_max_ms: 5_000 },
         reason: 'kill test',
       });
       // Kill the leader in the middle of step 2.
