@@ -84,8 +84,8 @@ export class RolloutsService {
 
   abort(name: string, id: number, actor: Actor, reason?: string) {
     return this.act(name, id, 'abort', ['pending', 'running', 'paused'], (r) =>
-      // A rollout that never started moved no traffic: there is nothing to restore.
-      this.transitions.abort(r, reason ?? `aborted by ${actor.keyId}`, { restore: r.state !== 'pending', requireOwnRevision: false, actor }),
+      // Always restore: a pending rollout read here may be started by the driver before this commits.
+      this.transitions.abort(r, reason ?? `aborted by ${actor.keyId}`, { restore: true, requireOwnRevision: false, actor }),
     );
   }
 
