@@ -52,6 +52,14 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/feature-views/:name': 'registry:write',
   'PUT /api/v1/feature-views/:name/rows': 'features:write',
   'GET /api/v1/feature-views/:name/rows/:entity': 'registry:read',
+  // releases
+  'POST /api/v1/models/:name/rollouts': 'registry:write',
+  'GET /api/v1/models/:name/rollouts': 'registry:read',
+  'GET /api/v1/models/:name/rollouts/:id': 'registry:read',
+  'POST /api/v1/models/:name/rollouts/:id/pause': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/resume': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/abort': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/promote': 'registry:write',
   // alerting
   'GET /api/v1/alerts': 'monitor:read',
   'GET /api/v1/alerts/:id': 'monitor:read',

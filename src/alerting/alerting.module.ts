@@ -17,6 +17,7 @@ import { SilencesService } from './silences.service.js';
 import { DriftChecksSource } from './sources/drift-checks.source.js';
 import { PerformanceSource } from './sources/performance.source.js';
 import { RegistrySource } from './sources/registry.source.js';
+import { RolloutsSource } from './sources/rollouts.source.js';
 
 /** Evaluation and keep-alives run on the elected leader only; outbox delivery runs on every replica. */
 @Injectable()
@@ -59,6 +60,7 @@ class AlertingJobs implements OnApplicationBootstrap {
     DriftChecksSource,
     PerformanceSource,
     RegistrySource,
+    RolloutsSource,
     AlertingJobs,
   ],
 })

@@ -61,6 +61,7 @@ export const envSchema = z.object({
     .string()
     .default('postgres')
     .refine((v) => v === 'postgres' || /^rediss?:\/\/[^\s]+$/.test(v), 'must be "postgres" or a redis:// URL'),
+  MODELGATE_ROLLOUT_TICK_MS: int(50).default(5_000),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
   MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
@@ -165,6 +166,8 @@ export interface AppConfig {
   monitoring: { flushMs: number; sketches: boolean };
   /** One online feature store per deployment. */
   features: { store: 'postgres' } | { store: 'redis'; url: string };
+  /** Rollouts: how often the elected driver judges windows and moves steps. */
+  rollouts: { tickMs: number };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -296,5 +299,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
     features: e.MODELGATE_FEATURE_STORE === 'postgres' ? { store: 'postgres' as const } : { store: 'redis' as const, url: e.MODELGATE_FEATURE_STORE },
+    rollouts: { tickMs: e.MODELGATE_ROLLOUT_TICK_MS },
   };
 }

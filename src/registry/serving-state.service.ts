@@ -123,15 +123,15 @@ export class ServingStateService {
         const before = await readState(em, model);
         await requireReadyVersion(em, model, version);
         const after = { ...before, aliases: { ...before.aliases, [alias]: version } };
-        if (opts.ungated || sameState(before, after)) return this.apply(em, model, actor, reason, 'alias_set', alias, before, after);
+        if (opts.ungated || sameState(before, after)) return this.writeRevision(em, model, actor, reason, 'alias_set', alias, before, after);
         const gates = await this.gates.checkModel(em, model, version, alias, before.aliases[alias] ?? null);
-        if (!gates.guarded) return this.apply(em, model, actor, reason, 'alias_set', alias, before, after);
+        if (!gates.guarded) return this.writeRevision(em, model, actor, reason, 'alias_set', alias, before, after);
         if (!gates.passed && !opts.force) throw new GateFailed(name, alias, version, gates.gates);
         if (gates.policy.require_approval) {
           const action = { type: 'alias.move', alias, version, ...(opts.force ? { force: true } : {}) };
           return { pending: await this.approvals.create(em, model, { action, reason, gates: gates.gates, actor }), gates };
         }
-        return this.apply(em, model, actor, reason, 'alias_set', alias, before, after, { forced: !!opts.force, gates });
+        return this.writeRevision(em, model, actor, reason, 'alias_set', alias, before, after, { forced: !!opts.force, gates });
       });
       if ('changed' in result) await this.published(result);
       return result;
@@ -152,7 +152,7 @@ export class ServingStateService {
     const gates = await this.gates.checkModel(em, model, r.version, r.alias, before.aliases[r.alias] ?? null);
     if (!gates.passed && !r.force) throw new GateFailed(model.name, r.alias, r.version, gates.gates);
     const after = { ...before, aliases: { ...before.aliases, [r.alias]: r.version } };
-    return this.apply(em, model, r.actor, r.reason, 'alias_set', r.alias, before, after, { forced: r.force, gates: gates.guarded ? gates : null, approvalId: r.approvalId });
+    return this.writeRevision(em, model, r.actor, r.reason, 'alias_set', r.alias, before, after, { forced: r.force, gates: gates.guarded ? gates : null, approvalId: r.approvalId });
   }
 
   /** The gate check under the caller's lock (approval requests check before they are recorded). */
@@ -226,6 +226,39 @@ export class ServingStateService {
     ).then((r) => ({ ...r, restored_revision: restored }));
   }
 
+  /**
+   * A whole serving state computed by the caller (a rollout's step, its
+   * completion or its abort), appended as one ordinary revision and checked
+   * like any other. `alongside` runs in the same transaction, under the
+   * model's row lock, whether or not the state changed: the caller's own
+   * record of the move commits with the revision or not at all.
+   */
+  apply(
+    name: string,
+    actor: Actor,
+    reason: string,
+    change: RevisionChange,
+    alias: string | null,
+    compute: (em: EntityManager, model: ModelEntity, before: ServingState) => Promise<ServingState>,
+    alongside: (em: EntityManager, result: ChangeResult) => Promise<void>,
+    restoredRevision?: number,
+  ): Promise<ChangeResult> {
+    return this.change(
+      name,
+      actor,
+      reason,
+      change,
+      alias,
+      async (em, model, before) => {
+        const after = await compute(em, model, before);
+        await validateState(em, model, after);
+        return after;
+      },
+      restoredRevision === undefined ? undefined : () => restoredRevision,
+      alongside,
+    );
+  }
+
   /** Newest first, one page at a time (`next_cursor`). */
   async history(name: string, q: HistoryQuery): Promise<{ revisions: RevisionView[]; next_cursor: string | null }> {
     const model = await this.dataSource.getRepository(ModelEntity).findOneBy({ name });
@@ -250,19 +283,23 @@ export class ServingStateService {
     alias: string | null,
     compute: (em: EntityManager, model: ModelEntity, before: ServingState) => Promise<ServingState>,
     restoredRevision?: () => number,
+    alongside?: (em: EntityManager, result: ChangeResult) => Promise<void>,
   ): Promise<ChangeResult> {
     const result = await this.dataSource.transaction(async (em) => {
       const model = await lockModel(em, name);
       const before = await readState(em, model);
       const after = await compute(em, model, before);
-      return this.apply(em, model, actor, reason, change, alias, before, after, {}, restoredRevision?.() ?? null);
+      const done = await this.writeRevision(em, model, actor, reason, change, alias, before, after, {}, restoredRevision?.() ?? null);
+      // The caller's own record of the move (a rollout's step) commits with the revision or not at all.
+      await alongside?.(em, done);
+      return done;
     });
     await this.published(result);
     return result;
   }
 
   /** Writes a change under the model's lock: aliases, the revision row, its registry event, the NOTIFY. */
-  private async apply(
+  private async writeRevision(
     em: EntityManager,
     model: ModelEntity,
     actor: Actor,
