@@ -9,6 +9,8 @@ import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
 import { handleClientError, handleFrameworkError } from './common/http-layer-errors.js';
 import { installJsonParser } from './common/json-body-parser.js';
 import { installSecurityHeaders } from './common/security-headers.js';
+import { DEFAULT_UI_DIR } from './console/console-files.js';
+import { installConsole } from './console/console-routes.js';
 import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
@@ -28,6 +30,8 @@ declare module 'fastify' {
 
 export interface CreateAppOptions {
   logger?: Logger;
+  /** The built console (default dist/ui); tests point it elsewhere. */
+  uiDir?: string;
 }
 
 /** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
@@ -74,6 +78,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     (headers, scope, address, model) => auth.authenticate(headers, scope, address, model),
     (request, status, code) => trail.record(request, status, code),
   );
+  installConsole(fastify, options.uiDir ?? DEFAULT_UI_DIR);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

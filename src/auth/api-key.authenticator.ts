@@ -64,9 +64,10 @@ export class ApiKeyAuthenticator {
    * `Unauthenticated` (401) or `Forbidden` (403) synchronously when the
    * answer is known from memory; otherwise returns a Promise that rejects
    * with them (or `AUTH_UNAVAILABLE`, 503, when the database cannot be
-   * asked about a key never seen).
+   * asked about a key never seen). `scope` null admits any valid key (the
+   * console's `GET /api/v1/keys/self`).
    */
-  authenticate(headers: IncomingHttpHeaders, scope: Scope, address?: string, model?: string): Actor | Promise<Actor> {
+  authenticate(headers: IncomingHttpHeaders, scope: Scope | null, address?: string, model?: string): Actor | Promise<Actor> {
     // An address that failed too often is refused before its key costs a hash or a query.
     if (address !== undefined && this.failureLimit !== undefined) {
       const wait = this.failureLimit.blocked(address, Date.now());
@@ -90,7 +91,7 @@ export class ApiKeyAuthenticator {
   }
 
   /** Takes from the key's budget for this scope; predictions and registry writes each have one. */
-  private spend(actor: Actor, scope: Scope): Actor {
+  private spend(actor: Actor, scope: Scope | null): Actor {
     const limit = scope === 'predict' ? this.predictLimit : scope === 'registry:write' ? this.writeLimit : undefined;
     if (limit !== undefined) {
       const wait = limit.take(actor.keyId, Date.now());
@@ -110,7 +111,7 @@ export class ApiKeyAuthenticator {
     return new RateLimited(budget, wait);
   }
 
-  private check(headers: IncomingHttpHeaders, scope: Scope, model: string | undefined): Actor | Promise<Actor> {
+  private check(headers: IncomingHttpHeaders, scope: Scope | null, model: string | undefined): Actor | Promise<Actor> {
     const credential = credentialFrom(headers);
     if (credential === undefined) throw new Unauthenticated('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     // The admin token can have any shape, so it is recognised before the key format is checked.
@@ -144,7 +145,7 @@ export class ApiKeyAuthenticator {
     this.cache.clear();
   }
 
-  private admit(entry: CachedKey | null, credential: string, scope: Scope, now: number, model: string | undefined): Actor {
+  private admit(entry: CachedKey | null, credential: string, scope: Scope | null, now: number, model: string | undefined): Actor {
     if (entry === null || !secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
     // Only the holder of the secret learns that a key was revoked or expired.
     if (entry.revoked) throw new Unauthenticated('API key revoked');
@@ -155,7 +156,7 @@ export class ApiKeyAuthenticator {
         this.logger.debug({ key_id: entry.actor.keyId, err: (err as Error).message }, 'last_used_at not recorded'),
       );
     }
-    if ((entry.mask & scopeBit(scope)) === 0) throw new Forbidden(scope);
+    if (scope !== null && (entry.mask & scopeBit(scope)) === 0) throw new Forbidden(scope);
     if (model !== undefined && entry.models !== null && !entry.models.test(model)) throw new ModelForbidden(model);
     return entry.actor;
   }

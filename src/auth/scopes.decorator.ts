@@ -6,6 +6,7 @@ export { SCOPES, type Actor, type Scope } from './scopes.js';
 
 export const REQUIRED_SCOPE = 'modelgate:required-scope';
 export const IS_PUBLIC = 'modelgate:public';
+export const ANY_KEY = 'modelgate:any-key';
 
 /**
  * The scope a route needs; `admin` passes every check. On a class it covers
@@ -17,6 +18,9 @@ export const IS_PUBLIC = 'modelgate:public';
  */
 export const RequireScope = (scope: Scope) =>
   applyDecorators(SetMetadata(REQUIRED_SCOPE, scope), ApiExtension('x-required-scope', scope), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
+/** Any valid key, whatever its scopes (`GET /api/v1/keys/self`: a caller may always ask what its own key allows). */
+export const RequireKey = () =>
+  applyDecorators(SetMetadata(ANY_KEY, true), ApiExtension('x-required-scope', 'any valid key'), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
 /** Open without a key (health, metrics, docs). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 

@@ -28,6 +28,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Wait until /health/ready answers 200 (default true). */
   waitReady?: boolean;
+  /** The built console to serve at /ui (default dist/ui). */
+  uiDir?: string;
 }
 
 /** Boots the real application on a real database and (optionally) s3rver. */
@@ -46,7 +48,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
       : {}),
     ...opts.env,
   });
-  const app = await createApp(config, { logger: createLogger(config.logLevel) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel), uiDir: opts.uiDir });
   let closed = false;
   const http = supertest(app.getHttpServer());
   if (opts.waitReady !== false) await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);
