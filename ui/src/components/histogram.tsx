@@ -1,0 +1,67 @@
+import { useMemo } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { FeatureSketch } from '../api/types.js';
+import { Chart } from './chart.js';
+
+export const BASELINE_COLOUR = '#1f5fa8';
+export const LIVE_COLOUR = '#b34700';
+
+interface Bins {
+  labels: string[];
+  baseline: number[];
+  live: number[] | null;
+}
+
+const short = (x: number) => (Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(1) : String(Math.round(x * 100) / 100));
+
+/**
+ * The baseline's bins and, when given, the window's counts on the same bins
+ * (`live_counts` of a drift row: numeric [below, bins…, above]; categorical
+ * by category with "(unseen)"), both as shares so they compare.
+ */
+export function binsOf(sketch: FeatureSketch, live?: number[] | Record<string, number>): Bins {
+  if (sketch.type === 'numeric') {
+    const e = sketch.edges;
+    const labels = [`< ${short(e[0])}`, ...sketch.counts.map((_, i) => `${short(e[i])}–${short(e[i + 1])}`), `> ${short(e[e.length - 1])}`];
+    const baseline = [0, ...sketch.counts, 0];
+    const l = Array.isArray(live) && live.length === baseline.length ? live : null;
+    return { labels, baseline: shares(baseline), live: l ? shares(l) : null };
+  }
+  const cats = Object.keys(sketch.frequencies).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const rec = live && !Array.isArray(live) ? live : null;
+  const labels = rec ? [...cats, '(unseen)'] : cats;
+  const baseline = labels.map((k) => sketch.frequencies[k] ?? 0);
+  return { labels, baseline: shares(baseline), live: rec ? shares(labels.map((k) => rec[k] ?? 0)) : null };
+}
+
+function shares(v: number[]): number[] {
+  const total = v.reduce((a, b) => a + b, 0);
+  return v.map((x) => (total > 0 ? x / total : 0));
+}
+
+/** Baseline against live as grouped bars of shares, with the table of both. */
+export function Histogram({ title, sketch, live, height = 180 }: { title: string; sketch: FeatureSketch; live?: number[] | Record<string, number>; height?: number }) {
+  const bins = useMemo(() => binsOf(sketch, live), [sketch, live]);
+  const { data, series, axes, table } = useMemo(() => {
+    const xs = bins.labels.map((_, i) => i);
+    const bars = (align: -1 | 1 | 0) => uPlot.paths.bars!({ size: [bins.live ? 0.4 : 0.7, 40], align });
+    const series: uPlot.Series[] = [
+      {},
+      { label: 'baseline', stroke: BASELINE_COLOUR, fill: `${BASELINE_COLOUR}cc`, paths: bars(bins.live ? -1 : 0), points: { show: false } },
+    ];
+    const data: uPlot.AlignedData = bins.live ? [xs, bins.baseline, bins.live] : [xs, bins.baseline];
+    if (bins.live) series.push({ label: 'live window', stroke: LIVE_COLOUR, fill: `${LIVE_COLOUR}cc`, paths: bars(1), points: { show: false } });
+    const axes: uPlot.Axis[] = [
+      { values: (_u, ticks) => ticks.map((t) => bins.labels[t] ?? ''), splits: () => xs, rotate: 0, size: 40 } as uPlot.Axis,
+      { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`), size: 50 },
+    ];
+    const table = {
+      columns: bins.live ? ['bin', 'baseline share', 'live share'] : ['bin', 'baseline share'],
+      rows: bins.labels.map((l, i) => [l, pct(bins.baseline[i]), ...(bins.live ? [pct(bins.live[i])] : [])]),
+    };
+    return { data, series, axes, table };
+  }, [bins]);
+  return <Chart title={title} data={data} series={series} axes={axes} scales={{ x: { time: false, range: [-0.6, bins.labels.length - 0.4] } }} height={height} table={table} />;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
