@@ -98,7 +98,7 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
       monitoring_policy: { window_seconds: WINDOW_MS / 1000, min_samples: 500, for_windows: 1 },
     });
     await createModel(t, 'churn', 'binary_classification', { tags: { team: 'growth' } });
-    const metadata = { feature_names: FEATURES, categorical_features: spec.categorical, metrics: { auc: 0.79 }, lineage: { run: 'train-2026-12-01' } };
+    const metadata = { feature_names: FEATURES, categorical_features: spec.categorical, metrics: { auc: expected.valid_auc }, lineage: { run: 'train-2026-12-01' } };
     for (let i = 0; i < 2; i++) await uploadOk(t, 'loan', { file: fixture('loan_default_xgb.onnx'), baseline: fixture('loan_default_xgb.valid.csv'), metadata });
     await setAlias(t, 'loan', 'production', 1, 'first release');
     const traffic = await t.http
@@ -133,7 +133,7 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
 
   it('signs in with a key kept for the session only, and lists the models with what serves them and their health', async () => {
     const page = await signedIn(writer);
-    expect(await page.evaluate(() => ({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) }))).toEqual({ session: ['modelgate.apiKey'], local: [] });
+    expect(await page.evaluate('({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) })')).toEqual({ session: ['modelgate.apiKey', 'modelgate.keySelf'], local: [] });
     const loan = page.getByRole('row', { name: /loan/ });
     await expect.poll(() => loan.textContent()).toMatch(/[1-9] firing alerts?/);
     expect(await loan.textContent()).toContain('candidate (v2) 10%');

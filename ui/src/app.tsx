@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, session } from './api/client.js';
+import { api, ApiError, session } from './api/client.js';
 import type { KeySelf } from './api/types.js';
 import { Login } from './pages/login.js';
 import { ModelsPage } from './pages/models.js';
@@ -17,21 +17,26 @@ const NAV: { label: string; to: () => string; active: (p: Page) => boolean }[] =
 ];
 
 export function App() {
-  const [self, setSelf] = useState<KeySelf | null>(null);
-  const [checking, setChecking] = useState(() => session.get() !== null);
+  const [self, setSelf] = useState<KeySelf | null>(() => session.self());
+  const [checking, setChecking] = useState(() => session.get() !== null && session.self() === null);
   const loc = useLocation();
   const page = match(loc.pathname);
 
-  // A key kept from earlier in this tab is checked again: it may have been revoked since.
+  // A key kept from earlier in this tab is checked again (it may have been revoked or changed since) while the page draws.
   useEffect(() => {
-    if (!session.get()) return;
+    const key = session.get();
+    if (!key) return;
     api.self().then(
       (s) => {
+        session.set(key, s);
         setSelf(s);
         setChecking(false);
       },
-      () => {
-        session.clear();
+      (err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) {
+          session.clear();
+          setSelf(null);
+        }
         setChecking(false);
       },
     );

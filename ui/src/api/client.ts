@@ -25,12 +25,30 @@ export class ApiError extends Error {
 }
 
 const KEY = 'modelgate.apiKey';
+const SELF = 'modelgate.keySelf';
 
-/** The key lives in sessionStorage only: gone when the tab closes, never in localStorage or a cookie. */
+/**
+ * The key lives in sessionStorage only: gone when the tab closes, never in
+ * localStorage or a cookie. What the key may do is kept beside it so a
+ * reload draws at once; the app asks again in the background.
+ */
 export const session = {
   get: (): string | null => sessionStorage.getItem(KEY),
-  set: (key: string) => sessionStorage.setItem(KEY, key),
-  clear: () => sessionStorage.removeItem(KEY),
+  set: (key: string, self: KeySelf) => {
+    sessionStorage.setItem(KEY, key);
+    sessionStorage.setItem(SELF, JSON.stringify(self));
+  },
+  self: (): KeySelf | null => {
+    try {
+      return sessionStorage.getItem(KEY) ? (JSON.parse(sessionStorage.getItem(SELF) ?? 'null') as KeySelf | null) : null;
+    } catch {
+      return null;
+    }
+  },
+  clear: () => {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(SELF);
+  },
 };
 
 type Query = Record<string, string | number | undefined>;

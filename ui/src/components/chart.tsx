@@ -25,7 +25,7 @@ export function Chart({ title, data, series, axes, scales, height = 220, table }
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const plot = new uPlot({ width: Math.max(el.clientWidth, 280), height, series, axes, scales, legend: { show: true } }, data, el);
+    const plot = new uPlot({ width: Math.max(el.clientWidth, 280), height, series, axes, scales, legend: { show: true, live: false } }, data, el);
     const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(el.clientWidth, 280), height }));
     observer.observe(el);
     return () => {

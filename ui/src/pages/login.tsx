@@ -13,7 +13,7 @@ export function Login({ onSignedIn }: { onSignedIn: (self: KeySelf) => void }) {
     setError(null);
     try {
       const self = await api.self(key.trim());
-      session.set(key.trim());
+      session.set(key.trim(), self);
       onSignedIn(self);
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? 'That key is not valid (unknown, revoked or expired).' : (err as Error).message);

@@ -17,12 +17,15 @@ export function ModelPage({ name, self }: { name: string; self: KeySelf }) {
   const monitor = can(self, 'monitor:read');
   const core = useLoad(() => Promise.all([api.model(name), api.versions(name), api.history(name)]), [name]);
   const health = useLoad(() => (monitor ? api.alerts({ state: 'firing', model: name, limit: 100 }) : Promise.resolve(null)), [name, monitor]);
-  const perf = useLoad(() => (monitor ? api.performance(name, {}) : Promise.resolve(null)), [name, monitor]);
+  const perf = useLoad(() => (monitor ? api.performance(name, { bucket: 86_400 }) : Promise.resolve(null)), [name, monitor]);
   const [notice, setNotice] = useState('');
 
-  // The browser test reads this mark: the page is interactive once its core data is drawn.
+  // The browser test reads these marks: interactive once the model, its split, actions and history are drawn; complete once live quality is too.
   useEffect(() => {
-    if (core.data && !perf.loading && !health.loading) performance.mark('modelgate:model-ready');
+    if (core.data) performance.mark('modelgate:model-interactive');
+  }, [!!core.data]);
+  useEffect(() => {
+    if (core.data && !perf.loading && !health.loading) performance.mark('modelgate:model-complete');
   }, [core.data, perf.loading, health.loading]);
 
   if (core.error) return <ErrorBox error={core.error} />;

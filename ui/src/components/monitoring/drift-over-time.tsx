@@ -16,6 +16,8 @@ export function DriftOverTime({ title, checks, pick }: { title: string; checks: 
   const view = useMemo(() => {
     const points = [...checks]
       .reverse()
+      // A window too small to judge (min_samples) has statistics that mean little: left out.
+      .filter((c) => c.judged)
       .map((c) => ({ c, f: pick(c) }))
       .filter((p): p is { c: DriftCheck; f: FeatureDrift } => !!p.f);
     const name = points[0] ? statistic(points[0].f).name : 'statistic';
@@ -34,6 +36,6 @@ export function DriftOverTime({ title, checks, pick }: { title: string; checks: 
     };
     return { data, series, table, empty: points.length === 0 };
   }, [checks, pick]);
-  if (view.empty) return <p>No checked windows in this range.</p>;
+  if (view.empty) return <p>No judged windows in this range.</p>;
   return <Chart title={title} data={view.data} series={view.series} table={view.table} />;
 }

@@ -17,19 +17,20 @@ export function LiveAuc({ perf }: { perf: PerformanceAnswer }) {
       const byStart = new Map(s.buckets.map((b) => [b.window_start, b]));
       const colour = COLOURS[i % COLOURS.length];
       data.push(starts.map((t) => byStart.get(t)?.auc ?? null));
-      series.push({ label: `${s.variant} live AUC`, stroke: colour, width: 2, spanGaps: true });
+      series.push({ label: `${s.variant} live AUC`, stroke: colour, width: 2, spanGaps: true, points: { show: true, size: 7, fill: colour } });
       data.push(starts.map(() => s.validation.auc ?? null));
       series.push({ label: `${s.variant} validation AUC`, stroke: colour, dash: [6, 4], width: 1 });
     });
     const rows = perf.series.flatMap((s) =>
       s.buckets.map((b) => [`${s.variant} (v${s.version}) ${fmt.time(b.window_start)}`, b.predictions, b.labels, fmt.num(b.auc), fmt.num(s.validation.auc)]),
     );
-    return { data: data as uPlot.AlignedData, series, table: { columns: ['variant and bucket', 'predictions', 'labels', 'live AUC', 'validation AUC'], rows } };
+    const scales: uPlot.Scales = { x: { time: true, range: [Date.parse(perf.from) / 1000, Date.parse(perf.to) / 1000] }, y: { range: [0.4, 1] } };
+    return { data: data as uPlot.AlignedData, series, scales, table: { columns: ['variant and bucket', 'predictions', 'labels', 'live AUC', 'validation AUC'], rows } };
   }, [perf]);
   if (!perf.series.length) return <p>No predictions in this range.</p>;
   return (
     <>
-      <Chart title={`Live AUC against validation AUC, ${perf.bucket_seconds / 60}-minute buckets`} data={view.data} series={view.series} scales={{ y: { range: [0.4, 1] } }} table={view.table} />
+      <Chart title={`Live AUC against validation AUC, ${perf.bucket_seconds / 60}-minute buckets`} data={view.data} series={view.series} scales={view.scales} table={view.table} />
       <table class="list">
         <caption>Per variant over the whole range</caption>
         <thead>
