@@ -38,7 +38,7 @@ describeWithBinary('chromium', 'chromium', 'the model page on the embedded defau
   let self: unknown;
 
   beforeAll(async () => {
-    ui = buildConsole();
+    ui = await buildConsole();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelgate-tti-'));
     fs.chmodSync(dir, 0o755);
     app = await createApp(loadConfig({ MODELGATE_DATA_DIR: dir, LOG_LEVEL: 'warn', GRPC_PORT: '0' }), { uiDir: ui });
@@ -74,7 +74,6 @@ describeWithBinary('chromium', 'chromium', 'the model page on the embedded defau
   afterAll(async () => {
     await app?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    if (ui) fs.rmSync(ui, { recursive: true, force: true });
   });
 
   it('reports the time until the model page is interactive', async () => {

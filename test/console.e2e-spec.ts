@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import fs from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseBaselineUpload } from '../src/monitoring/sketch/baseline-input.js';
@@ -17,7 +16,8 @@ import { inject } from './support/serving.js';
  * features shifted by half a standard deviation (as drift.e2e-spec.ts does),
  * which the drift check flags and the feature_drift rule pages.
  */
-const WINDOW_MS = 3_000;
+// Long enough that a loaded machine still sends a window's rows inside it.
+const WINDOW_MS = 6_000;
 const ROWS = 600;
 const expected = JSON.parse(fixtureBytes('loan_default_xgb.expected.json').toString('utf8'));
 const FEATURES: string[] = expected.feature_names;
@@ -81,7 +81,7 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
   }
 
   beforeAll(async () => {
-    ui = buildConsole();
+    ui = await buildConsole();
     db = await createTestDatabase();
     t = await startTestApp({
       db,
@@ -113,7 +113,7 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     // A routed window, labelled, for live AUC per variant; then a shifted window on production.
     await eventually(async () => (await inject(t, 'POST', '/v1/models/loan/predict', { instances: [row(0, false)] })).statusCode === 200, 30_000);
     // The split routes whole requests: small ones, so that both variants get some.
-    const routed = await sendWindow('/v1/models/loan/predict', Array.from({ length: ROWS }, (_, i) => row(i, false)), 5);
+    const routed = await sendWindow('/v1/models/loan/predict', Array.from({ length: ROWS }, (_, i) => row(i, false)), 10);
     const labels = routed.ids.map((id, i) => ({ prediction_id: id, label: String(test.labels![i]) }));
     const fb = await inject(t, 'POST', '/v1/feedback', labels);
     expect(fb.statusCode, fb.body).toBe(200);
@@ -128,7 +128,6 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     await browser?.close();
     await t?.close();
     await db?.drop();
-    if (ui) fs.rmSync(ui, { recursive: true, force: true });
   });
 
   it('signs in with a key kept for the session only, and lists the models with what serves them and their health', async () => {
