@@ -215,7 +215,7 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     await page.context().close();
   });
 
-  it('acknowledges a firing alert from the alerts page', async () => {
+  it('acknowledges a firing alert and silences a rule from the alerts page', async () => {
     const page = await signedIn(writer);
     await page.getByRole('link', { name: 'Alerts' }).click();
     const firing = page.getByRole('table', { name: 'Firing, not acknowledged' });
@@ -231,6 +231,15 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     expect(await acked.textContent()).toContain('looking at the upstream feed');
     const api = await t.http.get('/api/v1/alerts').query({ state: 'acknowledged', model: 'loan' }).set(t.admin).expect(200);
     expect(api.body.alerts.map((a: { rule: string }) => a.rule)).toContain('feature_drift');
+
+    await page.getByLabel(/^Model \(glob/).fill('loan');
+    await page.getByLabel('Rule').selectOption('prediction_drift');
+    await page.getByLabel('Reason', { exact: true }).fill('retraining tonight');
+    await page.getByRole('button', { name: 'Silence', exact: true }).click();
+    await page.getByTestId('silences').waitFor();
+    expect(await page.getByTestId('silences').textContent()).toContain('retraining tonight');
+    const silences = await t.http.get('/api/v1/silences').query({ active: 'true' }).set(t.admin).expect(200);
+    expect(silences.body.silences).toMatchObject([{ matchers: { model: 'loan', rule: 'prediction_drift' }, reason: 'retraining tonight' }]);
     await page.context().close();
   });
 

@@ -42,7 +42,10 @@ export function AlertsPage({ self }: { self: KeySelf }) {
       </Section>
       <Section title={`Silenced (${silenced.length})`} id="silenced">
         <AlertTable caption="Firing, silenced" alerts={silenced} denied={denied} onDone={done} />
-        <table class="list">
+        {silences.length === 0 ? (
+          <p>No active silences.</p>
+        ) : (
+        <table class="list" data-testid="silences">
           <caption>Active silences</caption>
           <thead>
             <tr>
@@ -69,6 +72,7 @@ export function AlertsPage({ self }: { self: KeySelf }) {
             ))}
           </tbody>
         </table>
+        )}
         <SilenceForm denied={denied} onDone={done} />
       </Section>
     </>

@@ -25,7 +25,7 @@ export function SilenceForm({ denied, onDone }: { denied: string | null; onDone:
     }
   };
   return (
-    <form class="action" onSubmit={submit} aria-labelledby="silence-title">
+    <form class="action narrow" onSubmit={submit} aria-labelledby="silence-title">
       <h3 id="silence-title">New silence</h3>
       <div>
         <label for="silence-model">Model (glob, e.g. credit-*; empty: every model)</label>
