@@ -112,6 +112,9 @@ describeWithBinary('chromium', 'chromium', 'the model page on the embedded defau
       median_dom_interactive_ms: Math.round(median(times.map((x) => x.dom_interactive_ms))),
       median_call_ms: Object.fromEntries(Object.keys(times[0].calls).map((k) => [k, median(times.map((x) => x.calls[k] ?? NaN))])),
       bar_ms: 300,
+      // Nine test runs share this machine's two cores: the figure means little without the load it was taken under.
+      load_average_1m: Math.round(os.loadavg()[0] * 10) / 10,
+      cpus: os.cpus().length,
     };
     console.log(`model page interactive: ${JSON.stringify(report)}`);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
