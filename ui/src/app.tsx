@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, session } from './api/client.js';
 import type { KeySelf } from './api/types.js';
 import { Login } from './pages/login.js';
@@ -42,8 +42,12 @@ export function App() {
     );
   }, []);
 
+  // A new page gets a new title, and focus moves to its content so a screen reader starts there (not on the first load).
+  const first = useRef(true);
   useEffect(() => {
     document.title = `${titleOf(page)} · Modelgate`;
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
   }, [loc.pathname]);
 
   const signOut = () => {
