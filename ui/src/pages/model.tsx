@@ -43,7 +43,7 @@ export function ModelPage({ name, self }: { name: string; self: KeySelf }) {
       </h1>
       <p>
         {model.task.replace(/_/g, ' ')}
-        {model.owner ? ` · owner ${model.owner}` : ''} · latest version v{model.latest_version}
+        {model.owner ? ` · owner ${model.owner}` : ''} · {model.latest_version ? `latest version v${model.latest_version}` : 'no versions yet'}
       </p>
       {model.description && <p>{model.description}</p>}
       <Tags tags={model.tags} />

@@ -78,7 +78,7 @@ export function ModelsPage({ self, search }: { self: KeySelf; search: URLSearchP
                 <td>
                   <Tags tags={m.tags} />
                 </td>
-                <td>v{m.latest_version}</td>
+                <td>{m.latest_version ? `v${m.latest_version}` : <span class="muted">no versions</span>}</td>
               </tr>
             ))}
           </tbody>
