@@ -10,6 +10,8 @@ import { handleClientError, handleFrameworkError } from './common/http-layer-err
 import { installCsvParser } from './common/csv-body-parser.js';
 import { installJsonParser } from './common/json-body-parser.js';
 import { installSecurityHeaders } from './common/security-headers.js';
+import { DEFAULT_UI_DIR } from './console/console-files.js';
+import { installConsole } from './console/console-routes.js';
 import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
@@ -30,6 +32,8 @@ declare module 'fastify' {
 
 export interface CreateAppOptions {
   logger?: Logger;
+  /** The built console (default dist/ui); tests point it elsewhere. */
+  uiDir?: string;
 }
 
 /** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
@@ -79,6 +83,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
     (request, status, code) => trail.record(request, status, code),
   );
+  installConsole(fastify, options.uiDir ?? DEFAULT_UI_DIR);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

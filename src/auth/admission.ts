@@ -57,7 +57,7 @@ export class Admission {
    * none). Synchronous when the key is in memory; a Promise when it must be
    * looked up. Throws (or rejects with) 401, 403, 429 or `AUTH_UNAVAILABLE`.
    */
-  admit(headers: IncomingHttpHeaders, scope: Scope, peer: string | undefined, model?: string): Actor | Promise<Actor> {
+  admit(headers: IncomingHttpHeaders, scope: Scope | null, peer: string | undefined, model?: string): Actor | Promise<Actor> {
     let actor: Actor | undefined;
     try {
       actor = this.keys.verifyCached(headers, scope, model);
@@ -80,7 +80,7 @@ export class Admission {
   }
 
   /** Takes from the key's budget for this scope; predictions and registry writes each have one. */
-  private spend(actor: Actor, scope: Scope): Actor {
+  private spend(actor: Actor, scope: Scope | null): Actor {
     const limit = scope === 'predict' ? this.predictLimit : scope === 'registry:write' ? this.writeLimit : undefined;
     if (limit !== undefined) {
       const wait = limit.take(actor.keyId, Date.now());

@@ -57,7 +57,7 @@ export class ApiKeyAuthenticator {
    * formed but must be looked up (`verifyLoaded`). Throws `Unauthenticated`
    * (401) or `Forbidden` (403) when the answer is known from memory.
    */
-  verifyCached(headers: IncomingHttpHeaders, scope: Scope, model: string | undefined): Actor | undefined {
+  verifyCached(headers: IncomingHttpHeaders, scope: Scope | null, model: string | undefined): Actor | undefined {
     const credential = credentialFrom(headers);
     if (credential === undefined) throw new Unauthenticated('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     // The admin token can have any shape, so it is recognised before the key format is checked.
@@ -76,7 +76,7 @@ export class ApiKeyAuthenticator {
    * rejects with 401/403 as it would, or with `AUTH_UNAVAILABLE` (503) when
    * the database cannot be asked.
    */
-  verifyLoaded(headers: IncomingHttpHeaders, scope: Scope, model: string | undefined): Promise<Actor> {
+  verifyLoaded(headers: IncomingHttpHeaders, scope: Scope | null, model: string | undefined): Promise<Actor> {
     const credential = credentialFrom(headers)!;
     const id = keyIdOf(credential)!;
     return this.cache.load(id).then(
@@ -123,7 +123,7 @@ export class ApiKeyAuthenticator {
     this.cache.clear();
   }
 
-  private verifyEntry(entry: CachedKey | null, credential: string, scope: Scope, now: number, model: string | undefined): Actor {
+  private verifyEntry(entry: CachedKey | null, credential: string, scope: Scope | null, now: number, model: string | undefined): Actor {
     if (entry === null || !secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
     // Only the holder of the secret learns that a key was revoked or expired.
     if (entry.revoked) throw new Unauthenticated('API key revoked');
@@ -134,7 +134,7 @@ export class ApiKeyAuthenticator {
         this.logger.debug({ key_id: entry.actor.keyId, err: (err as Error).message }, 'last_used_at not recorded'),
       );
     }
-    if ((entry.mask & scopeBit(scope)) === 0) throw new Forbidden(scope);
+    if (scope !== null && (entry.mask & scopeBit(scope)) === 0) throw new Forbidden(scope);
     if (model !== undefined && entry.models !== null && !entry.models.test(model)) throw new ModelForbidden(model);
     return entry.actor;
   }

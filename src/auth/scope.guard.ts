@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Admission } from './admission.js';
-import { IS_PUBLIC, MODEL_IN_BODY, REQUIRED_SCOPE } from './scopes.decorator.js';
+import { ANY_KEY, IS_PUBLIC, MODEL_IN_BODY, REQUIRED_SCOPE } from './scopes.decorator.js';
 import type { Scope } from './scopes.js';
 
 /**
@@ -20,6 +20,10 @@ export class ScopeGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const scope = this.requiredScope(context);
     if (scope === null) return true;
+    return this.admit(context, scope === ANY_KEY ? null : scope);
+  }
+
+  private admit(context: ExecutionContext, scope: Scope | null): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const actor = this.admission.admit(request.headers, scope, request.socket.remoteAddress, this.modelOf(context, request));
     if (actor instanceof Promise) {
@@ -42,9 +46,10 @@ export class ScopeGuard implements CanActivate {
     return typeof value === 'string' ? value : undefined;
   }
 
-  /** The scope a route needs, `null` when it is open; a method's annotation wins over its class's. */
-  requiredScope(context: ExecutionContext): Scope | null {
+  /** The scope a route needs, `null` when it is open, ANY_KEY for any valid key; a method's annotation wins over its class's. */
+  requiredScope(context: ExecutionContext): Scope | typeof ANY_KEY | null {
     for (const target of [context.getHandler(), context.getClass()]) {
+      if (this.reflector.get<boolean | undefined>(ANY_KEY, target)) return ANY_KEY;
       const scope = this.reflector.get<Scope | undefined>(REQUIRED_SCOPE, target);
       if (scope) return scope;
       if (this.reflector.get<boolean | undefined>(IS_PUBLIC, target)) return null;

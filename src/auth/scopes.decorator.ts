@@ -7,6 +7,7 @@ export { SCOPES, type Actor, type Scope } from './scopes.js';
 export const REQUIRED_SCOPE = 'modelgate:required-scope';
 export const IS_PUBLIC = 'modelgate:public';
 export const MODEL_IN_BODY = 'modelgate:model-in-body';
+export const ANY_KEY = 'modelgate:any-key';
 
 /**
  * The scope a route needs; `admin` passes every check. On a class it covers
@@ -24,6 +25,9 @@ export const RequireScope = (scope: Scope) =>
  * checked against that field.
  */
 export const NamesModelInBody = (field = 'name') => SetMetadata(MODEL_IN_BODY, field);
+/** Any valid key, whatever its scopes (`GET /api/v1/keys/self`: a caller may always ask what its own key allows). */
+export const RequireKey = () =>
+  applyDecorators(SetMetadata(ANY_KEY, true), ApiExtension('x-required-scope', 'any valid key'), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
 /** Open without a key (health, metrics, docs). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 

@@ -22,7 +22,8 @@ export class ModelsController {
 
   @Get()
   @RequireScope('registry:read')
-  @ApiOperation({ summary: 'List models (paged by cursor; filter by tag key or key:value, and task)' })
+  @ApiOperation({ summary: 'List models (paged by cursor; filter by name part q, tag key or key:value, and task)' })
+  @ApiQuery({ name: 'q', required: false, description: 'part of the name: a prefix or any substring, case-insensitive' })
   @ApiQuery({ name: 'tag', required: false, isArray: true, type: String })
   @ApiQuery({ name: 'task', required: false })
   @ApiQuery({ name: 'limit', required: false })

@@ -64,6 +64,8 @@ export class ModelsService {
       else qb.andWhere(`m.tags @> :tv${i}::jsonb`, { [`tv${i}`]: JSON.stringify({ [t.slice(0, sep)]: t.slice(sep + 1) }) });
     });
     if (q.task) qb.andWhere('m.task = :task', { task: q.task });
+    // strpos, not LIKE: the search text needs no escaping of % and _.
+    if (q.q) qb.andWhere('strpos(lower(m.name), lower(:q)) > 0', { q: q.q });
     if (q.cursor) qb.andWhere('m.name > :after', { after: decodeCursor(q.cursor) });
     const { items: page, next_cursor } = toPage(await qb.getMany(), q.limit, (m) => m.name);
     const aliases = page.length

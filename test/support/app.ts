@@ -30,6 +30,8 @@ export interface TestAppOptions {
   waitReady?: boolean;
   /** Instead of a logger at TEST_LOG_LEVEL (default warn): e.g. one that captures lines. */
   logger?: Logger;
+  /** The built console to serve at /ui (default dist/ui). */
+  uiDir?: string;
 }
 
 /** Boots the real application on a real database and (optionally) s3rver. */
@@ -48,7 +50,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
       : {}),
     ...opts.env,
   });
-  const app = await createApp(config, { logger: opts.logger ?? createLogger(config.logLevel) });
+  const app = await createApp(config, { logger: opts.logger ?? createLogger(config.logLevel), uiDir: opts.uiDir });
   let closed = false;
   const http = supertest(app.getHttpServer());
   if (opts.waitReady !== false) await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);

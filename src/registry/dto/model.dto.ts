@@ -85,6 +85,8 @@ export const listModelsQuerySchema = z.strictObject({
   /** `key` or `key:value`; repeat for AND. */
   tag: z.union([z.string(), z.array(z.string())]).optional(),
   task: z.enum(TASKS).optional(),
+  /** Part of the name (a prefix or any substring, case-insensitive); the order stays by name so cursors keep working. */
+  q: z.string().trim().min(1).max(63).optional(),
   ...pageQuery(50),
 });
 export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;
