@@ -290,7 +290,6 @@ export class ServingStateService {
       const before = await readState(em, model);
       const after = await compute(em, model, before);
       const done = await this.writeRevision(em, model, actor, reason, change, alias, before, after, {}, restoredRevision?.() ?? null);
-      // The caller's own record of the move (a rollout's step) commits with the revision or not at all.
       await alongside?.(em, done);
       return done;
     });
