@@ -8,6 +8,7 @@ import { PerformanceReader } from './performance/performance-reader.js';
 import { PerformanceService } from './performance/performance.service.js';
 import { PredictionPartitions } from './telemetry/prediction-partitions.js';
 import { DriftMetrics } from '../metrics/drift-metrics.js';
+import { EstimateMetrics } from '../metrics/estimate-metrics.js';
 import { DriftChecker } from './drift/drift-checker.js';
 import { DriftChecksStore } from './drift/drift-checks.store.js';
 import { DriftController } from './drift/drift.controller.js';
@@ -46,8 +47,10 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     DriftService,
     DriftGauges,
     DriftMetrics,
+    // CBPE: the estimated-AUC gauges (set beside the realised ones; VersionBaselines.calibration reads what they need)
+    EstimateMetrics,
   ],
   // PerformanceReader.windowMetrics is what alerting reads.
-  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore],
+  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics],
 })
 export class MonitoringModule {}
