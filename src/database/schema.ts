@@ -6,6 +6,7 @@ import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
 import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
 import { KeyModels1765700000002 } from './migrations/1765700000002-key-models.js';
 import { VersionCalibration1766200000001 } from './migrations/1766200000001-version-calibration.js';
+import { PredictionScores1766200000002 } from './migrations/1766200000002-prediction-scores.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -24,4 +25,5 @@ export const MIGRATIONS: Function[] = [
   AuditLog1765700000001,
   KeyModels1765700000002,
   VersionCalibration1766200000001,
+  PredictionScores1766200000002,
 ];

@@ -18,6 +18,8 @@ import { LiveSketches } from './live/live-sketches.js';
 import { VersionBaselines } from './live/version-baselines.js';
 import { WindowSketchStore } from './live/window-sketch.store.js';
 import { PredictionRecorder } from './telemetry/prediction-recorder.js';
+import { PredictionScoreStore } from './telemetry/prediction-scores.js';
+import { PredictionStream } from './telemetry/prediction-stream.js';
 import { TelemetryDatabase } from './telemetry/telemetry-database.js';
 
 /**
@@ -30,6 +32,9 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
   providers: [
     PredictionRecorder,
     TelemetryDatabase,
+    // MODELGATE_PREDICTION_LOG=nats://...: full predictions on JetStream, slim rows in PostgreSQL
+    PredictionStream,
+    PredictionScoreStore,
     // The prediction log's daily partitions, feedback (labels) and live performance.
     PredictionPartitions,
     LabelStore,
