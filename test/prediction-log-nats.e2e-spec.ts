@@ -124,7 +124,7 @@ describeWithBinary('nats-server', 'nats-server', 'the prediction log on NATS Jet
       expect(slim).toEqual({ id: m.data.prediction_id, version: 1, variant: m.data.variant, score: m.data.score });
       const full = await withClient(db.url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM predictions`)).rows[0].n));
       expect(full).toBe(0);
-    });
+    }, 180_000);
 
     it('loses nothing at 1,000 predictions a second while the server is stopped for 20 s, with the default queue', async () => {
       expect(t.config.telemetry.queueSize).toBe(100_000);

@@ -25,6 +25,18 @@ const SAFE = /^[A-Za-z0-9_-]$/;
  * `modelgate.predictions.credit.>` match another model's traffic).
  */
 export function predictionSubject(model: string): string {
+  let subject = SUBJECTS.get(model);
+  if (subject === undefined) {
+    subject = encodeSubject(model);
+    // Bounded: names are validated on the way in, but a cache must not grow with a stream of them.
+    if (SUBJECTS.size < 10_000) SUBJECTS.set(model, subject);
+  }
+  return subject;
+}
+
+const SUBJECTS = new Map<string, string>();
+
+function encodeSubject(model: string): string {
   let token = '';
   for (const ch of model) {
     if (SAFE.test(ch)) token += ch;
@@ -57,30 +69,51 @@ export interface PredictionEvent {
  * rejected.
  */
 export function predictionEvent(r: PredictionRecord): PredictionEvent | undefined {
+  const time = new Date(r.createdAt).toISOString();
   let json: string;
   try {
-    json = JSON.stringify({
-      prediction_id: r.id,
-      model: r.model,
-      version: r.version,
-      variant: r.variant,
-      protocol: r.protocol,
-      fallback: r.fallback === true,
-      created_at: new Date(r.createdAt).toISOString(),
-      latency_ms: r.latencyMs,
-      score: Number.isFinite(r.score) ? r.score : null,
-      label: r.label ?? null,
-      outputs: r.outputs ?? null,
-      inputs: r.inputs ?? null,
-    });
+    // Built by hand: JSON.stringify of the whole record cost several times
+    // this on the serving loop, and only the free-form parts need it.
+    json =
+      `{"prediction_id":${quoted(r.id)},"model":${quoted(r.model)},"version":${r.version},"variant":${quoted(r.variant)},` +
+      `"protocol":${quoted(r.protocol)},"fallback":${r.fallback === true},"created_at":"${time}","latency_ms":${numberJson(r.latencyMs)},` +
+      `"score":${numberJson(r.score)},"label":${r.label === undefined || r.label === null ? 'null' : typeof r.label === 'number' ? numberJson(r.label) : JSON.stringify(String(r.label))},` +
+      `"outputs":${valueJson(r.outputs)},"inputs":${valueJson(r.inputs)}}`;
   } catch {
     return undefined;
   }
-  return {
-    id: r.id,
-    subject: predictionSubject(r.model),
-    source: `/modelgate/models/${encodeURIComponent(r.model)}/versions/${r.version}`,
-    time: new Date(r.createdAt).toISOString(),
-    data: Buffer.from(json, 'utf8'),
-  };
+  return { id: r.id, subject: predictionSubject(r.model), source: sourceOf(r.model, r.version), time, data: Buffer.from(json, 'utf8') };
+}
+
+/** JSON strings of the few repeated values (ids differ, but model, variant and protocol repeat), bounded. */
+const QUOTED = new Map<string, string>();
+function quoted(v: unknown): string {
+  const s = String(v);
+  let q = QUOTED.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (s.length !== 36 && QUOTED.size < 10_000) QUOTED.set(s, q);
+  }
+  return q;
+}
+
+const numberJson = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : 'null');
+
+/** A value's JSON, `null` when absent; throws for a value with no JSON form (a BigInt, a cycle). */
+function valueJson(v: unknown): string {
+  if (v === undefined || v === null) return 'null';
+  const json = JSON.stringify(v);
+  if (json === undefined) throw new TypeError('no JSON form');
+  return json;
+}
+
+const SOURCES = new Map<string, string>();
+function sourceOf(model: string, version: number): string {
+  const key = `${model}\u0000${version}`;
+  let source = SOURCES.get(key);
+  if (source === undefined) {
+    source = `/modelgate/models/${encodeURIComponent(model)}/versions/${version}`;
+    if (SOURCES.size < 10_000) SOURCES.set(key, source);
+  }
+  return source;
 }
