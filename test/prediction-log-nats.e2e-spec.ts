@@ -73,7 +73,7 @@ describeWithBinary('nats-server', 'nats-server', 'the prediction log on NATS Jet
     beforeAll(async () => {
       db = await createTestDatabase();
       nats = await startNats(bin);
-      t = await startTestApp({ db, env: { MODELGATE_PREDICTION_LOG: nats.url, MODELGATE_TELEMETRY_FLUSH_MS: '100', MODELGATE_INPUT_SAMPLE_RATE: '0.1' } });
+      t = await startTestApp({ db, env: { MODELGATE_PREDICTION_LOG: nats.url, MODELGATE_TELEMETRY_FLUSH_MS: '100', MODELGATE_INPUT_SAMPLE_RATE: '1' } });
       recorder = t.app.get(PredictionRecorder);
     });
     afterAll(async () => {
@@ -117,7 +117,8 @@ describeWithBinary('nats-server', 'nats-server', 'the prediction log on NATS Jet
       });
       expect(new Date(m.headers['ce-time']).getTime()).toBe(new Date(m.data.created_at as string).getTime());
       expect(m.data).toMatchObject({ model: 'loan.v2', version: 1, protocol: 'v1' });
-      expect(messages.some((x) => x.data.inputs !== null)).toBe(true);
+      // Every request's inputs are sampled here (MODELGATE_INPUT_SAMPLE_RATE=1).
+      expect(messages.every((x) => x.data.inputs !== null)).toBe(true);
 
       expect(await countScores(db, 'loan.v2')).toBe(1000);
       const slim = await withClient(db.url, async (c) => (await c.query(`SELECT prediction_id::text AS id, version, variant, score FROM prediction_scores WHERE prediction_id = $1`, [m.data.prediction_id])).rows[0]);
