@@ -62,6 +62,13 @@ export const envSchema = z.object({
     .default('postgres')
     .refine((v) => v === 'postgres' || /^rediss?:\/\/[^\s]+$/.test(v), 'must be "postgres" or a redis:// URL'),
   MODELGATE_ROLLOUT_TICK_MS: int(50).default(5_000),
+  MODELGATE_PREDICTION_LOG: z
+    .string()
+    .default('postgres')
+    .refine((v) => v === 'postgres' || v.split(',').every((s) => /^nats:\/\/[^/\s]+\/?$/.test(s.trim())), {
+      message: 'must be "postgres" or nats://host:port (several comma-separated)',
+    }),
+  MODELGATE_CBPE_MAX_ECE: num(0, 1).default(0.05),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
   MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
@@ -117,6 +124,8 @@ export interface RateLimitsConfig {
   authFailures: { perSecond: number; burst: number };
 }
 
+export type PredictionLogConfig = { kind: 'postgres' } | { kind: 'nats'; servers: string[] };
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -159,11 +168,19 @@ export interface AppConfig {
   };
   /** The Open Inference Protocol over gRPC. */
   grpc: { enabled: boolean; port: number };
-  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
+  telemetry: {
+    queueSize: number;
+    flushMs: number;
+    batchSize: number;
+    inputSampleRate: number;
+    retentionDays: number;
+    /** Where full prediction payloads go: the `predictions` table, or a NATS JetStream stream (PostgreSQL then keeps slim scores only). */
+    log: PredictionLogConfig;
+  };
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
-  monitoring: { flushMs: number; sketches: boolean };
+  monitoring: { flushMs: number; sketches: boolean; /** CBPE estimates need the baseline's expected calibration error at most this. */ cbpeMaxEce: number };
   /** One online feature store per deployment. */
   features: { store: 'postgres' } | { store: 'redis'; url: string };
   /** Rollouts: how often the elected driver judges windows and moves steps. */
@@ -284,6 +301,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
       retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
+      log:
+        e.MODELGATE_PREDICTION_LOG === 'postgres'
+          ? { kind: 'postgres' }
+          : { kind: 'nats', servers: e.MODELGATE_PREDICTION_LOG.split(',').map((s) => s.trim().replace(/\/$/, '')) },
     },
     alerting: {
       source: e.MODELGATE_ALERTS_SOURCE,
@@ -297,7 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
-    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES, cbpeMaxEce: e.MODELGATE_CBPE_MAX_ECE },
     features: e.MODELGATE_FEATURE_STORE === 'postgres' ? { store: 'postgres' as const } : { store: 'redis' as const, url: e.MODELGATE_FEATURE_STORE },
     rollouts: { tickMs: e.MODELGATE_ROLLOUT_TICK_MS },
   };

@@ -39,6 +39,8 @@ export function versionView(modelName: string, v: ModelVersionEntity, aliases: s
     label_column: v.labelColumn,
     score_output: v.scoreOutput,
     metrics: v.metrics,
+    /** Expected calibration error of the scores on the labelled baseline; estimates need it at most MODELGATE_CBPE_MAX_ECE. */
+    calibration_error: v.calibrationError ?? null,
     lineage: v.lineage,
     created_by: v.createdBy,
     created_at: v.createdAt.toISOString(),

@@ -50,7 +50,7 @@ export class VersionsService {
     const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
     try {
       const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
-      const { info, features, baselineJson } = await this.analyser.analyse({
+      const { info, features, baselineJson, calibrationJson, calibrationError } = await this.analyser.analyse({
         filePath: draft.filePath,
         size: draft.size,
         baselinePath: draft.baselinePath,
@@ -86,6 +86,9 @@ export class VersionsService {
           });
           // The child's JSON text goes to PostgreSQL as it is: stringifying a 5,000-row sample per feature here took 45 ms of the serving loop.
           if (baselineJson) await em.query(`UPDATE model_versions SET baseline = $3::jsonb WHERE model_id = $1 AND version = $2`, [locked.id, number, baselineJson]);
+          if (calibrationJson) {
+            await em.query(`UPDATE model_versions SET calibration = $3::jsonb, calibration_error = $4 WHERE model_id = $1 AND version = $2`, [locked.id, number, calibrationJson, calibrationError]);
+          }
           await em.getRepository(ModelEntity).update({ id: locked.id }, { latestVersion: number, updatedAt: () => 'now()' } as any);
           await this.sweeper.commitUpload(em, key);
           await this.events.record(em, {

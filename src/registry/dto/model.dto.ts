@@ -7,7 +7,7 @@ export const TASKS = ['binary_classification', 'multiclass_classification', 'reg
 
 const rate = z.number().min(0).max(1).optional();
 /** The alert rules a policy can set a severity or runbook for (the alerting module's `RULES`). */
-const ALERT_RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'latency_p99', 'error_rate'] as const;
+const ALERT_RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'estimated_auc', 'latency_p99', 'error_rate'] as const;
 const severity = z.enum(['critical', 'error', 'warning', 'info']);
 const runbookUrl = z.url({ protocol: /^https?$/ }).max(2_000);
 const alpha = z.number().gt(0).lt(1).optional();
@@ -43,6 +43,9 @@ export const monitoringPolicySchema = z.strictObject({
   min_labels: z.int().min(1).max(INT4_MAX).optional(),
   auc_min: z.number().min(0).max(1).optional(),
   auc_margin: z.number().min(0).max(1).optional(),
+  /** The `estimated_auc` rule (off unless one is set): the CBPE estimate's whole band under this, or under validation AUC minus the margin. */
+  estimated_auc_min: z.number().min(0).max(1).optional(),
+  estimated_auc_margin: z.number().min(0).max(1).optional(),
   latency_p99_ms: z.number().positive().optional(),
   latency_regression_factor: z.number().gt(1).max(1_000).optional(),
   error_rate_max: z.number().min(0).max(1).optional(),
