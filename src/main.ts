@@ -19,9 +19,15 @@ try {
   logger.info({ port: config.port, host: config.host, data_dir: config.dataDir }, 'modelgate listening');
   // Nest's shutdown hooks drain on SIGTERM; a close that hangs must still end
   // before Kubernetes' SIGKILL, with a line saying why.
+  // Nest re-raises the signal once closed; the second delivery lands here and
+  // exits as a shell reports a clean signal stop (128 + its number), instead
+  // of dying by the signal with no exit code. A second Ctrl-C does the same.
   const timeoutMs = config.shutdownTimeoutMs;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+  let stopping = false;
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(code);
+      stopping = true;
       setTimeout(() => {
         logger.error({ timeout_ms: timeoutMs }, 'graceful shutdown timed out; exiting');
         process.exit(1);
