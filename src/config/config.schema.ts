@@ -39,6 +39,8 @@ export const envSchema = z.object({
   MODELGATE_MAX_CONCURRENT_LOADS: int(1, 64).default(2),
   MODELGATE_MIN_RESIDENCY_MS: int(0).default(60_000),
   MODELGATE_BATCH_QUEUE_ROWS: int(1).default(20_000),
+  MODELGATE_MAX_IN_FLIGHT: int(0).default(256),
+  MODELGATE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(0),
   MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
   MODELGATE_RECONCILE_MS: int(100).default(10_000),
@@ -126,6 +128,8 @@ export interface AppConfig {
     minResidencyMs: number;
     /** Rows waiting in one version's micro-batcher queue; past it a request is shed with OVERLOADED. */
     batchQueueRows: number;
+    /** Edge admission of prediction routes (0 turns a signal off); past either, 503 OVERLOADED before the body is read. */
+    admission: { maxInFlight: number; maxEventLoopDelayMs: number };
     /** Deadline of pinned and alias calls (routed calls use their policy's timeout_ms). */
     defaultTimeoutMs: number;
     intraOpThreads: number;
@@ -240,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentLoads: e.MODELGATE_MAX_CONCURRENT_LOADS,
       minResidencyMs: e.MODELGATE_MIN_RESIDENCY_MS,
       batchQueueRows: e.MODELGATE_BATCH_QUEUE_ROWS,
+      admission: { maxInFlight: e.MODELGATE_MAX_IN_FLIGHT, maxEventLoopDelayMs: e.MODELGATE_MAX_EVENT_LOOP_DELAY_MS },
       defaultTimeoutMs: e.MODELGATE_DEFAULT_TIMEOUT_MS,
       intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
       cacheDir: path.join(dataDir, 'cache'),
