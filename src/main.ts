@@ -1,10 +1,15 @@
-import { loadConfig, ConfigError } from './config/config.schema.js';
+import cluster from 'node:cluster';
+import { type AppConfig, loadConfig, ConfigError } from './config/config.schema.js';
 import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
+import { runPrimary } from './cluster/cluster-primary.js';
+import { joinCluster } from './cluster/cluster-worker.js';
+import { workerConfig } from './cluster/worker-config.js';
+import { Metrics } from './metrics/metrics.js';
 
-let config;
+let loaded: AppConfig;
 try {
-  config = loadConfig();
+  loaded = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`modelgate: ${err.message}\n`);
@@ -12,23 +17,33 @@ try {
   }
   throw err;
 }
-const logger = createLogger(config.logLevel);
-try {
-  const app = await createApp(config, { logger });
-  await app.listen({ port: config.port, host: config.host });
-  logger.info({ port: config.port, host: config.host, data_dir: config.dataDir }, 'modelgate listening');
-  // Nest's shutdown hooks drain on SIGTERM; a close that hangs must still end
-  // before Kubernetes' SIGKILL, with a line saying why.
-  const timeoutMs = config.shutdownTimeoutMs;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      setTimeout(() => {
-        logger.error({ timeout_ms: timeoutMs }, 'graceful shutdown timed out; exiting');
-        process.exit(1);
-      }, timeoutMs).unref();
-    });
+const logger = createLogger(loaded.logLevel);
+// MODELGATE_WORKERS=N: this process forks N serving workers (each runs this file again as a worker).
+if (loaded.workers > 1 && cluster.isPrimary) runPrimary(loaded, logger);
+else await serve(cluster.isWorker ? workerConfig(loaded) : loaded);
+
+async function serve(config: AppConfig): Promise<void> {
+  try {
+    const app = await createApp(config, { logger });
+    await app.listen({ port: config.port, host: config.host });
+    if (cluster.isWorker) {
+      const metrics = app.get(Metrics);
+      metrics.renderWith(joinCluster(metrics.registry, logger));
+    }
+    logger.info({ port: config.port, host: config.host, data_dir: config.dataDir }, 'modelgate listening');
+    // Nest's shutdown hooks drain on SIGTERM; a close that hangs must still end
+    // before Kubernetes' SIGKILL, with a line saying why.
+    const timeoutMs = config.shutdownTimeoutMs;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        setTimeout(() => {
+          logger.error({ timeout_ms: timeoutMs }, 'graceful shutdown timed out; exiting');
+          process.exit(1);
+        }, timeoutMs).unref();
+      });
+    }
+  } catch (err) {
+    logger.fatal({ err }, 'modelgate failed to start');
+    process.exit(1);
   }
-} catch (err) {
-  logger.fatal({ err }, 'modelgate failed to start');
-  process.exit(1);
 }

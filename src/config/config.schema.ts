@@ -85,6 +85,7 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
   MODELGATE_MIGRATE_ON_START: bool.default(true),
+  MODELGATE_WORKERS: int(1, 64).default(1),
   MODELGATE_SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   MODELGATE_RATE_LIMIT_PREDICT_PER_S: num(0, 1e9).default(0),
   MODELGATE_RATE_LIMIT_PREDICT_BURST: int(1).default(1_000),
@@ -112,6 +113,8 @@ export interface AppConfig {
   database: { url?: string; poolSize: number; embeddedDir: string; leaderPollMs: number; migrateOnStart: boolean };
   /** How long a SIGTERM may take before the process exits anyway (the chart's grace period is longer). */
   shutdownTimeoutMs: number;
+  /** Serving processes sharing the HTTP and gRPC ports (node:cluster); 1 = this process serves. */
+  workers: number;
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
     | { kind: 'file'; dir: string };
@@ -192,6 +195,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Replicas on a shared database cannot each mint their own admin key.
     throw new ConfigError(['MODELGATE_ADMIN_TOKEN: required when DATABASE_URL is set']);
   }
+  if (e.MODELGATE_WORKERS > 1 && !e.DATABASE_URL) {
+    // Each worker would start its own embedded PostgreSQL on one data directory.
+    throw new ConfigError(['MODELGATE_WORKERS: above 1 needs DATABASE_URL (workers cannot share the embedded PostgreSQL)']);
+  }
   const dataDir = path.resolve(e.MODELGATE_DATA_DIR);
   return {
     port: e.PORT,
@@ -206,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       migrateOnStart: e.MODELGATE_MIGRATE_ON_START,
     },
     shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT_MS,
+    workers: e.MODELGATE_WORKERS,
     storage: e.S3_BUCKET
       ? {
           kind: 's3',
