@@ -12,17 +12,22 @@ function parseTagged(rec, tag) {
   return JSON.parse(line.slice(tag.length + 1));
 }
 
+/** BENCH_LOADGEN_CPUS (`taskset -c` list) pins the load generator away from the server's cores. */
+function pinned(name, cmd, args, opts) {
+  return S.loadgenCpus ? spawnChild(name, 'taskset', ['-c', S.loadgenCpus, cmd, ...args], opts) : spawnChild(name, cmd, args, opts);
+}
+
 function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS, connections = S.connections }) {
   if (kind === 'overload') {
-    return spawnChild('overload-load', process.execPath, [path.join(BENCH, 'overload-load.mjs'), JSON.stringify({ url, connections, durationS: seconds, warmupS, bodiesFile, auth })]);
+    return pinned('overload-load', process.execPath, [path.join(BENCH, 'overload-load.mjs'), JSON.stringify({ url, connections, durationS: seconds, warmupS, bodiesFile, auth })]);
   }
   if (kind === 'wrk') {
-    return spawnChild('wrk', 'wrk', ['-t1', `-c${S.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', '-s', path.join(BENCH, 'wrk-post.lua'), url], {
+    return pinned('wrk', 'wrk', ['-t1', `-c${S.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', '-s', path.join(BENCH, 'wrk-post.lua'), url], {
       env: { ...process.env, WRK_BODIES: bodiesFile, WRK_AUTH: auth ?? '' },
     });
   }
   if (kind === 'autocannon') {
-    return spawnChild('autocannon', process.execPath, [path.join(BENCH, 'autocannon-load.mjs'), JSON.stringify({ url, connections: S.connections, durationS: seconds, bodiesFile, auth })]);
+    return pinned('autocannon', process.execPath, [path.join(BENCH, 'autocannon-load.mjs'), JSON.stringify({ url, connections: S.connections, durationS: seconds, bodiesFile, auth })]);
   }
   if (kind === 'paced') {
     return spawnChild('paced-load', process.execPath, [
