@@ -1,7 +1,11 @@
 import http from 'node:http';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/common/net.js';
 import { LEADER_LOCK_KEY } from '../src/database/leader-election.js';
-import { eventually, type TestApp } from './support/app.js';
+import { ADMIN_TOKEN, eventually, type TestApp } from './support/app.js';
 import { type AppProcess, spawnApp } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
@@ -40,6 +44,23 @@ function predict(app: AppProcess): Promise<Answer> {
   });
 }
 
+/** One ModelInfer on a channel of its own (a new HTTP/2 connection, so the cluster hands it to the next worker). */
+function grpcInfer(port: number): Promise<any> {
+  const def = protoLoader.loadSync(path.join(import.meta.dirname, '..', 'proto', 'grpc_predict_v2.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const pkg = grpc.loadPackageDefinition(def) as any;
+  const client = new pkg.inference.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${ADMIN_TOKEN}`);
+  const request = { model_name: 'w', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }] };
+  return new Promise((resolve, reject) =>
+    client.ModelInfer(request, md, (err: Error | null, res: unknown) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(res);
+    }),
+  );
+}
+
 function sample(text: string, series: string): number {
   return text
     .split('\n')
@@ -50,11 +71,13 @@ function sample(text: string, series: string): number {
 describe('MODELGATE_WORKERS=2: two serving processes behind one port', () => {
   let db: TestDatabase;
   let app: AppProcess;
+  let grpcPort: number;
   const t = () => app as unknown as TestApp;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await spawnApp('workers', { DATABASE_URL: db.url, MODELGATE_WORKERS: '2', LOG_LEVEL: 'warn', MODELGATE_LEADER_POLL_MS: '200' });
+    grpcPort = await freePort();
+    app = await spawnApp('workers', { DATABASE_URL: db.url, MODELGATE_WORKERS: '2', GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', MODELGATE_LEADER_POLL_MS: '200' });
     await createModel(t(), 'w');
     await uploadOk(t(), 'w', { file: model(0) });
     await setAlias(t(), 'w', 'production', 1);
@@ -82,6 +105,13 @@ describe('MODELGATE_WORKERS=2: two serving processes behind one port', () => {
       const after = sample(await (await fetch(`${app.url}/metrics`, { headers: { connection: 'close' } })).text(), 'modelgate_prediction_requests_total{model="w"');
       expect(after - before).toBe(20);
     }
+  });
+
+  it('serves gRPC ModelInfer on one port shared by the workers', async () => {
+    const scrape = async () => sample(await (await fetch(`${app.url}/metrics`)).text(), 'modelgate_prediction_requests_total{model="w"');
+    const before = await scrape();
+    for (let i = 0; i < 6; i++) expect((await grpcInfer(grpcPort)).model_name).toBe('w');
+    expect((await scrape()) - before).toBe(6);
   });
 
   it('carries a promotion to both workers within a second', async () => {
