@@ -17,6 +17,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web console (/ui): npm run build compiles it into dist/ui with vite.
+COPY ui ./ui
 RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim AS deps

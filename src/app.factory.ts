@@ -11,13 +11,16 @@ import { handleClientError, handleFrameworkError } from './common/http-layer-err
 import { installCsvParser } from './common/csv-body-parser.js';
 import { installJsonParser } from './common/json-body-parser.js';
 import { installSecurityHeaders } from './common/security-headers.js';
+import { DEFAULT_UI_DIR } from './console/console-files.js';
+import { installConsole } from './console/console-routes.js';
 import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { uuidv7 } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
 import { HttpRouteTable } from './common/http-route-table.js';
 import { AuditTrail } from './audit/audit-trail.js';
-import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
+import { Admission } from './auth/admission.js';
+import { TrustedProxies } from './common/client-address.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { Metrics } from './metrics/metrics.js';
 
@@ -30,6 +33,8 @@ declare module 'fastify' {
 
 export interface CreateAppOptions {
   logger?: Logger;
+  /** The built console (default dist/ui); tests point it elsewhere. */
+  uiDir?: string;
 }
 
 /** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
@@ -44,7 +49,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
-    trustProxy: true,
+    // request.ip (the audit trail's address) walks X-Forwarded-For only from
+    // trusted proxies, as the admission does (common/client-address.ts).
+    trustProxy: trustOnly(new TrustedProxies(config.auth.trustedProxies)),
     // Parser and router failures answer in the envelope too.
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
@@ -70,13 +77,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   await fastify.register(multipart as any, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
-  const auth = app.get(ApiKeyAuthenticator);
+  const admission = app.get(Admission);
   const trail = app.get(AuditTrail);
   routes.install(
     fastify,
-    (headers, scope, address, model) => auth.authenticate(headers, scope, address, model),
+    (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
     (request, status, code) => trail.record(request, status, code),
   );
+  installConsole(fastify, options.uiDir ?? DEFAULT_UI_DIR);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();
@@ -85,6 +93,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
 /** With MODELGATE_WORKERS above 1, which worker answered (its pid), for tests and debugging. */
 const WORKER = cluster.isWorker ? String(process.pid) : undefined;
+
+/** Fastify's `trustProxy` from the trusted set: `false` (the socket's address) when it is empty. */
+function trustOnly(trusted: TrustedProxies): false | ((address: string) => boolean) {
+  return trusted.size === 0 ? false : (address) => trusted.has(address);
+}
 
 function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {

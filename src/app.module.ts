@@ -14,13 +14,14 @@ import { MonitoringModule } from './monitoring/monitoring.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { ServingModule } from './serving/serving.module.js';
+import { ReleasesModule } from './releases/releases.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, AuditModule, MetricsModule, MonitoringModule, StorageModule, FeaturesModule, HealthModule, RegistryModule, ServingModule, AlertingModule],
+      imports: [ConfigModule.forRoot(config), CommonModule.forRoot(logger), DatabaseModule, AuthModule, AuditModule, MetricsModule, MonitoringModule, StorageModule, FeaturesModule, HealthModule, RegistryModule, ServingModule, AlertingModule, ReleasesModule],
     };
   }
 }

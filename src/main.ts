@@ -43,6 +43,13 @@ async function serve(config: AppConfig): Promise<void> {
       });
     }
   } catch (err) {
+    // A setting found wrong only once the service looked (a bucket that does
+    // not exist) exits as an invalid setting does, saying which and why.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`modelgate: ${err.message}\n`);
+      logger.fatal({ err }, 'modelgate failed to start: invalid configuration');
+      process.exit(78);
+    }
     logger.fatal({ err }, 'modelgate failed to start');
     process.exit(1);
   }

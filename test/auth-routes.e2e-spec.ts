@@ -1,6 +1,8 @@
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grants, SCOPES, type Scope } from '../src/auth/scopes.js';
 import { HttpRouteTable } from '../src/common/http-route-table.js';
+import { GrpcServer, loadProtos, servedInferenceService } from '../src/serving/grpc/grpc-server.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -37,6 +39,12 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/models/:name/traffic': 'registry:write',
   'POST /api/v1/models/:name/rollback': 'registry:write',
   'GET /api/v1/models/:name/history': 'registry:read',
+  'GET /api/v1/models/:name/requests': 'registry:read',
+  'GET /api/v1/models/:name/requests/:id': 'registry:read',
+  'POST /api/v1/models/:name/requests': 'registry:write',
+  'POST /api/v1/models/:name/requests/:id/approve': 'approve',
+  'POST /api/v1/models/:name/requests/:id/reject': 'approve',
+  'GET /api/v1/events': 'registry:read',
   // online features
   'POST /api/v1/feature-views': 'registry:write',
   'GET /api/v1/feature-views': 'registry:read',
@@ -44,6 +52,14 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'DELETE /api/v1/feature-views/:name': 'registry:write',
   'PUT /api/v1/feature-views/:name/rows': 'features:write',
   'GET /api/v1/feature-views/:name/rows/:entity': 'registry:read',
+  // releases
+  'POST /api/v1/models/:name/rollouts': 'registry:write',
+  'GET /api/v1/models/:name/rollouts': 'registry:read',
+  'GET /api/v1/models/:name/rollouts/:id': 'registry:read',
+  'POST /api/v1/models/:name/rollouts/:id/pause': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/resume': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/abort': 'registry:write',
+  'POST /api/v1/models/:name/rollouts/:id/promote': 'registry:write',
   // alerting
   'GET /api/v1/alerts': 'monitor:read',
   'GET /api/v1/alerts/:id': 'monitor:read',
@@ -56,6 +72,7 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/v1/receivers/:id': 'admin',
   'PATCH /api/v1/receivers/:id': 'admin',
   'DELETE /api/v1/receivers/:id': 'admin',
+  'POST /api/v1/receivers/:id/test': 'admin',
   // monitoring
   'GET /api/v1/models/:name/drift': 'monitor:read',
   // serving, /v1
@@ -84,8 +101,11 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'POST /v2/repository/models/:name/unload': 'registry:write',
 };
 
-/** Open without a key, by contract: health, metrics and the API documentation. */
-const OPEN = [/^\/health\//, /^\/v2\/health\//, /^\/metrics$/, /^\/docs($|[/-])/];
+/** Routes any valid key may call, whatever its scopes: a caller asking what its own key allows. */
+const ANY_KEY = ['GET /api/v1/keys/self'];
+
+/** Open without a key, by contract: health, metrics, the API documentation and the console's static files (the page asks for a key). */
+const OPEN = [/^\/health\//, /^\/v2\/health\//, /^\/metrics$/, /^\/docs($|[/-])/, /^\/ui($|\/)/];
 
 /** Plausible values for path parameters; ids that name nothing, so no request changes anything. */
 const PARAM_VALUES: Record<string, string> = { name: 'x', alias: 'x', version: '1', id: 'aaaaaaaaaaaa', entity: 'x' };
@@ -145,13 +165,13 @@ describe('every route is closed to callers without the scope it needs', () => {
 
   it('knows the scope of every route the app answers', () => {
     expect(routes.length).toBeGreaterThan(0);
-    const unknown = routes.filter((r) => !OPEN.some((re) => re.test(r.url)) && !(r.id in ROUTE_SCOPES)).map((r) => r.id);
+    const unknown = routes.filter((r) => !OPEN.some((re) => re.test(r.url)) && !(r.id in ROUTE_SCOPES) && !ANY_KEY.includes(r.id)).map((r) => r.id);
     expect(unknown, 'routes without an expected scope: add them to ROUTE_SCOPES').toEqual([]);
   });
 
   it('has no row for a route the app does not answer', () => {
     const answered = new Set(routes.map((r) => r.id));
-    expect(Object.keys(ROUTE_SCOPES).filter((id) => !answered.has(id))).toEqual([]);
+    expect([...Object.keys(ROUTE_SCOPES), ...ANY_KEY].filter((id) => !answered.has(id))).toEqual([]);
   });
 
   it('agrees with the scopes the raw route table declares', () => {
@@ -177,6 +197,14 @@ describe('every route is closed to callers without the scope it needs', () => {
     for (const r of open) {
       const res = await send(r.method, r.url);
       expect([401, 403], `${r.id} answered ${res.status}`).not.toContain(res.status);
+    }
+  });
+
+  it('answers the any-key routes for a key of every scope, and 401 without one', async () => {
+    for (const id of ANY_KEY) {
+      const [method, url] = id.split(' ');
+      expect((await send(method, url)).status, id).toBe(401);
+      for (const scope of SCOPES) expect((await send(method, url, { Authorization: `Bearer ${keyFor.get(scope)}` })).status, `${id} with ${scope}`).toBe(200);
     }
   });
 
@@ -225,5 +253,127 @@ describe('every route is closed to callers without the scope it needs', () => {
     // The same key passes on a model its patterns match (the model does not exist: 404, not 403).
     const res = await t.http.get('/api/v1/models/other-x').set({ Authorization: `Bearer ${all.body.key}` });
     expect(res.status).toBe(404);
+    // A route that names its model in the body is checked against it too.
+    const create = (name: string) => t.http.post('/api/v1/models').set({ Authorization: `Bearer ${all.body.key}` }).send({ name, task: 'regression' });
+    const refused = await create('b-two');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.details.model).toBe('b-two');
+    expect((await create('other-created')).status).toBe(201);
+  });
+});
+
+/**
+ * The scope of every gRPC method, and a request that names the model `x`
+ * where the method names one. A method the server registers that is
+ * missing here fails this suite, as a REST route does.
+ */
+const GRPC_METHODS: Record<string, { scope: Scope | null; request: (model: string) => object; namesModel: boolean }> = {
+  'inference.GRPCInferenceService/ServerLive': { scope: null, request: () => ({}), namesModel: false },
+  'inference.GRPCInferenceService/ServerReady': { scope: null, request: () => ({}), namesModel: false },
+  'inference.GRPCInferenceService/ServerMetadata': { scope: 'predict', request: () => ({}), namesModel: false },
+  'inference.GRPCInferenceService/ModelReady': { scope: 'predict', request: (name) => ({ name, version: '' }), namesModel: true },
+  'inference.GRPCInferenceService/ModelMetadata': { scope: 'predict', request: (name) => ({ name, version: '' }), namesModel: true },
+  'inference.GRPCInferenceService/ModelInfer': {
+    scope: 'predict',
+    request: (model_name) => ({ model_name, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [0] } }] }),
+    namesModel: true,
+  },
+  'inference.GRPCInferenceService/RepositoryModelLoad': { scope: 'registry:write', request: (model_name) => ({ model_name }), namesModel: true },
+  'inference.GRPCInferenceService/RepositoryModelUnload': { scope: 'registry:write', request: (model_name) => ({ model_name }), namesModel: true },
+  'grpc.health.v1.Health/Check': { scope: null, request: () => ({ service: '' }), namesModel: false },
+};
+
+describe('every gRPC method is closed to callers without the scope it needs, and to keys limited to other models', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let inference: any;
+  let health: any;
+  const keyFor = new Map<Scope, string>();
+  let otherModels: string;
+
+  const unary = Object.entries(GRPC_METHODS).filter(([, m]) => m.scope !== null);
+
+  /** The status a method answers (OK is 0), through the real grpc-js client. */
+  function status(id: string, model: string, key?: string): Promise<{ code: number; modelgateCode?: string }> {
+    const [service, method] = id.split('/');
+    const client = service === 'grpc.health.v1.Health' ? health : inference;
+    const md = new grpc.Metadata();
+    if (key) md.set('authorization', `Bearer ${key}`);
+    return new Promise((resolve) =>
+      client[method](GRPC_METHODS[id].request(model), md, (err: grpc.ServiceError | null) =>
+        resolve(err ? { code: err.code, modelgateCode: err.metadata?.get('modelgate-code')[0] as string | undefined } : { code: grpc.status.OK }),
+      ),
+    );
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db });
+    const protos = loadProtos();
+    const address = `127.0.0.1:${t.app.get(GrpcServer).port}`;
+    inference = new protos.inference.GRPCInferenceService(address, grpc.credentials.createInsecure());
+    health = new protos.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+    for (const scope of SCOPES) {
+      const res = await t.http.post('/api/v1/keys').set(t.admin).send({ name: `grpc ${scope}`, scopes: [scope] }).expect(201);
+      keyFor.set(scope, res.body.key);
+    }
+    otherModels = (await t.http.post('/api/v1/keys').set(t.admin).send({ name: 'grpc other models', scopes: [...SCOPES], models: ['other-*'] }).expect(201)).body.key;
+  });
+  afterAll(async () => {
+    inference?.close();
+    health?.close();
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('knows the scope of every method the server registers', () => {
+    const protos = loadProtos();
+    const served = [
+      ...Object.keys(servedInferenceService(protos)).map((m) => `inference.GRPCInferenceService/${m}`),
+      // Watch is a stream of Check's answer: open like Check.
+      ...Object.keys(protos.grpc.health.v1.Health.service).filter((m) => m !== 'Watch').map((m) => `grpc.health.v1.Health/${m}`),
+    ];
+    expect(served.sort()).toEqual(Object.keys(GRPC_METHODS).sort());
+  });
+
+  it('answers the open methods without a key', async () => {
+    for (const [id, m] of Object.entries(GRPC_METHODS).filter(([, x]) => x.scope === null)) expect((await status(id, 'x')).code, id).toBe(grpc.status.OK);
+  });
+
+  it('answers UNAUTHENTICATED to a call without a key or with an unknown one', async () => {
+    for (const [id] of unary) {
+      expect(await status(id, 'x'), id).toEqual({ code: grpc.status.UNAUTHENTICATED, modelgateCode: 'UNAUTHENTICATED' });
+      expect((await status(id, 'x', `mgk_aaaaaaaaaaaa_${'b'.repeat(52)}`)).code, id).toBe(grpc.status.UNAUTHENTICATED);
+    }
+  });
+
+  it('answers PERMISSION_DENIED to a key holding only scopes the method does not accept', async () => {
+    for (const [id, m] of unary) {
+      const refused = SCOPES.filter((s) => !grants([s], m.scope!));
+      expect(refused.length, id).toBeGreaterThan(0);
+      for (const scope of refused) expect(await status(id, 'x', keyFor.get(scope)), `${id} with ${scope}`).toEqual({ code: grpc.status.PERMISSION_DENIED, modelgateCode: 'FORBIDDEN' });
+    }
+  });
+
+  it('lets a key with an accepted scope past admission', async () => {
+    for (const [id, m] of unary) {
+      for (const scope of SCOPES.filter((s) => grants([s], m.scope!))) {
+        const { code } = await status(id, 'x', keyFor.get(scope));
+        expect([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED], `${id} with ${scope} answered ${code}`).not.toContain(code);
+      }
+    }
+  });
+
+  it('answers PERMISSION_DENIED to a key limited to other models on every method that names a model, and lets it through on its own', async () => {
+    const naming = unary.filter(([, m]) => m.namesModel).map(([id]) => id);
+    expect(naming).toContain('inference.GRPCInferenceService/ModelInfer');
+    for (const id of naming) {
+      expect(await status(id, 'b-two', otherModels), id).toEqual({ code: grpc.status.PERMISSION_DENIED, modelgateCode: 'FORBIDDEN' });
+      expect(await status(id, '', otherModels), `${id} naming no model`).toEqual({ code: grpc.status.PERMISSION_DENIED, modelgateCode: 'FORBIDDEN' });
+      const own = await status(id, 'other-x', otherModels);
+      expect([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED], `${id} on its own model answered ${own.code}`).not.toContain(own.code);
+    }
+    // A method that names no model is governed by the scope alone.
+    expect((await status('inference.GRPCInferenceService/ServerMetadata', 'x', otherModels)).code).toBe(grpc.status.OK);
   });
 });

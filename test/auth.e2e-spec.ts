@@ -8,6 +8,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.factory.js';
+import { Admission } from '../src/auth/admission.js';
 import { ApiKeyAuthenticator } from '../src/auth/api-key.authenticator.js';
 import { ApiKeyStore } from '../src/auth/api-key.store.js';
 import { ApiKeysService } from '../src/auth/api-keys.service.js';
@@ -241,15 +242,15 @@ describe('API keys', () => {
   });
 
   it('checks a cached key synchronously for the routes that bypass Nest', async () => {
-    const auth = a.app.get(ApiKeyAuthenticator);
+    const auth = a.app.get(Admission);
     const k = await createKey(a.http, a.admin, ['predict']);
     const headers = { authorization: `Bearer ${k.key}` };
-    const first = auth.authenticate(headers, 'predict');
+    const first = auth.admit(headers, 'predict', '127.0.0.1');
     expect(first).toBeInstanceOf(Promise);
     await first;
-    expect(auth.authenticate(headers, 'predict')).toEqual({ keyId: k.id, name: k.name, scopes: ['predict'] });
-    expect(() => auth.authenticate(headers, 'registry:read')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    expect(() => auth.authenticate({}, 'predict')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
+    expect(auth.admit(headers, 'predict', '127.0.0.1')).toEqual({ keyId: k.id, name: k.name, scopes: ['predict'] });
+    expect(() => auth.admit(headers, 'registry:read', '127.0.0.1')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    expect(() => auth.admit({}, 'predict', '127.0.0.1')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
   });
 
   it('keeps evicting revoked keys after its LISTEN connection was cut', async () => {
@@ -268,7 +269,7 @@ describe('API keys', () => {
 
   it('injects its services by type, which needs emitted decorator metadata', async () => {
     expect(Reflect.getMetadata('design:paramtypes', ApiKeysService)).toEqual([ApiKeyStore, ApiKeyAuthenticator]);
-    expect(Reflect.getMetadata('design:paramtypes', ScopeGuard)).toEqual([Reflector, ApiKeyAuthenticator]);
+    expect(Reflect.getMetadata('design:paramtypes', ScopeGuard)).toEqual([Reflector, Admission]);
     const service = a.app.get(ApiKeysService) as unknown as { store: unknown; authenticator: unknown };
     expect(service.store).toBeInstanceOf(ApiKeyStore);
     expect(service.authenticator).toBe(a.app.get(ApiKeyAuthenticator));

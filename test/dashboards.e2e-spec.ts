@@ -41,6 +41,6 @@ describe('Grafana dashboards', () => {
     const overview = titles('modelgate-overview.json');
     for (const w of ['requests per second', 'p50 and p99', 'error rate', 'fallback', 'shed', 'loaded']) expect(overview).toContain(w);
     const model = titles('modelgate-model.json');
-    for (const w of ['feature drift', 'prediction drift', 'missing rate', 'out-of-range', 'unseen', 'live auc vs validation auc', 'firing alerts']) expect(model).toContain(w);
+    for (const w of ['feature drift', 'prediction drift', 'missing rate', 'out-of-range', 'unseen', 'live auc vs validation auc', 'firing alerts', 'rollout']) expect(model).toContain(w);
   });
 });

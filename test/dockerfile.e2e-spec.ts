@@ -34,6 +34,12 @@ const INSTR = instructions(DOCKERFILE);
 const execForm = (args: string): string[] => JSON.parse(args.replace(/^CMD\s+/, '').replace(/^--\S+\s+/g, ''));
 
 describe('Dockerfile', () => {
+  it('builds the console in its build stage', () => {
+    const build = INSTR.findIndex((i) => i.op === 'RUN' && i.args === 'npm run build');
+    expect(INSTR.slice(0, build).some((i) => i.op === 'COPY' && i.args === 'ui ./ui'), 'COPY ui ./ui before npm run build').toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.build).toMatch(/vite build --config ui\/vite.config.ts/);
+  });
+
   it('copies only files that exist in the repository and that .dockerignore lets through', () => {
     const ignored = fs
       .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
@@ -76,6 +82,11 @@ describe('Dockerfile', () => {
       execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(tree, 'dist')], {
         stdio: 'pipe',
       });
+      // The console, as `npm run build` compiles it into dist/ui.
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(ROOT, 'ui/vite.config.ts'), '--outDir', path.join(tree, 'dist', 'ui'), '--logLevel', 'warn'], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      });
       execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
         cwd: tree,
         stdio: 'pipe',
@@ -107,6 +118,10 @@ describe('Dockerfile', () => {
         expect(hcCmd).toBe('node');
         execFileSync(process.execPath, hcArgs, { env, stdio: 'pipe' }); // throws on a non-zero exit
         expect(fs.existsSync(path.join(data, 'admin.key'))).toBe(true);
+        // The console ships in the image: dist/ui, found beside the compiled service.
+        const ui = await fetch(`http://127.0.0.1:${port}/ui/models/x`);
+        expect(ui.status).toBe(200);
+        expect(await ui.text()).toContain('<div id="app"></div>');
       } finally {
         // Nest re-raises the signal once closed: 143 is 128 + SIGTERM, the clean exit a shell reports.
         expect([0, 143], p.output()).toContain(await p.stop('SIGTERM'));

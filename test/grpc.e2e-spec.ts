@@ -167,9 +167,10 @@ describe('the V2 gRPC service (inference.GRPCInferenceService) and gRPC health',
     expect(refused.metadata.get('modelgate-code')).toEqual(['VERSION_ROUTED']);
   });
 
-  it('counts gRPC inferences in the same serving metrics as REST', async () => {
+  it('counts gRPC inferences in the same serving metrics as REST, labelled protocol grpc', async () => {
     const metrics = (await t.http.get('/metrics')).text;
-    expect(metrics).toMatch(/modelgate_prediction_requests_total\{[^}]*model="bc"[^}]*protocol="v2"[^}]*\} 2/);
+    expect(metrics).toMatch(/modelgate_prediction_requests_total\{[^}]*model="bc"[^}]*protocol="grpc"[^}]*\} 2/);
+    expect(metrics).not.toMatch(/modelgate_prediction_requests_total\{[^}]*model="bc"[^}]*protocol="v2"/);
   });
 });
 

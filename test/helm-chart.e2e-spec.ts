@@ -149,7 +149,7 @@ describe('helm chart', () => {
 
   it('adds an Ingress, a NetworkPolicy and S3 settings only when asked', () => {
     const r = render({
-      ingress: { enabled: true, className: 'nginx', tls: [{ secretName: 'tls', hosts: ['mg.example.com'] }], host: 'mg.example.com' },
+      ingress: { enabled: true, className: 'nginx', tls: [{ secretName: 'tls', hosts: ['mg.example.com'] }], host: 'mg.example.com', trustedProxies: ['10.42.0.0/16'] },
       networkPolicy: { enabled: true, from: [{ namespaceSelector: { matchLabels: { team: 'ml' } } }] },
       config: { s3: { bucket: 'models', endpoint: 'http://minio:9000', forcePathStyle: true }, extraEnv: { MODELGATE_BATCH_MAX_SIZE: 32 } },
       serviceMonitor: { enabled: false },
@@ -163,5 +163,12 @@ describe('helm chart', () => {
     expect(plain.byKind('Ingress')).toEqual([]);
     expect(plain.byKind('NetworkPolicy')).toEqual([]);
     expect(envOf(plain).S3_BUCKET).toBeUndefined();
+  });
+
+  it('trusts X-Forwarded-For from its ingress only: MODELGATE_TRUSTED_PROXIES from ingress.trustedProxies, required with the Ingress', () => {
+    const r = render({ ingress: { enabled: true, trustedProxies: ['10.42.0.0/16', 'fd00:42::/64'] } });
+    expect(envOf(r).MODELGATE_TRUSTED_PROXIES).toBe('10.42.0.0/16,fd00:42::/64');
+    expect(envOf(render()).MODELGATE_TRUSTED_PROXIES).toBeUndefined();
+    expect(() => render({ ingress: { enabled: true } })).toThrow(/ingress.trustedProxies/);
   });
 });

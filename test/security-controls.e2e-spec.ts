@@ -127,14 +127,17 @@ describe('rate limits over HTTP', () => {
     expect(metrics.text).toMatch(/modelgate_rate_limited_total\{budget="registry_write"\} 2/);
   });
 
-  it('refuses an address that failed to authenticate too often, on Nest routes and the prediction route alike', async () => {
+  it('refuses the failures of an address that failed to authenticate too often, on Nest routes and the prediction route alike, never a key that verifies', async () => {
     const bad = { Authorization: 'Bearer mgk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' };
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await t.http.get('/api/v1/models').set(bad)).status);
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429]);
-    const predict = await t.http.post('/v1/models/x/predict').set(t.admin).send({ inputs: [[1]] });
+    const predict = await t.http.post('/v1/models/x/predict').set(bad).send({ inputs: [[1]] });
     expect(predict.status).toBe(429);
     expect(predict.body.error.details.budget).toBe('auth_failures');
+    // The budget protects key look-ups: the admin token from the same address still passes.
+    const valid = await t.http.post('/v1/models/x/predict').set(t.admin).send({ inputs: [[1]] });
+    expect(valid.body.error.code).toBe('MODEL_NOT_FOUND');
   });
 });

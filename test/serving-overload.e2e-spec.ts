@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -168,5 +170,56 @@ describe('shadow traffic: sampled, and shed before live traffic', () => {
       return n > 0 ? n : undefined;
     });
     expect(shed).toBeGreaterThan(0);
+  });
+});
+
+describe('shadow traffic at light load', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  const metrics = async () => (await t.http.get('/metrics').expect(200)).text;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ db });
+    await createModel(t, 'light');
+    await uploadOk(t, 'light', { file: fast() });
+    await uploadOk(t, 'light', { file: logisticBinaryClassifier({ weights: [0.1, 0.2, 0.3], bias: 1, featureNames: FEATURES }) });
+    await setAlias(t, 'light', 'production', 1);
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('runs the shadow copy of every request of one sequential client from another process, right after a traffic change', async () => {
+    await t.http.put('/api/v1/models/light/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100 }], shadow: [2] }).expect(200);
+    // Another process, so its next request can arrive between an answer and
+    // the shadow copy of that answer, as any real client's does; a keep-alive
+    // connection makes that gap the norm.
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const client = `
+      const http = require('node:http');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const body = JSON.stringify(${JSON.stringify(rows(0))});
+      const one = () => new Promise((resolve, reject) => {
+        const req = http.request({ agent, host: '127.0.0.1', port: ${port}, path: '/v1/models/light/predict', method: 'POST',
+          headers: { authorization: ${JSON.stringify(t.admin.Authorization)}, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => { res.resume(); res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('status ' + res.statusCode)))); });
+        req.on('error', reject);
+        req.end(body);
+      });
+      (async () => { for (let i = 0; i < 200; i++) await one(); agent.destroy(); })().catch((e) => { console.error(e); process.exit(1); });
+    `;
+    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', client], { stdio: 'inherit' }).on('exit', resolve));
+    expect(code).toBe(0);
+    const series = (outcome: string) => `modelgate_shadow_predictions_total{model="light",version="2",outcome="${outcome}"}`;
+    await eventually(async () => {
+      const text = await metrics();
+      return sample(text, series('ok')) + sample(text, series('shed')) + sample(text, series('error')) >= 200;
+    });
+    const text = await metrics();
+    expect(sample(text, 'modelgate_requests_shed_total{model="light",reason="shadow_queue_full"}')).toBe(0);
+    expect(sample(text, series('ok'))).toBe(200);
   });
 });

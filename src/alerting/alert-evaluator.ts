@@ -9,6 +9,10 @@ import { step, stopServing } from './rules/lifecycle.js';
 import { DriftChecksSource } from './sources/drift-checks.source.js';
 import { PerformanceSource } from './sources/performance.source.js';
 import { type ModelAlerting, RegistrySource } from './sources/registry.source.js';
+import { RolloutsSource } from './sources/rollouts.source.js';
+
+/** A rollout's abort pages once, keyed by the rollout; only an acknowledgement resolves it. */
+export const ROLLOUT_ABORTED = 'rollout_aborted';
 
 const CURSOR = 'drift_checks';
 const BATCH = 200;
@@ -37,6 +41,7 @@ export class AlertEvaluator {
     private readonly checks: DriftChecksSource,
     private readonly performance: PerformanceSource,
     private readonly registry: RegistrySource,
+    private readonly rollouts: RolloutsSource,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -49,7 +54,34 @@ export class AlertEvaluator {
     };
     await this.evaluateChecks(model);
     await this.evaluateAuc(model);
+    await this.pageAbortedRollouts();
     await this.resolveNotServing(model);
+  }
+
+  /**
+   * Each aborted rollout fires `rollout_aborted` once: its rule state
+   * remembers the abort it paged for (`last_window_end`), so a repeated run
+   * or a new leader fires nothing twice. The version that stopped serving
+   * does not resolve it; acknowledging does (AlertsService).
+   */
+  private async pageAbortedRollouts(): Promise<void> {
+    for (const r of await this.rollouts.recentlyAborted()) {
+      const s: SeriesRule = { model: r.model, version: r.candidate_version, variant: `rollout:${r.id}`, rule: ROLLOUT_ABORTED };
+      await this.dataSource.transaction(async (em) => {
+        const state = await this.store.lockState(em, s);
+        if (state.lastWindowEnd) return;
+        const summary = `rollout ${r.id} of ${r.model} aborted at step ${r.step} (${r.weight}% to version ${r.candidate_version}): ${r.reason ?? 'no reason recorded'}`;
+        const alertId = await this.store.fire(em, {
+          ...s,
+          severity: r.severity ?? 'critical',
+          summary,
+          details: { rollout: r.id, candidate_version: r.candidate_version, baseline_version: r.baseline_version, step: r.step, weight: r.weight, reason: r.reason },
+          runbookUrl: null,
+        });
+        this.logger.info({ dedup_key: `${s.model}/${s.version}/${s.variant}/${s.rule}`, summary }, 'alert firing');
+        await this.store.saveState(em, s, { phase: 'firing', activeStreak: 0, clearStreak: 0, alertId, lastWindowEnd: r.finished_at });
+      });
+    }
   }
 
   private async evaluateChecks(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
@@ -113,7 +145,8 @@ export class AlertEvaluator {
 
   private async resolveNotServing(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
     const open: (SeriesRule & { dedup_key: string })[] = await this.dataSource.query(
-      `SELECT dedup_key, model, version, variant, rule FROM alert_rule_states WHERE phase <> 'ok'`,
+      `SELECT dedup_key, model, version, variant, rule FROM alert_rule_states WHERE phase <> 'ok' AND rule <> $1`,
+      [ROLLOUT_ABORTED],
     );
     for (const s of open) {
       const m = await model(s.model);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RECEIVER_TYPES } from './receivers/receiver.js';
 import { RULES, SEVERITIES } from './rules/alert-policy.js';
+import { isEventPattern } from '../registry/events/event-types.js';
 
 const glob = z.string().min(1).max(200);
 
@@ -15,9 +16,15 @@ const receiverFields = {
   secret: z.string().min(1).max(1000).nullish(),
   routing_key: z.string().min(1).max(200).nullish(),
   match: receiverMatchSchema.default({}),
+  /** Registry event types a webhook subscribes to (`alias.*`, `rollout.aborted`, `*`); absent: alerts only. */
+  events: z
+    .array(z.string().max(100).refine(isEventPattern, 'not a registry event type or family (alias.*)'))
+    .max(50)
+    .nullish(),
 };
 
-function requireFieldsOfType(r: { type: string; url?: string; routing_key?: string | null }, ctx: z.RefinementCtx): void {
+function requireFieldsOfType(r: { type: string; url?: string; routing_key?: string | null; events?: string[] | null }, ctx: z.RefinementCtx): void {
+  if (r.events?.length && r.type !== 'webhook') ctx.addIssue({ code: 'custom', path: ['events'], message: 'only a webhook receiver subscribes to registry events' });
   if (r.type !== 'pagerduty' && !r.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `a ${r.type} receiver needs a url` });
   if (r.type === 'pagerduty' && !r.routing_key) ctx.addIssue({ code: 'custom', path: ['routing_key'], message: 'a pagerduty receiver needs a routing_key' });
 }
@@ -36,6 +43,7 @@ export const patchReceiverSchema = z
     secret: receiverFields.secret,
     routing_key: receiverFields.routing_key,
     match: receiverMatchSchema.optional(),
+    events: receiverFields.events,
   })
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
 export type PatchReceiverDto = z.infer<typeof patchReceiverSchema>;

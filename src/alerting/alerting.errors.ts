@@ -25,3 +25,8 @@ export class ReceiverReadOnly extends Conflict {
     super('RECEIVER_READ_ONLY', `receiver "${id}" comes from MODELGATE_RECEIVERS and cannot be changed through the API`, { id });
   }
 }
+export class ReceiverTestUnsupported extends Conflict {
+  constructor(id: string, type: string) {
+    super('RECEIVER_TEST_UNSUPPORTED', `receiver "${id}" is ${type}: only a webhook receiver takes a test event`, { id, type });
+  }
+}

@@ -10,11 +10,14 @@ import { AlertStore } from './alert-store.js';
 import { AlertsController, ReceiversController, SilencesController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
+import { EventOutbox } from './event-outbox.js';
+import { ReceiverTest } from './receiver-test.js';
 import { ReceiversService } from './receivers.service.js';
 import { SilencesService } from './silences.service.js';
 import { DriftChecksSource } from './sources/drift-checks.source.js';
 import { PerformanceSource } from './sources/performance.source.js';
 import { RegistrySource } from './sources/registry.source.js';
+import { RolloutsSource } from './sources/rollouts.source.js';
 
 /** Evaluation and keep-alives run on the elected leader only; outbox delivery runs on every replica. */
 @Injectable()
@@ -52,9 +55,12 @@ class AlertingJobs implements OnApplicationBootstrap {
     SilencesService,
     ReceiversService,
     OutboxDispatcher,
+    EventOutbox,
+    ReceiverTest,
     DriftChecksSource,
     PerformanceSource,
     RegistrySource,
+    RolloutsSource,
     AlertingJobs,
   ],
 })

@@ -6,6 +6,7 @@ import { ackSchema, createReceiverSchema, createSilenceSchema, listAlertsSchema,
 import { AlertsService } from './alerts.service.js';
 import { ReceiversService, receiverView } from './receivers.service.js';
 import { SilencesService } from './silences.service.js';
+import { ReceiverTest } from './receiver-test.js';
 
 @ApiTags('alerts')
 @Controller('api/v1/alerts')
@@ -66,7 +67,17 @@ export class SilencesController {
 @RequireScope('admin')
 @Controller('api/v1/receivers')
 export class ReceiversController {
-  constructor(private readonly receivers: ReceiversService) {}
+  constructor(
+    private readonly receivers: ReceiversService,
+    private readonly tester: ReceiverTest,
+  ) {}
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send a signed test event to a webhook receiver now; answers whether it was accepted' })
+  test(@Param('id') id: string, @CurrentActor() actor: Actor) {
+    return this.tester.send(id, actor);
+  }
 
   @Get()
   @ApiOperation({ summary: 'Alert receivers, from MODELGATE_RECEIVERS (source env, read-only) and the API; secrets are never shown' })

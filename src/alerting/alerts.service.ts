@@ -5,6 +5,7 @@ import type { Actor } from '../auth/scopes.js';
 import type { ListAlertsQuery } from './alerting.dto.js';
 import { AlertNotFiring, AlertNotFound } from './alerting.errors.js';
 import { type AlertRow, AlertStore } from './alert-store.js';
+import { ROLLOUT_ABORTED } from './alert-evaluator.js';
 
 export interface NotificationView {
   id: string;
@@ -83,6 +84,11 @@ export class AlertsService {
       if (row.acknowledged_at) return;
       await em.query(`UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $2, ack_note = $3 WHERE id = $1`, [id, actor.keyId, note]);
       await this.store.enqueue(em, id, 'acknowledge');
+      // No window ever clears an aborted rollout: on-call's acknowledgement is what resolves it.
+      if (row.rule === ROLLOUT_ABORTED) {
+        await this.store.resolve(em, id, 'acknowledged');
+        await em.query(`UPDATE alert_rule_states SET phase = 'ok', alert_id = NULL, updated_at = now() WHERE dedup_key = $1`, [row.dedup_key]);
+      }
     });
     return this.get(id);
   }

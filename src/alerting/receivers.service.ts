@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import { type AppConfig, ConfigError } from '../config/config.schema.js';
 import { uuidv7 } from '../common/ids.js';
+import { ValidationFailed } from '../common/errors.js';
 import type { Actor } from '../auth/scopes.js';
 import { type CreateReceiverDto, envReceiverSchema, type PatchReceiverDto } from './alerting.dto.js';
 import { ReceiverNotFound, ReceiverReadOnly } from './alerting.errors.js';
@@ -20,6 +21,7 @@ export interface ReceiverView {
   type: ReceiverType;
   url: string;
   match: ReceiverConfig['match'];
+  events: string[] | null;
   source: 'api' | 'env';
   has_secret: boolean;
   has_routing_key: boolean;
@@ -28,7 +30,7 @@ export interface ReceiverView {
 }
 
 export function receiverView(r: StoredReceiver): ReceiverView {
-  return { id: r.id, type: r.type, url: r.url, match: r.match, source: r.source, has_secret: !!r.secret, has_routing_key: !!r.routing_key, created_by: r.created_by, created_at: r.created_at };
+  return { id: r.id, type: r.type, url: r.url, match: r.match, events: r.events ?? null, source: r.source, has_secret: !!r.secret, has_routing_key: !!r.routing_key, created_by: r.created_by, created_at: r.created_at };
 }
 
 interface ReceiverRow {
@@ -38,6 +40,7 @@ interface ReceiverRow {
   secret: string | null;
   routing_key: string | null;
   match: ReceiverConfig['match'];
+  events: string[] | null;
   created_by: string;
   created_at: Date;
 }
@@ -60,7 +63,7 @@ export class ReceiversService {
       const r = envReceiverSchema.safeParse(raw);
       if (!r.success) throw new ConfigError(r.error.issues.map((x) => `MODELGATE_RECEIVERS.${i}.${x.path.join('.')}: ${x.message}`));
       const d = r.data;
-      return { id: `env-${d.id ?? i}`, type: d.type, url: d.url ?? '', secret: d.secret ?? null, routing_key: d.routing_key ?? null, match: d.match, source: 'env', created_by: null, created_at: null };
+      return { id: `env-${d.id ?? i}`, type: d.type, url: d.url ?? '', secret: d.secret ?? null, routing_key: d.routing_key ?? null, match: d.match, events: d.events ?? null, source: 'env', created_by: null, created_at: null };
     });
   }
 
@@ -79,7 +82,7 @@ export class ReceiversService {
 
   async create(dto: CreateReceiverDto, actor: Actor): Promise<ReceiverView> {
     const id = uuidv7();
-    await this.dataSource.query(`INSERT INTO alert_receivers (id, type, url, secret, routing_key, match, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+    await this.dataSource.query(`INSERT INTO alert_receivers (id, type, url, secret, routing_key, match, created_by, events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
       id,
       dto.type,
       dto.url ?? '',
@@ -87,6 +90,7 @@ export class ReceiversService {
       dto.routing_key ?? null,
       JSON.stringify(dto.match),
       actor.keyId,
+      dto.events ? JSON.stringify(dto.events) : null,
     ]);
     return receiverView(await this.get(id));
   }
@@ -98,13 +102,16 @@ export class ReceiversService {
       secret: dto.secret === undefined ? current.secret : dto.secret,
       routing_key: dto.routing_key === undefined ? current.routing_key : dto.routing_key,
       match: dto.match ?? current.match,
+      events: dto.events === undefined ? (current.events ?? null) : dto.events,
     };
-    await this.dataSource.query(`UPDATE alert_receivers SET url = $2, secret = $3, routing_key = $4, match = $5, updated_at = now() WHERE id = $1`, [
+    if (next.events?.length && current.type !== 'webhook') throw new ValidationFailed('events: only a webhook receiver subscribes to registry events', { field: 'events' });
+    await this.dataSource.query(`UPDATE alert_receivers SET url = $2, secret = $3, routing_key = $4, match = $5, events = $6, updated_at = now() WHERE id = $1`, [
       id,
       next.url,
       next.secret,
       next.routing_key,
       JSON.stringify(next.match),
+      next.events ? JSON.stringify(next.events) : null,
     ]);
     return receiverView(await this.get(id));
   }
@@ -123,5 +130,5 @@ export class ReceiversService {
 }
 
 function fromRow(r: ReceiverRow): StoredReceiver {
-  return { id: r.id, type: r.type, url: r.url, secret: r.secret, routing_key: r.routing_key, match: r.match ?? {}, source: 'api', created_by: r.created_by, created_at: r.created_at.toISOString() };
+  return { id: r.id, type: r.type, url: r.url, secret: r.secret, routing_key: r.routing_key, match: r.match ?? {}, events: r.events ?? null, source: 'api', created_by: r.created_by, created_at: r.created_at.toISOString() };
 }

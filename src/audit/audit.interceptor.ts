@@ -28,7 +28,8 @@ export class AuditInterceptor implements NestInterceptor {
         try {
           const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
           const declared = Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined;
-          await this.trail.record(request, reply.statusCode >= 400 ? reply.statusCode : (declared ?? defaultStatus(request.method)), null);
+          // A handler that set its own status (a 202 for a move held for approval) is recorded with it; otherwise Nest applies the declared one after this runs.
+          await this.trail.record(request, reply.statusCode !== 200 ? reply.statusCode : (declared ?? defaultStatus(request.method)), null);
           return value;
         } catch (err) {
           const r = renderError(err);

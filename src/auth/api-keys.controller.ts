@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/s
 import { openApiSchema, parseWith } from '../common/validation.js';
 import { createdKeyViewSchema, createKeySchema, keyViewSchema, listKeysQuerySchema } from './api-key.dto.js';
 import { ApiKeysService } from './api-keys.service.js';
-import { type Actor, CurrentActor, RequireScope } from './scopes.decorator.js';
+import { type Actor, CurrentActor, RequireKey, RequireScope } from './scopes.decorator.js';
 
 @ApiTags('keys')
 @RequireScope('admin')
@@ -29,6 +29,14 @@ export class ApiKeysController {
   })
   list(@Query() query: unknown) {
     return this.keys.list(parseWith(listKeysQuerySchema, query, 'query'));
+  }
+
+  @Get('self')
+  @RequireKey()
+  @ApiOperation({ summary: "The caller's own key (name, scopes, models; never a secret), for any valid key: what the console may offer" })
+  @ApiResponse({ status: 200, schema: keyViewSchema })
+  self(@CurrentActor() actor: Actor) {
+    return this.keys.self(actor);
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { KeyNotFound } from './auth.errors.js';
 import { generateApiKey } from './api-key-format.js';
-import { ApiKeyAuthenticator } from './api-key.authenticator.js';
+import { ADMIN_TOKEN_ACTOR, ApiKeyAuthenticator } from './api-key.authenticator.js';
 import { ValidationFailed } from '../common/errors.js';
 import { decodeCursor, toPage } from '../common/page-cursor.js';
 import { type CreateKeyDto, type CreatedKeyView, isKeyId, keyView, type KeyView, type ListKeysQuery } from './api-key.dto.js';
@@ -39,6 +39,15 @@ export class ApiKeysService {
     if (after !== undefined && !isKeyId(after)) throw new ValidationFailed('cursor: not a cursor this API gave out', { field: 'cursor' });
     const { items, next_cursor } = toPage(await this.store.page(q.limit + 1, after), q.limit, (k) => k.id);
     return { keys: items.map(keyView), next_cursor };
+  }
+
+  /** The caller's key; the admin token has no row, so it is described as what it is. */
+  async self(actor: Actor): Promise<Omit<KeyView, 'created_at'> & { created_at: string | null }> {
+    if (actor.keyId === ADMIN_TOKEN_ACTOR.keyId) {
+      const none = { created_at: null, expires_at: null, revoked_at: null, last_used_at: null };
+      return { id: actor.keyId, name: actor.name, scopes: [...actor.scopes], models: null, created_by: 'MODELGATE_ADMIN_TOKEN', ...none };
+    }
+    return this.get(actor.keyId);
   }
 
   async get(id: string): Promise<KeyView> {

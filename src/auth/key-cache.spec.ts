@@ -166,6 +166,27 @@ describe('key cache', () => {
     expect(h.cache.peek('k1', h.now)?.revoked).toBe(true);
   });
 
+  it('retries a stale key at most once a second while the database is unreachable, however busy the key', async () => {
+    const h = harness(1_000);
+    const p = h.cache.load('k1');
+    await h.answer(record('k1'));
+    const entry = await p;
+    h.advance(1_500);
+    void h.cache.load('k1');
+    await h.fail();
+    for (let i = 0; i < 100; i++) {
+      h.advance(5);
+      expect(h.cache.peek('k1', h.now)).toBe(entry);
+    }
+    // 500 ms of requests: no reload yet; the next second brings one.
+    expect(h.pending).toHaveLength(0);
+    h.advance(600);
+    expect(h.cache.peek('k1', h.now)).toBe(entry);
+    expect(h.pending).toHaveLength(1);
+    await h.fail();
+    expect(h.stale).toEqual(['k1', 'k1']);
+  });
+
   it('fails the load of a key it never saw when the database is unreachable', async () => {
     const h = harness();
     const p = h.cache.load('k1');

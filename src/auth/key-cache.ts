@@ -51,6 +51,8 @@ export interface KeyCacheOptions {
   load(id: string): Promise<KeyRecord | null>;
   /** Called when a reload fails and a stale entry keeps serving. */
   onStale?(id: string, err: unknown): void;
+  /** How long a stale entry waits after a failed reload before the next one (default 1 s). */
+  staleRetryMs?: number;
   /** Ids known not to exist are remembered too, up to this many, so guessing ids costs no query each. */
   maxUnknown?: number;
   now?: () => number;
@@ -92,7 +94,8 @@ export class KeyCache {
         return e;
       }
       if (e.degraded) {
-        if (!this.loading.has(id)) void this.fetch(id);
+        // During an outage a busy key would otherwise send a query (and fail it) per request.
+        if (now >= e.refreshAfter && !this.loading.has(id)) void this.fetch(id);
         return e;
       }
       return undefined;
@@ -100,6 +103,11 @@ export class KeyCache {
     const until = this.unknown.get(id);
     if (until !== undefined && now < until) return null;
     return undefined;
+  }
+
+  /** The entry held for `id`, fresh or not (never a reason to skip a reload). */
+  held(id: string): CachedKey | undefined {
+    return this.known.get(id);
   }
 
   /** Reads the key from the database (one query per id at a time); a stale entry answers if that fails. */
@@ -135,6 +143,7 @@ export class KeyCache {
         if (!stale) throw err;
         // Serving must outlive a database outage; revoking needs the database too.
         stale.degraded = true;
+        stale.refreshAfter = this.now() + (this.options.staleRetryMs ?? 1_000);
         this.options.onStale?.(id, err);
         return stale;
       },

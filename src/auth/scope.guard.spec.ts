@@ -2,9 +2,9 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import { Unauthenticated } from '../common/errors.js';
-import type { ApiKeyAuthenticator } from './api-key.authenticator.js';
+import type { Admission } from './admission.js';
 import { ScopeGuard } from './scope.guard.js';
-import { Public, RequireScope } from './scopes.decorator.js';
+import { NamesModelInBody, Public, RequireScope } from './scopes.decorator.js';
 import type { Actor, Scope } from './scopes.js';
 
 class Unannotated {
@@ -26,7 +26,11 @@ class OpenByDefault {
   @RequireScope('monitor:read') closed() {}
 }
 
-function context(cls: { prototype: object }, method: string, request: object = { headers: {} }): ExecutionContext {
+class CreatesModels {
+  @RequireScope('registry:write') @NamesModelInBody() create() {}
+}
+
+function context(cls: { prototype: object }, method: string, request: object = { headers: {}, socket: {} }): ExecutionContext {
   return {
     getHandler: () => (cls.prototype as Record<string, unknown>)[method],
     getClass: () => cls,
@@ -38,8 +42,9 @@ const actor: Actor = { keyId: 'k', name: 'k', scopes: ['predict'] };
 
 function guardWith(authenticate: (headers: unknown, scope: Scope) => Actor | Promise<Actor>) {
   const asked: Scope[] = [];
-  const auth = { authenticate: (h: unknown, s: Scope) => (asked.push(s), authenticate(h, s)) } as unknown as ApiKeyAuthenticator;
-  return { guard: new ScopeGuard(new Reflector(), auth), asked };
+  const calls: unknown[][] = [];
+  const auth = { admit: (h: unknown, s: Scope, ...rest: unknown[]) => (asked.push(s), calls.push(rest), authenticate(h, s)) } as unknown as Admission;
+  return { guard: new ScopeGuard(new Reflector(), auth), asked, calls };
 }
 
 describe('ScopeGuard', () => {
@@ -66,15 +71,30 @@ describe('ScopeGuard', () => {
   });
 
   it('sets the actor on the request, synchronously when the key was cached', () => {
-    const request: { headers: object; actor?: Actor } = { headers: {} };
+    const request: { headers: object; socket: object; actor?: Actor } = { headers: {}, socket: {} };
     const { guard, asked } = guardWith(() => actor);
     expect(guard.canActivate(context(Unannotated, 'predict', request))).toBe(true);
     expect(request.actor).toBe(actor);
     expect(asked).toEqual(['predict']);
   });
 
+  it('admits with the socket address and the model the route names', () => {
+    const request = { headers: {}, socket: { remoteAddress: '192.0.2.7' }, params: { name: 'credit' } };
+    const { guard, calls } = guardWith(() => actor);
+    guard.canActivate(context(Unannotated, 'predict', request));
+    expect(calls).toEqual([['192.0.2.7', 'credit']]);
+  });
+
+  it('admits a route that names its model in the body with that model, and others with none', () => {
+    const { guard, calls } = guardWith(() => actor);
+    guard.canActivate(context(CreatesModels, 'create', { headers: {}, socket: {}, body: { name: 'b-two' } }));
+    guard.canActivate(context(CreatesModels, 'create', { headers: {}, socket: {}, body: { name: 7 } }));
+    guard.canActivate(context(Unannotated, 'predict', { headers: {}, socket: {}, body: { name: 'b-two' } }));
+    expect(calls.map((c) => c[1])).toEqual(['b-two', undefined, undefined]);
+  });
+
   it('sets the actor once a key had to be loaded', async () => {
-    const request: { headers: object; actor?: Actor } = { headers: {} };
+    const request: { headers: object; socket: object; actor?: Actor } = { headers: {}, socket: {} };
     const { guard } = guardWith(async () => actor);
     await expect(guard.canActivate(context(Unannotated, 'route', request))).resolves.toBe(true);
     expect(request.actor).toBe(actor);

@@ -6,6 +6,8 @@ export { SCOPES, type Actor, type Scope } from './scopes.js';
 
 export const REQUIRED_SCOPE = 'modelgate:required-scope';
 export const IS_PUBLIC = 'modelgate:public';
+export const MODEL_IN_BODY = 'modelgate:model-in-body';
+export const ANY_KEY = 'modelgate:any-key';
 
 /**
  * The scope a route needs; `admin` passes every check. On a class it covers
@@ -17,6 +19,15 @@ export const IS_PUBLIC = 'modelgate:public';
  */
 export const RequireScope = (scope: Scope) =>
   applyDecorators(SetMetadata(REQUIRED_SCOPE, scope), ApiExtension('x-required-scope', scope), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
+/**
+ * The route names its model in a body field rather than in the path
+ * (`POST /api/v1/models` with `{"name": ...}`): a key limited to models is
+ * checked against that field.
+ */
+export const NamesModelInBody = (field = 'name') => SetMetadata(MODEL_IN_BODY, field);
+/** Any valid key, whatever its scopes (`GET /api/v1/keys/self`: a caller may always ask what its own key allows). */
+export const RequireKey = () =>
+  applyDecorators(SetMetadata(ANY_KEY, true), ApiExtension('x-required-scope', 'any valid key'), ApiBearerAuth('bearer'), ApiSecurity('api-key'));
 /** Open without a key (health, metrics, docs). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 

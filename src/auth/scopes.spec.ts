@@ -42,8 +42,9 @@ describe('scopes', () => {
     for (const b of bits) expect(b & (b - 1)).toBe(0);
   });
 
-  it('recognises only the seven scopes', () => {
+  it('recognises only the eight scopes', () => {
     expect(SCOPES).toContain('monitor:write');
+    expect(SCOPES).toContain('approve');
     for (const s of SCOPES) expect(isScope(s)).toBe(true);
     for (const s of ['ADMIN', 'registry', 'toString', '__proto__', '', 3, null]) expect(isScope(s)).toBe(false);
   });

@@ -2,7 +2,7 @@ import type { Scope } from '../common/http-route-table.js';
 
 export type { Scope } from '../common/http-route-table.js';
 
-export const SCOPES = ['admin', 'registry:read', 'registry:write', 'predict', 'feedback', 'monitor:read', 'monitor:write', 'features:write'] as const satisfies readonly Scope[];
+export const SCOPES = ['admin', 'registry:read', 'registry:write', 'predict', 'feedback', 'monitor:read', 'monitor:write', 'approve', 'features:write'] as const satisfies readonly Scope[];
 
 /** Who made a request: the key id, written into history rows as the actor. */
 export interface Actor {
@@ -20,10 +20,13 @@ const BIT: Readonly<Record<Scope, number>> = {
   'monitor:read': 32,
   // Acknowledging alerts and managing silences (PRODUCT.md "Scopes, completed").
   'monitor:write': 64,
+  // Deciding approval requests. Admin passes the route's check, but the
+  // approvals service asks for this scope held explicitly (PRODUCT.md "Releases").
+  approve: 128,
   // A data pipeline's key: writes online feature rows, nothing else.
   'features:write': 256,
 };
-const ALL = 127 | 256;
+const ALL = 511;
 
 export function isScope(value: unknown): value is Scope {
   return typeof value === 'string' && Object.hasOwn(BIT, value);

@@ -6,10 +6,11 @@ import { configPath, saveCredentials } from './config-file.js';
 import { registerFeaturesCommands } from './features-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServingCommands } from './serving-commands.js';
+import { registerRolloutCommands } from './rollout-commands.js';
 
 /** `modelgate`: the registry, traffic and monitor from a terminal. */
 const program = new Command('modelgate')
-  .description('Modelgate from a terminal: models, versions, aliases, traffic, rollback, drift, performance, alerts')
+  .description('Modelgate from a terminal: models, versions, aliases, traffic, rollback, rollouts, drift, performance, alerts')
   .option('--url <url>', 'service URL (else MODELGATE_URL, else the login config)')
   .option('--api-key <key>', 'API key (else MODELGATE_API_KEY, else the login config)')
   .option('--json', 'print the service answers as JSON')
@@ -33,6 +34,7 @@ program
 registerRegistryCommands(program);
 registerServingCommands(program);
 registerFeaturesCommands(program);
+registerRolloutCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderError } from './error-envelope.js';
 
-export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read' | 'monitor:write' | 'features:write';
+export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read' | 'monitor:write' | 'approve' | 'features:write';
 
 /** The authenticated caller; mirrors auth's Actor without importing auth. */
 export interface Actor {
@@ -34,8 +34,13 @@ export interface HttpRouteDef {
   handler: (request: FastifyRequest<any>, reply: FastifyReply) => unknown;
 }
 
-/** Checks a request's key for a scope: synchronous when cached, a Promise on a miss; throws 401/403 (429 past a rate limit). */
-export type Authenticate = (headers: FastifyRequest['headers'], scope: Scope, address?: string, model?: string) => Actor | Promise<Actor>;
+/**
+ * Auth's admission of a call (the one every edge uses): the headers, the
+ * scope, the socket's peer address and the model the call names.
+ * Synchronous when the key is cached, a Promise on a miss; throws 401/403
+ * (429 past a budget).
+ */
+export type Admit = (headers: FastifyRequest['headers'], scope: Scope, peer: string | undefined, model?: string) => Actor | Promise<Actor>;
 
 /** Writes the audit row of an audited route's request before its answer is sent. */
 export type AuditWrite = (request: FastifyRequest, status: number, code: string | null) => Promise<void>;
@@ -55,12 +60,12 @@ function audited(handler: HttpRouteDef['handler'], audit: AuditWrite): HttpRoute
   };
 }
 
-function authHook(authenticate: Authenticate, scope: Scope) {
+function authHook(admit: Admit, scope: Scope) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     let actor: Actor | Promise<Actor>;
     try {
       // Every route naming a model calls its parameter `name`: a key limited to models is checked against it.
-      actor = authenticate(request.headers, scope, request.ip, (request.params as { name?: string }).name);
+      actor = admit(request.headers, scope, request.socket.remoteAddress, (request.params as { name?: string }).name);
     } catch (err) {
       done(err as Error);
       return;
@@ -107,11 +112,11 @@ export class HttpRouteTable {
   }
 
   /**
-   * Registers every route. A route with a scope authenticates in its
+   * Registers every route. A route with a scope is admitted in its
    * `onRequest` hook, before the body is read: a request without a valid
    * key never costs a JSON parse, and a route cannot be added unguarded.
    */
-  install(fastify: FastifyInstance, authenticate: Authenticate, audit?: AuditWrite): void {
+  install(fastify: FastifyInstance, admit: Admit, audit?: AuditWrite): void {
     this.installed = true;
     for (const d of this.defs) {
       const scope = d.scope;
@@ -119,7 +124,7 @@ export class HttpRouteTable {
         method: d.method,
         url: d.url,
         config: { hot: d.hot, scope },
-        ...(scope ? { onRequest: authHook(authenticate, scope) } : {}),
+        ...(scope ? { onRequest: authHook(admit, scope) } : {}),
         // A pino child per request costs about a microsecond; hot routes log
         // only on errors, and those lines carry the request id themselves.
         ...(d.hot ? { childLoggerFactory: sameLogger } : {}),

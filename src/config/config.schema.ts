@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { proxyEntryError } from '../common/client-address.js';
 
 /**
  * Every environment variable Modelgate reads, with its default. This is the
@@ -24,6 +25,7 @@ export const envSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.default(false),
   S3_PREFIX: z.string().default(''),
+  S3_CREATE_BUCKET: bool.default(false),
   MODELGATE_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   MODELGATE_MAX_UPLOAD_BYTES: int(1024).default(512 * 1024 * 1024),
   MODELGATE_MAX_BASELINE_BYTES: int(1024).default(256 * 1024 * 1024),
@@ -51,6 +53,7 @@ export const envSchema = z.object({
   MODELGATE_TELEMETRY_BATCH_SIZE: int(1).default(2_000),
   MODELGATE_INPUT_SAMPLE_RATE: num(0, 1).default(0.01),
   MODELGATE_UPLOAD_ORPHAN_AFTER_MS: int(0).default(60 * 60 * 1000),
+  MODELGATE_APPROVAL_TTL_S: int(1).default(86_400),
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
@@ -60,6 +63,14 @@ export const envSchema = z.object({
     .string()
     .default('postgres')
     .refine((v) => v === 'postgres' || /^rediss?:\/\/[^\s]+$/.test(v), 'must be "postgres" or a redis:// URL'),
+  MODELGATE_ROLLOUT_TICK_MS: int(50).default(5_000),
+  MODELGATE_PREDICTION_LOG: z
+    .string()
+    .default('postgres')
+    .refine((v) => v === 'postgres' || v.split(',').every((s) => /^nats:\/\/[^/\s]+\/?$/.test(s.trim())), {
+      message: 'must be "postgres" or nats://host:port (several comma-separated)',
+    }),
+  MODELGATE_CBPE_MAX_ECE: num(0, 1).default(0.05),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
   MODELGATE_ALERTS_SOURCE: z.enum(['modelgate', 'prometheus']).default('modelgate'),
@@ -93,6 +104,17 @@ export const envSchema = z.object({
   MODELGATE_RATE_LIMIT_WRITE_BURST: int(1).default(200),
   MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: num(0, 1e9).default(10),
   MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: int(1).default(100),
+  MODELGATE_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      for (const e of entries) {
+        const invalid = proxyEntryError(e);
+        if (invalid) ctx.addIssue({ code: 'custom', message: invalid });
+      }
+      return entries;
+    }),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -105,6 +127,8 @@ export interface RateLimitsConfig {
   authFailures: { perSecond: number; burst: number };
 }
 
+export type PredictionLogConfig = { kind: 'postgres' } | { kind: 'nats'; servers: string[] };
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -116,11 +140,19 @@ export interface AppConfig {
   /** Serving processes sharing the HTTP and gRPC ports (node:cluster); 1 = this process serves. */
   workers: number;
   storage:
-    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string }
+    | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string; createBucket: boolean }
     | { kind: 'file'; dir: string };
-  auth: { adminToken?: string; adminKeyFile: string; keyCacheTtlMs: number; rateLimits: RateLimitsConfig };
+  auth: {
+    adminToken?: string;
+    adminKeyFile: string;
+    keyCacheTtlMs: number;
+    rateLimits: RateLimitsConfig;
+    /** Peers whose `X-Forwarded-For` names the client (addresses, CIDRs); empty: none. */
+    trustedProxies: readonly string[];
+  };
   limits: { maxUploadBytes: number; maxBaselineBytes: number; maxBodyBytes: number; maxRequestRows: number };
-  registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string };
+  /** `approvalTtlS`: how long an approval request stays pending before it expires. */
+  registry: { baselineSampleSize: number; uploadOrphanAfterMs: number; scratchDir: string; approvalTtlS: number };
   serving: {
     batchMaxSize: number;
     batchMaxWaitMs: number;
@@ -143,13 +175,23 @@ export interface AppConfig {
   };
   /** The Open Inference Protocol over gRPC. */
   grpc: { enabled: boolean; port: number };
-  telemetry: { queueSize: number; flushMs: number; batchSize: number; inputSampleRate: number; retentionDays: number };
+  telemetry: {
+    queueSize: number;
+    flushMs: number;
+    batchSize: number;
+    inputSampleRate: number;
+    retentionDays: number;
+    /** Where full prediction payloads go: the `predictions` table, or a NATS JetStream stream (PostgreSQL then keeps slim scores only). */
+    log: PredictionLogConfig;
+  };
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
-  monitoring: { flushMs: number; sketches: boolean };
+  monitoring: { flushMs: number; sketches: boolean; /** CBPE estimates need the baseline's expected calibration error at most this. */ cbpeMaxEce: number };
   /** One online feature store per deployment. */
   features: { store: 'postgres' } | { store: 'redis'; url: string };
+  /** Rollouts: how often the elected driver judges windows and moves steps. */
+  rollouts: { tickMs: number };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -222,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           region: e.S3_REGION,
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
           prefix: e.S3_PREFIX,
+          createBucket: e.S3_CREATE_BUCKET,
         }
       : { kind: 'file', dir: path.join(dataDir, 'artifacts') },
     auth: {
@@ -233,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         registryWrite: { perSecond: e.MODELGATE_RATE_LIMIT_WRITE_PER_S, burst: e.MODELGATE_RATE_LIMIT_WRITE_BURST },
         authFailures: { perSecond: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S, burst: e.MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST },
       },
+      trustedProxies: e.MODELGATE_TRUSTED_PROXIES,
     },
     limits: {
       maxUploadBytes: e.MODELGATE_MAX_UPLOAD_BYTES,
@@ -243,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registry: {
       baselineSampleSize: e.MODELGATE_BASELINE_SAMPLE_SIZE,
       uploadOrphanAfterMs: e.MODELGATE_UPLOAD_ORPHAN_AFTER_MS,
+      approvalTtlS: e.MODELGATE_APPROVAL_TTL_S,
       scratchDir: path.join(dataDir, 'scratch'),
     },
     serving: {
@@ -269,6 +314,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.MODELGATE_TELEMETRY_BATCH_SIZE,
       inputSampleRate: e.MODELGATE_INPUT_SAMPLE_RATE,
       retentionDays: e.MODELGATE_PREDICTION_RETENTION_DAYS,
+      log:
+        e.MODELGATE_PREDICTION_LOG === 'postgres'
+          ? { kind: 'postgres' }
+          : { kind: 'nats', servers: e.MODELGATE_PREDICTION_LOG.split(',').map((s) => s.trim().replace(/\/$/, '')) },
     },
     alerting: {
       source: e.MODELGATE_ALERTS_SOURCE,
@@ -282,7 +331,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
-    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES, cbpeMaxEce: e.MODELGATE_CBPE_MAX_ECE },
     features: e.MODELGATE_FEATURE_STORE === 'postgres' ? { store: 'postgres' as const } : { store: 'redis' as const, url: e.MODELGATE_FEATURE_STORE },
+    rollouts: { tickMs: e.MODELGATE_ROLLOUT_TICK_MS },
   };
 }

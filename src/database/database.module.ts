@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import { DatabaseConnection } from './database.connection.js';
 import { PgListener } from './pg-listener.js';
 import { LeaderElection } from './leader-election.js';
+import { Metrics } from '../metrics/metrics.js';
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -14,8 +15,11 @@ class DatabaseLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     @Inject(DatabaseConnection) private readonly connection: DatabaseConnection,
     @Inject(PgListener) private readonly listener: PgListener,
     @Inject(LeaderElection) private readonly election: LeaderElection,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
+    this.metrics.leader.set(0);
+    this.election.onChange((leading) => this.metrics.leader.set(leading ? 1 : 0));
     await this.listener.start();
     await this.election.start();
   }

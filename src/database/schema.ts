@@ -5,6 +5,10 @@ import { PartitionPredictionLog1765500000001 } from './migrations/1765500000001-
 import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
 import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
 import { KeyModels1765700000002 } from './migrations/1765700000002-key-models.js';
+import { VersionCalibration1766200000001 } from './migrations/1766200000001-version-calibration.js';
+import { PredictionScores1766200000002 } from './migrations/1766200000002-prediction-scores.js';
+import { ReleasesGatesEvents1766300000001 } from './migrations/1766300000001-releases-gates-events.js';
+import { Rollouts1766400000001 } from './migrations/1766400000001-rollouts.js';
 import { FeatureStore1766600000001 } from './migrations/1766600000001-feature-store.js';
 import { TensorTask1766900000021 } from './migrations/1766900000021-tensor-task.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
@@ -24,6 +28,10 @@ export const MIGRATIONS: Function[] = [
   Alerting1765600000001,
   AuditLog1765700000001,
   KeyModels1765700000002,
+  VersionCalibration1766200000001,
+  PredictionScores1766200000002,
+  ReleasesGatesEvents1766300000001,
+  Rollouts1766400000001,
   FeatureStore1766600000001,
   TensorTask1766900000021,
 ];

@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorFunction, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { LeaderElection } from '../database/leader-election.js';
 import { ServingReadiness } from '../serving/serving-readiness.js';
 import { ArtifactStore } from '../storage/artifact-store.js';
 
 /**
- * Readiness (PRODUCT.md, "Readiness"): 503 until the database answered once
- * and every routed version is loaded and warm. After that an outage of the
- * database or the artifact store shows as `degraded` but stays 200, because
- * loaded versions keep serving and Kubernetes must not pull a serving pod
- * for it.
+ * Readiness: 503 until the database answered once and every routed version
+ * is loaded and warm, and whenever a routed model has nothing loaded to
+ * serve it. Otherwise an outage of the database or the artifact store, or a
+ * serving revision pending on this replica, shows as `degraded` but stays
+ * 200, because loaded versions keep serving and Kubernetes must not pull a
+ * serving pod for it.
  */
 @Injectable()
 export class ReadinessService {
@@ -21,10 +23,16 @@ export class ReadinessService {
     private readonly dataSource: DataSource,
     private readonly store: ArtifactStore,
     private readonly serving: ServingReadiness,
+    private readonly election: LeaderElection,
   ) {}
 
   indicators(): HealthIndicatorFunction[] {
-    return [() => this.database(), () => this.artifactStore(), () => this.models()];
+    return [() => this.database(), () => this.artifactStore(), () => this.models(), () => this.leader()];
+  }
+
+  /** Which replica runs the elected jobs (window checks, alert evaluation, rollout steps); never a reason to be unready. */
+  private leader() {
+    return this.indicator.check('leader_election').up({ leader: this.election.isLeader });
   }
 
   private async database() {
@@ -50,15 +58,26 @@ export class ReadinessService {
     }
   }
 
+  /**
+   * Down until every routed version was loaded once; after that, down only
+   * while a routed model has nothing loaded to answer it (Kubernetes should
+   * send its traffic to a replica that can). A version of an applied
+   * revision that is not loaded, or a newer revision waiting for its
+   * versions while the one before serves, degrades and stays 200.
+   */
   private models() {
     const check = this.indicator.check('models');
     const r = this.serving.check();
     if (r.ready) this.readyOnce = true;
-    if (r.ready) return check.up();
-    // A version that fails to load after start (e.g. a new promotion while
-    // the store is down) degrades, but the versions already loaded still serve.
-    const details = { message: r.reason ?? 'not ready', missing: r.missing };
-    return this.readyOnce ? check.degraded(details) : check.down(details);
+    const details = {
+      ...(r.reason ? { message: r.reason } : {}),
+      ...(r.missing.length ? { missing: r.missing } : {}),
+      ...(r.servingNothing.length ? { serving_nothing: r.servingNothing } : {}),
+      ...(r.pending.length ? { pending: r.pending } : {}),
+    };
+    if (!this.readyOnce || r.servingNothing.length) return check.down({ message: r.reason ?? 'not ready', ...details });
+    if (!r.ready || r.pending.length) return check.degraded(details);
+    return check.up();
   }
 }
 

@@ -24,6 +24,8 @@ export const METRIC_NAMES = [
   'modelgate_model_load_failures_total',
   'modelgate_model_loads_total',
   'modelgate_routed_versions',
+  'modelgate_serving_revision',
+  'modelgate_leader',
   'modelgate_requests_shed_total',
   'modelgate_fallback_total',
   'modelgate_shadow_predictions_total',
@@ -39,7 +41,8 @@ export const METRIC_NAMES = [
   'modelgate_rate_limited_total',
 ] as const;
 
-export type Protocol = 'v1' | 'v2';
+/** The edge a prediction came through: `/v1`, V2 REST or V2 gRPC. */
+export type Protocol = 'v1' | 'v2' | 'grpc';
 /**
  * Why the fallback answered: a short fixed set, so the series count stays
  * bounded whatever onnxruntime says (its message goes to the log).
@@ -119,6 +122,17 @@ export class Metrics {
     help: 'Versions the routing table needs loaded; above MODELGATE_MAX_LOADED_VERSIONS all of them stay loaded anyway.',
     registers: [this.registry],
   });
+  readonly servingRevision = new Gauge<'model' | 'state'>({
+    name: 'modelgate_serving_revision',
+    help: 'Serving revision of a model on this replica: applied (serving now), and pending (newer, waiting until its versions load here; absent when none waits).',
+    labelNames: ['model', 'state'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'modelgate_leader',
+    help: '1 on the replica that leads the elected jobs (window checks, alert evaluation, rollout steps), 0 elsewhere.',
+    registers: [this.registry],
+  });
   readonly requestsShed = this.counter('modelgate_requests_shed_total', 'Requests and shadow copies not run because the service was overloaded or their deadline passed.', [
     'model',
     'reason',
@@ -145,7 +159,7 @@ export class Metrics {
   readonly httpDuration = this.histogram('modelgate_http_request_duration_seconds', 'HTTP request latency by route pattern.', ['method', 'route'], LATENCY_BUCKETS);
 
   private readonly queueDepthProbes = new Map<string, () => number>();
-  private readonly serving = new Map<string, Map<number, Map<string, [ServingHandles?, ServingHandles?]>>>();
+  private readonly serving = new Map<string, Map<number, Map<string, [ServingHandles?, ServingHandles?, ServingHandles?]>>>();
   private readonly shadows = new Map<string, Map<number, ShadowHandles>>();
   private readonly http = new Map<string, HttpHandles>();
 
@@ -192,8 +206,8 @@ export class Metrics {
     let byVariant = byVersion.get(v);
     if (!byVariant) byVersion.set(v, (byVariant = new Map()));
     let byProtocol = byVariant.get(variant);
-    if (!byProtocol) byVariant.set(variant, (byProtocol = [undefined, undefined]));
-    const slot = protocol === 'v1' ? 0 : 1;
+    if (!byProtocol) byVariant.set(variant, (byProtocol = [undefined, undefined, undefined]));
+    const slot = protocol === 'v1' ? 0 : protocol === 'v2' ? 1 : 2;
     return (byProtocol[slot] ??= this.createServingHandles(model, String(v), variant, protocol));
   }
 

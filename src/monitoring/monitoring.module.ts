@@ -8,6 +8,7 @@ import { PerformanceReader } from './performance/performance-reader.js';
 import { PerformanceService } from './performance/performance.service.js';
 import { PredictionPartitions } from './telemetry/prediction-partitions.js';
 import { DriftMetrics } from '../metrics/drift-metrics.js';
+import { EstimateMetrics } from '../metrics/estimate-metrics.js';
 import { DriftChecker } from './drift/drift-checker.js';
 import { DriftChecksStore } from './drift/drift-checks.store.js';
 import { DriftController } from './drift/drift.controller.js';
@@ -17,6 +18,8 @@ import { LiveSketches } from './live/live-sketches.js';
 import { VersionBaselines } from './live/version-baselines.js';
 import { WindowSketchStore } from './live/window-sketch.store.js';
 import { PredictionRecorder } from './telemetry/prediction-recorder.js';
+import { PredictionScoreStore } from './telemetry/prediction-scores.js';
+import { PredictionStream } from './telemetry/prediction-stream.js';
 import { TelemetryDatabase } from './telemetry/telemetry-database.js';
 
 /**
@@ -29,6 +32,9 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
   providers: [
     PredictionRecorder,
     TelemetryDatabase,
+    // MODELGATE_PREDICTION_LOG=nats://...: full predictions on JetStream, slim rows in PostgreSQL
+    PredictionStream,
+    PredictionScoreStore,
     // The prediction log's daily partitions, feedback (labels) and live performance.
     PredictionPartitions,
     LabelStore,
@@ -46,8 +52,10 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     DriftService,
     DriftGauges,
     DriftMetrics,
+    // CBPE: the estimated-AUC gauges (set beside the realised ones; VersionBaselines.calibration reads what they need)
+    EstimateMetrics,
   ],
   // PerformanceReader.windowMetrics is what alerting reads.
-  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore],
+  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics],
 })
 export class MonitoringModule {}

@@ -1,3 +1,4 @@
+import { buildCalibration, type VersionCalibration } from '../monitoring/estimate/calibration.js';
 import { buildBaselineSketch, type BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
 import { parseBaselineUpload } from '../monitoring/sketch/baseline-input.js';
 import type { ModelTask } from '../onnx/model-signature.js';
@@ -9,10 +10,18 @@ import type { ResolvedFeatures } from './version-validation.js';
 
 const CHUNK_ROWS = 2048;
 
+/** A version's baseline: the sketch, and for a binary model whose rows carry 0/1 labels, its calibration. */
+export interface VersionBaseline {
+  sketch: BaselineSketch;
+  calibration: VersionCalibration | null;
+}
+
 /**
  * Turns an uploaded baseline into the version's training-baseline sketch:
  * a precomputed sketch is taken as it is; rows are scored with the model
  * itself so the prediction baseline is what this very artifact outputs.
+ * Labelled rows of a binary model also give its calibration (scores
+ * against labels), which CBPE needs; a precomputed sketch gives none.
  */
 export async function buildVersionBaseline(
   bytes: Buffer,
@@ -20,7 +29,7 @@ export async function buildVersionBaseline(
   task: ModelTask,
   features: ResolvedFeatures,
   opts: { labelColumn: string; bins: number; sampleSize: number },
-): Promise<BaselineSketch> {
+): Promise<VersionBaseline> {
   if (task === 'tensor') {
     throw new InvalidUpload('a tensor model has no score or label to monitor (its monitoring is latency and errors only): upload it without a baseline', { field: 'baseline' });
   }
@@ -32,7 +41,7 @@ export async function buildVersionBaseline(
     categorical: features.categorical,
     labelColumn: opts.labelColumn,
   });
-  if (parsed.kind === 'sketch') return parsed.sketch;
+  if (parsed.kind === 'sketch') return { sketch: parsed.sketch, calibration: null };
 
   const width = tabularWidth(features.layout);
   const scores = new Float64Array(parsed.rowCount);
@@ -59,7 +68,8 @@ export async function buildVersionBaseline(
   } finally {
     await session.release();
   }
-  return buildBaselineSketch({
+  const calibration = task === 'binary_classification' && parsed.labels ? (buildCalibration(scores, parsed.labels) ?? null) : null;
+  const sketch = buildBaselineSketch({
     featureNames: features.featureNames,
     categorical: features.categorical,
     columns: parsed.columns,
@@ -73,4 +83,5 @@ export async function buildVersionBaseline(
     bins: opts.bins,
     sampleSize: opts.sampleSize,
   });
+  return { sketch, calibration };
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { type Actor, CurrentActor, RequireScope } from '../auth/scopes.decorator.js';
+import { type Actor, CurrentActor, NamesModelInBody, RequireScope } from '../auth/scopes.decorator.js';
 import { openApiSchema, parseWith } from '../common/validation.js';
 import { createModelSchema, listModelsQuerySchema, patchModelSchema } from './dto/model.dto.js';
 import { modelParams } from './dto/params.js';
@@ -13,6 +13,7 @@ export class ModelsController {
 
   @Post()
   @RequireScope('registry:write')
+  @NamesModelInBody()
   @ApiOperation({ summary: 'Register a model' })
   @ApiBody({ schema: openApiSchema(createModelSchema) })
   create(@Body() body: unknown, @CurrentActor() actor: Actor) {
@@ -21,7 +22,8 @@ export class ModelsController {
 
   @Get()
   @RequireScope('registry:read')
-  @ApiOperation({ summary: 'List models (paged by cursor; filter by tag key or key:value, and task)' })
+  @ApiOperation({ summary: 'List models (paged by cursor; filter by name part q, tag key or key:value, and task)' })
+  @ApiQuery({ name: 'q', required: false, description: 'part of the name: a prefix or any substring, case-insensitive' })
   @ApiQuery({ name: 'tag', required: false, isArray: true, type: String })
   @ApiQuery({ name: 'task', required: false })
   @ApiQuery({ name: 'limit', required: false })
@@ -38,10 +40,10 @@ export class ModelsController {
 
   @Patch(':name')
   @RequireScope('registry:write')
-  @ApiOperation({ summary: 'Change description, owner, tags or monitoring policy' })
+  @ApiOperation({ summary: 'Change description, owner, tags, monitoring policy or release policy (guarded aliases, gates, approval)' })
   @ApiBody({ schema: openApiSchema(patchModelSchema) })
-  patch(@Param() params: unknown, @Body() body: unknown) {
-    return this.models.patch(parseWith(modelParams, params, 'path').name, parseWith(patchModelSchema, body));
+  patch(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor) {
+    return this.models.patch(parseWith(modelParams, params, 'path').name, parseWith(patchModelSchema, body), actor);
   }
 
   @Delete(':name')

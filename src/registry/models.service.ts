@@ -12,6 +12,7 @@ import { lockModel } from './model-lock.js';
 import { ModelExists, ModelInUse, ModelNotFound } from './registry.errors.js';
 import { SERVING_CHANNEL, ServingStateEvents } from './serving-state.events.js';
 import { modelView, type ModelView } from './registry.views.js';
+import { RegistryEvents } from './events/registry-events.js';
 
 @Injectable()
 export class ModelsService {
@@ -19,26 +20,31 @@ export class ModelsService {
     private readonly dataSource: DataSource,
     private readonly sweeper: ArtifactSweeper,
     private readonly events: ServingStateEvents,
+    private readonly registryEvents: RegistryEvents,
   ) {}
 
   async create(dto: CreateModelDto, actor: Actor): Promise<ModelView> {
-    const repo = this.dataSource.getRepository(ModelEntity);
-    const rows = await repo
-      .createQueryBuilder()
-      .insert()
-      .values({
-        name: dto.name,
-        task: dto.task,
-        description: dto.description,
-        owner: dto.owner ?? null,
-        tags: dto.tags,
-        monitoringPolicy: dto.monitoring_policy,
-        createdBy: actor.keyId,
-      })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    if (!rows.identifiers.length || !rows.raw.length) throw new ModelExists(dto.name);
+    await this.dataSource.transaction(async (em) => {
+      const rows = await em
+        .getRepository(ModelEntity)
+        .createQueryBuilder()
+        .insert()
+        .values({
+          name: dto.name,
+          task: dto.task,
+          description: dto.description,
+          owner: dto.owner ?? null,
+          tags: dto.tags,
+          monitoringPolicy: dto.monitoring_policy,
+          releasePolicy: dto.release_policy,
+          createdBy: actor.keyId,
+        })
+        .orIgnore()
+        .returning('*')
+        .execute();
+      if (!rows.identifiers.length || !rows.raw.length) throw new ModelExists(dto.name);
+      await this.registryEvents.record(em, { type: 'model.created', model: dto.name, actor: actor.keyId, data: { task: dto.task, owner: dto.owner ?? null, tags: dto.tags } });
+    });
     return this.get(dto.name);
   }
 
@@ -58,6 +64,8 @@ export class ModelsService {
       else qb.andWhere(`m.tags @> :tv${i}::jsonb`, { [`tv${i}`]: JSON.stringify({ [t.slice(0, sep)]: t.slice(sep + 1) }) });
     });
     if (q.task) qb.andWhere('m.task = :task', { task: q.task });
+    // strpos, not LIKE: the search text needs no escaping of % and _.
+    if (q.q) qb.andWhere('strpos(lower(m.name), lower(:q)) > 0', { q: q.q });
     if (q.cursor) qb.andWhere('m.name > :after', { after: decodeCursor(q.cursor) });
     const { items: page, next_cursor } = toPage(await qb.getMany(), q.limit, (m) => m.name);
     const aliases = page.length
@@ -69,7 +77,7 @@ export class ModelsService {
     };
   }
 
-  async patch(name: string, dto: PatchModelDto): Promise<ModelView> {
+  async patch(name: string, dto: PatchModelDto, actor?: Actor): Promise<ModelView> {
     await this.dataSource.transaction(async (em) => {
       const model = await lockModel(em, name);
       await em.getRepository(ModelEntity).update(
@@ -79,9 +87,16 @@ export class ModelsService {
           ...(dto.owner !== undefined ? { owner: dto.owner } : {}),
           ...(dto.tags !== undefined ? { tags: dto.tags } : {}),
           ...(dto.monitoring_policy !== undefined ? { monitoringPolicy: dto.monitoring_policy } : {}),
+          ...(dto.release_policy !== undefined ? { releasePolicy: dto.release_policy } : {}),
           updatedAt: () => 'now()',
         } as any,
       );
+      await this.registryEvents.record(em, {
+        type: 'model.updated',
+        model: name,
+        actor: actor?.keyId ?? null,
+        data: { changed: Object.keys(dto).sort(), ...(dto.tags !== undefined ? { tags: dto.tags } : {}), ...(dto.release_policy !== undefined ? { release_policy: dto.release_policy } : {}) },
+      });
     });
     return this.get(name);
   }

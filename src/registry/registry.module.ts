@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ArtifactSweeper } from './artifact-sweeper.js';
+import { EventsController } from './events/events.controller.js';
+import { RegistryEvents } from './events/registry-events.js';
+import { ApprovalStore } from './gates/approval-store.js';
+import { ApprovalsController } from './gates/approvals.controller.js';
+import { ApprovalActions, ApprovalsService } from './gates/approvals.service.js';
+import { GateChecker } from './gates/gate-checker.js';
+import { ReleaseGate } from './gates/release-gate.js';
 import { ModelsController } from './models.controller.js';
 import { ModelsService } from './models.service.js';
 import { ServingStateController } from './serving-state.controller.js';
@@ -9,10 +16,23 @@ import { VersionsController } from './versions.controller.js';
 import { UploadAnalyser } from './upload-analyser.js';
 import { VersionsService } from './versions.service.js';
 
-/** Models, versions, aliases, traffic policies and revisions: what should serve. */
+/** Models, versions, aliases, traffic policies and revisions: what should serve; with its gates, approvals and events. */
 @Module({
-  controllers: [ModelsController, VersionsController, ServingStateController],
-  providers: [ModelsService, VersionsService, ServingStateService, ServingStateEvents, ArtifactSweeper, UploadAnalyser],
-  exports: [ServingStateService, ServingStateEvents, VersionsService],
+  controllers: [ModelsController, VersionsController, ServingStateController, ApprovalsController, EventsController],
+  providers: [
+    ModelsService,
+    VersionsService,
+    ServingStateService,
+    ServingStateEvents,
+    ArtifactSweeper,
+    UploadAnalyser,
+    RegistryEvents,
+    GateChecker,
+    ApprovalStore,
+    ApprovalsService,
+    ApprovalActions,
+    ReleaseGate,
+  ],
+  exports: [ServingStateService, ServingStateEvents, VersionsService, RegistryEvents, GateChecker, ApprovalStore, ApprovalActions, ReleaseGate],
 })
 export class RegistryModule {}

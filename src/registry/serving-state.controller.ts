@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { type Actor, CurrentActor, RequireScope } from '../auth/scopes.decorator.js';
 import { openApiSchema, parseWith } from '../common/validation.js';
 import { aliasParams, modelParams } from './dto/params.js';
@@ -14,12 +15,19 @@ export class ServingStateController {
 
   @Put('aliases/:alias')
   @RequireScope('registry:write')
-  @ApiOperation({ summary: 'Point an alias (production, staging, any name) at a version' })
+  @ApiOperation({
+    summary:
+      'Point an alias (production, staging, any name) at a version. A guarded alias checks the promotion gates (409 GATE_FAILED; force with a reason passes them); under require_approval the answer is 202 with a pending request',
+  })
   @ApiBody({ schema: openApiSchema(setAliasSchema) })
-  async setAlias(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor) {
+  async setAlias(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const p = parseWith(aliasParams, params, 'path');
     const b = parseWith(setAliasSchema, body);
-    const r = await this.serving.setAlias(p.name, p.alias, b.version, actor, b.reason);
+    const r = await this.serving.moveAlias(p.name, p.alias, b.version, actor, b.reason, { force: b.force });
+    if ('pending' in r) {
+      reply.status(202);
+      return { model: p.name, alias: p.alias, version: b.version, approval_required: true, request: r.pending, gates: r.gates.gates };
+    }
     return { model: p.name, alias: p.alias, version: b.version, previous_version: r.before.aliases[p.alias] ?? null, revision: r.revision, changed: r.changed };
   }
 

@@ -11,7 +11,11 @@ const RECYCLE_AFTER_BYTES = 64 << 20;
 type Job = AnalysisJob & { size: number };
 
 /** What the parent gets back: the baseline as the JSON text the child made, so this loop neither clones nor stringifies it. */
-export type AnalysisAnswer = Omit<AnalysisResult, 'baseline'> & { baselineJson: string | null };
+export type AnalysisAnswer = Omit<AnalysisResult, 'baseline' | 'calibration'> & {
+  baselineJson: string | null;
+  calibrationJson: string | null;
+  calibrationError: number | null;
+};
 
 interface Pending {
   id: number;

@@ -12,7 +12,12 @@ interface Request {
 
 process.on('message', (msg: Request) => {
   analyseUpload(msg.job).then(
-    ({ baseline, ...rest }) => process.send!({ id: msg.id, ok: true, result: { ...rest, baselineJson: baseline ? JSON.stringify(baseline) : null } }),
+    ({ baseline, calibration, ...rest }) =>
+      process.send!({
+        id: msg.id,
+        ok: true,
+        result: { ...rest, baselineJson: baseline ? JSON.stringify(baseline) : null, calibrationJson: calibration ? JSON.stringify(calibration) : null, calibrationError: calibration?.ece ?? null },
+      }),
     (err: unknown) => process.send!({ id: msg.id, ok: false, error: errorData(err) }),
   );
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { VersionCalibration } from '../monitoring/estimate/calibration.js';
 import type { BaselineSketch } from '../monitoring/sketch/baseline-sketch.js';
 import type { ModelTask, OnnxModelInfo } from '../onnx/model-signature.js';
 import { inspectOnnxModel } from '../onnx/model-inspector.js';
@@ -21,6 +22,8 @@ export interface AnalysisResult {
   info: OnnxModelInfo;
   features: ResolvedFeatures;
   baseline: BaselineSketch | null;
+  /** Binary models with a labelled baseline only. */
+  calibration: VersionCalibration | null;
 }
 
 /**
@@ -33,13 +36,11 @@ export interface AnalysisResult {
 export async function analyseUpload(job: AnalysisJob): Promise<AnalysisResult> {
   const info = await inspectOnnxModel(job.filePath);
   const features = resolveFeatures(job.task, info, job.meta);
-  let baseline: BaselineSketch | null = null;
-  if (job.baselinePath) {
-    baseline = await buildVersionBaseline(await fs.readFile(job.baselinePath), job.filePath, job.task, features, {
-      labelColumn: job.meta.label_column,
-      bins: job.bins,
-      sampleSize: job.sampleSize,
-    });
-  }
-  return { info, features, baseline };
+  if (!job.baselinePath) return { info, features, baseline: null, calibration: null };
+  const { sketch, calibration } = await buildVersionBaseline(await fs.readFile(job.baselinePath), job.filePath, job.task, features, {
+    labelColumn: job.meta.label_column,
+    bins: job.bins,
+    sampleSize: job.sampleSize,
+  });
+  return { info, features, baseline: sketch, calibration };
 }

@@ -72,8 +72,8 @@ export class VersionsController {
   @RequireScope('registry:write')
   @ApiOperation({ summary: 'Change tags or description, archive or unarchive (409 while aliased or routed)' })
   @ApiBody({ schema: openApiSchema(patchVersionSchema) })
-  patch(@Param() params: unknown, @Body() body: unknown) {
+  patch(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor) {
     const p = parseWith(versionParams, params, 'path');
-    return this.versions.patch(p.name, p.version, parseWith(patchVersionSchema, body));
+    return this.versions.patch(p.name, p.version, parseWith(patchVersionSchema, body), actor);
   }
 }

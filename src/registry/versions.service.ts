@@ -21,6 +21,7 @@ import { ModelNotFound, VersionArchived, VersionInUse, VersionNotFound } from '.
 import { SERVING_CHANNEL } from './serving-state.events.js';
 import { versionView, type VersionView } from './registry.views.js';
 import { UploadAnalyser } from './upload-analyser.js';
+import { RegistryEvents } from './events/registry-events.js';
 import { readUpload } from './upload-reader.js';
 
 const DEFAULT_BINS = 10;
@@ -32,6 +33,7 @@ export class VersionsService {
     private readonly store: ArtifactStore,
     private readonly sweeper: ArtifactSweeper,
     private readonly analyser: UploadAnalyser,
+    private readonly events: RegistryEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -48,7 +50,7 @@ export class VersionsService {
     const draft = await readUpload(request, this.config.registry.scratchDir, this.config.limits);
     try {
       const meta = parseWith(uploadMetadataSchema, draft.metadata ?? {}, 'metadata');
-      const { info, features, baselineJson } = await this.analyser.analyse({
+      const { info, features, baselineJson, calibrationJson, calibrationError } = await this.analyser.analyse({
         filePath: draft.filePath,
         size: draft.size,
         baselinePath: draft.baselinePath,
@@ -84,8 +86,18 @@ export class VersionsService {
           });
           // The child's JSON text goes to PostgreSQL as it is: stringifying a 5,000-row sample per feature here took 45 ms of the serving loop.
           if (baselineJson) await em.query(`UPDATE model_versions SET baseline = $3::jsonb WHERE model_id = $1 AND version = $2`, [locked.id, number, baselineJson]);
+          if (calibrationJson) {
+            await em.query(`UPDATE model_versions SET calibration = $3::jsonb, calibration_error = $4 WHERE model_id = $1 AND version = $2`, [locked.id, number, calibrationJson, calibrationError]);
+          }
           await em.getRepository(ModelEntity).update({ id: locked.id }, { latestVersion: number, updatedAt: () => 'now()' } as any);
           await this.sweeper.commitUpload(em, key);
+          await this.events.record(em, {
+            type: 'version.created',
+            model: name,
+            version: number,
+            actor: actor.keyId,
+            data: { sha256: draft.sha256, size_bytes: draft.size, metrics: meta.metrics, has_baseline: !!baselineJson, feature_names: features.featureNames },
+          });
           // Serving learns of the new version (and of a model it has not seen) on commit, not at its next reconcile.
           await em.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, JSON.stringify({ model: name, version: number })]);
           return number;
@@ -151,7 +163,7 @@ export class VersionsService {
   }
 
   /** Archiving a version something serves is refused: move the alias or the route first. */
-  async patch(name: string, version: number, dto: PatchVersionDto): Promise<VersionView> {
+  async patch(name: string, version: number, dto: PatchVersionDto, actor?: Actor): Promise<VersionView> {
     await this.dataSource.transaction(async (em) => {
       const model = await lockModel(em, name);
       const v = await em.getRepository(ModelVersionEntity).findOneBy({ modelId: model.id, version });
@@ -169,6 +181,9 @@ export class VersionsService {
           updatedAt: () => 'now()',
         } as any,
       );
+      if (dto.status === 'archived' && v.status !== 'archived') {
+        await this.events.record(em, { type: 'version.archived', model: name, version, actor: actor?.keyId ?? null, data: {} });
+      }
     });
     return this.get(name, version);
   }

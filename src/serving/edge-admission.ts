@@ -1,5 +1,3 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-
 /** Why a request was refused at the edge, as `modelgate_requests_shed_total{reason}`. */
 export type EdgeShedReason = 'in_flight' | 'event_loop_delay';
 
@@ -16,10 +14,9 @@ export interface EdgeAdmissionLimits {
  * micro-batcher's queue bound is reached, and every admitted request's
  * latency grows with the crowd. Refusing the excess here, before its body is
  * read, keeps the latency of the requests let in. Two signals, either of
- * which sheds: requests in flight, and the event-loop delay as
- * `@fastify/under-pressure` measures it (the histogram's mean over a sample
- * interval, less its resolution). Pure bookkeeping: the delay reading is
- * passed in, so a test can drive it.
+ * which sheds: requests in flight, and the event-loop delay (see
+ * EventLoopDelaySampler). Pure bookkeeping: the delay reading is passed in,
+ * so a test can drive it.
  */
 export class EdgeAdmission {
   private inFlight = 0;
@@ -50,38 +47,39 @@ export class EdgeAdmission {
 }
 
 /**
- * The event-loop delay, sampled every `sampleMs` from node's own histogram
- * (as `@fastify/under-pressure` does): reading it per request would cost
- * more than the request budget allows.
+ * The event-loop delay: how late a timer due every `sampleMs` fires, the
+ * fallback measure of `@fastify/under-pressure`. Node's own histogram
+ * (`monitorEventLoopDelay`) records nothing while one long task blocks the
+ * loop between two reads, which is exactly when this must see it; a timer's
+ * lateness always does. Read per request, it costs a field access.
  */
 export class EventLoopDelaySampler {
-  private readonly histogram: IntervalHistogram;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  private due: number;
   private last = 0;
 
-  constructor(
-    sampleMs = 250,
-    private readonly resolutionMs = 10,
-  ) {
-    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.histogram.enable();
-    this.timer = setInterval(() => this.sample(), sampleMs);
-    this.timer.unref();
+  constructor(private readonly sampleMs = 100) {
+    this.due = performance.now() + sampleMs;
+    this.timer = this.schedule();
   }
 
-  /** The mean delay of the last sample interval, in ms. */
+  /** How late the last sample timer fired, in ms. */
   get delayMs(): number {
     return this.last;
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.histogram.disable();
+    clearTimeout(this.timer);
   }
 
-  private sample(): void {
-    const mean = this.histogram.mean;
-    this.last = Number.isFinite(mean) ? Math.max(0, mean / 1e6 - this.resolutionMs) : 0;
-    this.histogram.reset();
+  private schedule(): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      const now = performance.now();
+      this.last = Math.max(0, now - this.due);
+      this.due = now + this.sampleMs;
+      this.timer = this.schedule();
+    }, this.sampleMs);
+    t.unref();
+    return t;
   }
 }

@@ -122,6 +122,11 @@ export class LoadedVersion {
     return this.batcher?.queuedRows ?? 0;
   }
 
+  /** Live rows wait behind a batch in flight, a full batch or more of them: the version is at capacity. */
+  get backlogged(): boolean {
+    return this.batcher?.backlogged ?? false;
+  }
+
   /** Runs arbitrary feeds (Open Inference Protocol on non-tabular models); no batching. */
   async run(feeds: Record<string, Tensor>): Promise<InferenceResults> {
     const t0 = performance.now();

@@ -64,7 +64,11 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
     await this.initial?.catch(() => {});
   }
 
-  /** Fetches every model's state and applies what changed; retries versions that failed to load. */
+  /**
+   * Fetches every model's state and applies what changed; retries versions
+   * of applied revisions that failed to load. A pending revision retries on
+   * its own schedule (RoutingTable), so it is not fetched again here.
+   */
   reconcile(): Promise<void> {
     this.reconciling ??= this.doReconcile().finally(() => (this.reconciling = undefined));
     return this.reconciling;
@@ -78,7 +82,7 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
       await Promise.all(
         states.map(async (s) => {
           seen.add(s.model);
-          if ((this.table.revisionOf(s.model) ?? -1) < s.revision) await this.table.apply(s.model, s.revision, s.state);
+          if ((this.table.knownRevisionOf(s.model) ?? -1) < s.revision) await this.table.apply(s.model, s.revision, s.state);
         }),
       );
       for (const e of [...this.table.models()]) if (!seen.has(e.model)) await this.table.remove(e.model);
@@ -94,7 +98,7 @@ export class ServingSync implements OnApplicationBootstrap, OnModuleDestroy {
       await this.table.remove(e.model);
       return;
     }
-    if (e.revision !== undefined && (this.table.revisionOf(e.model) ?? -1) >= e.revision) return;
+    if (e.revision !== undefined && (this.table.knownRevisionOf(e.model) ?? -1) >= e.revision) return;
     // A new version (no revision in the event) changes nothing for a model
     // the table knows: pinned calls find it in the registry. A model the
     // table has not seen yet gets its entry now, not at the next reconcile.

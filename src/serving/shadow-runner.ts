@@ -36,9 +36,11 @@ export class ShadowRunner {
     predictions: readonly PredictionRow[],
   ): void {
     setImmediate(() => {
-      // Live requests waiting on the version that answered come first: a
-      // shadow copy is the first work shed, so it never delays them.
-      if (served.queuedRows > 0) {
+      // Live requests backed up on the version that answered come first: a
+      // shadow copy is the first work shed, so it never delays them. A live
+      // request merely waiting out its batch window is no backlog: after
+      // every answer, a fast sequential client's next request waits there.
+      if (served.backlogged) {
         for (const version of versions) if (version !== served.version) this.shed(model, version);
         return;
       }

@@ -6,6 +6,8 @@ import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { behavesAsAnArtifactStore, randomFile, readAll, sha256 } from '../../test/support/artifact-store-contract.js';
 import { startS3, type TestS3 } from '../../test/support/s3.js';
+import { ConfigError } from '../config/config.schema.js';
+import { freePort } from '../common/net.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 import { ArtifactStoreUnavailable } from './storage.errors.js';
 
@@ -77,6 +79,30 @@ describe('S3ArtifactStore', () => {
     const err = await store.ping().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArtifactStoreUnavailable);
     expect((err as ArtifactStoreUnavailable).code).toBe('ARTIFACT_STORE_UNAVAILABLE');
+    await store.close();
+  });
+
+  it('refuses to start on a bucket that does not exist, naming the bucket and the endpoint', async () => {
+    const store = storeOn(s3, { bucket: 'no-such-bucket' });
+    const err = await store.ensureBucket(false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('"no-such-bucket" does not exist');
+    expect((err as Error).message).toContain(s3.endpoint);
+    expect((err as Error).message).toContain('S3_CREATE_BUCKET=true');
+    await store.close();
+  });
+
+  it('creates a missing bucket when asked, and finds it there the next time', async () => {
+    const store = storeOn(s3, { bucket: 'created-at-start' });
+    expect(await store.ensureBucket(true)).toBe('created');
+    await store.ping();
+    expect(await store.ensureBucket(false)).toBe('exists');
+    await store.close();
+  });
+
+  it('lets the start go on when the store does not answer: an outage, not a missing bucket', async () => {
+    const store = storeOn(s3, { endpoint: `http://127.0.0.1:${await freePort()}` });
+    expect(await store.ensureBucket(false)).toBe('unreachable');
     await store.close();
   });
 

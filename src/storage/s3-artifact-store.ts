@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -15,6 +17,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ConfigError } from '../config/config.schema.js';
 import { assertArtifactKey } from './artifact-key.js';
 import { ArtifactStore } from './artifact-store.js';
 import { ArtifactNotFound, ArtifactStoreUnavailable } from './storage.errors.js';
@@ -52,6 +55,9 @@ const MIB = 1024 * 1024;
  */
 export class S3ArtifactStore extends ArtifactStore {
   readonly location: string;
+  /** Where the bucket is looked for, as a user would name it in a message. */
+  readonly endpoint: string;
+  private readonly region: string;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -65,6 +71,8 @@ export class S3ArtifactStore extends ArtifactStore {
     this.bucket = opts.bucket;
     this.prefix = opts.prefix && !opts.prefix.endsWith('/') ? `${opts.prefix}/` : opts.prefix;
     this.location = `s3://${opts.bucket}/${this.prefix}`;
+    this.region = opts.region;
+    this.endpoint = opts.endpoint ?? `AWS S3 (region ${opts.region})`;
     // 5 MiB is S3's smallest part; each Upload buffers at most queueSize parts.
     this.partSize = Math.max(5 * MIB, opts.partSizeBytes ?? 8 * MIB);
     this.operationTimeout = opts.operationTimeoutMs ?? 5_000;
@@ -171,6 +179,39 @@ export class S3ArtifactStore extends ArtifactStore {
     );
   }
 
+  /**
+   * Checked once at start. A bucket that does not exist is a configuration
+   * mistake that no retry mends, so the start stops naming it (a
+   * ConfigError), unless `create` asks for it to be made. A store that does
+   * not answer is an outage: the start goes on and readiness reports it.
+   */
+  async ensureBucket(create: boolean): Promise<'exists' | 'created' | 'unreachable'> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+        requestTimeout: this.operationTimeout,
+        abortSignal: AbortSignal.timeout(this.operationTimeout),
+      });
+      return 'exists';
+    } catch (err) {
+      if (!isMissingBucket(err)) return 'unreachable';
+    }
+    if (!create) {
+      throw new ConfigError([
+        `S3_BUCKET: bucket "${this.bucket}" does not exist at ${this.endpoint}; create it, or set S3_CREATE_BUCKET=true to have Modelgate create it`,
+      ]);
+    }
+    try {
+      // us-east-1 is the default location and refuses to be named as a constraint.
+      const configuration = this.region === 'us-east-1' ? undefined : { LocationConstraint: this.region as BucketLocationConstraint };
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, CreateBucketConfiguration: configuration }), this.short);
+    } catch (err) {
+      // Another replica starting at the same time may have made it first.
+      if (err instanceof S3ServiceException && (err.name === 'BucketAlreadyOwnedByYou' || err.name === 'BucketAlreadyExists')) return 'exists';
+      throw new ConfigError([`S3_CREATE_BUCKET: could not create bucket "${this.bucket}" at ${this.endpoint}: ${describe(err)}`]);
+    }
+    return 'created';
+  }
+
   override async close(): Promise<void> {
     this.client.destroy();
   }
@@ -189,6 +230,12 @@ export class S3ArtifactStore extends ArtifactStore {
       throw new ArtifactStoreUnavailable(this.location, operation, describe(err), key);
     }
   }
+}
+
+/** HeadBucket's answer for a bucket that does not exist: 404 (HEAD has no body, so no error code but the status). */
+function isMissingBucket(err: unknown): boolean {
+  if (!(err instanceof S3ServiceException)) return false;
+  return err.$metadata.httpStatusCode === 404 || err.name === 'NoSuchBucket';
 }
 
 function isNotFound(err: unknown): boolean {

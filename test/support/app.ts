@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.schema.js';
-import { createLogger } from '../../src/common/logger.js';
+import { createLogger, type Logger } from '../../src/common/logger.js';
 import type { TestDatabase } from './database.js';
 import type { TestS3 } from './s3.js';
 
@@ -28,6 +28,10 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Wait until /health/ready answers 200 (default true). */
   waitReady?: boolean;
+  /** Instead of a logger at TEST_LOG_LEVEL (default warn): e.g. one that captures lines. */
+  logger?: Logger;
+  /** The built console to serve at /ui (default dist/ui). */
+  uiDir?: string;
 }
 
 /** Boots the real application on a real database and (optionally) s3rver. */
@@ -46,7 +50,7 @@ export async function startTestApp(opts: TestAppOptions): Promise<TestApp> {
       : {}),
     ...opts.env,
   });
-  const app = await createApp(config, { logger: createLogger(config.logLevel) });
+  const app = await createApp(config, { logger: opts.logger ?? createLogger(config.logLevel), uiDir: opts.uiDir });
   let closed = false;
   const http = supertest(app.getHttpServer());
   if (opts.waitReady !== false) await eventually(async () => (await http.get('/health/ready')).status === 200, 60_000);

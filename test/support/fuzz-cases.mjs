@@ -268,7 +268,9 @@ export function judge(req, res) {
  * from a queue, audit rows and rate-limit counters, which PRODUCT.md
  * "Operations" puts outside the rule) and columns that move on every use.
  */
-const NOT_STATE = /^(predictions|shadow_predictions|audit_log|rate_limit|migrations|typeorm_)/;
+// Registry events are kept for refused requests too, like audit rows (a gate refusal is an event), and their
+// fan-out and delivery move on in the background whatever the request was.
+const NOT_STATE = /^(predictions|shadow_predictions|audit_log|rate_limit|migrations|typeorm_|registry_events|registry_event_fanout|event_deliveries)/;
 const VOLATILE_COLUMNS = { api_keys: ['last_used_at'] };
 
 /** One digest per table of the stored state, read with a pg client. */

@@ -260,6 +260,10 @@ const FUNCS: Record<string, (...a: any[]) => unknown> = {
     return f.replace(/%[sdv]/g, () => String(a[i++]));
   },
   trunc: (n, s) => String(s).slice(0, n),
+  fail: (msg) => {
+    throw new Error(String(msg));
+  },
+  join: (sep, list) => (Array.isArray(list) ? list.map(String).join(String(sep)) : String(list ?? '')),
   trimSuffix: (suf, s) => (String(s).endsWith(suf) ? String(s).slice(0, -suf.length) : String(s)),
   add: (...a) => a.reduce((x, y) => Number(x) + Number(y), 0),
   sub: (a, b) => Number(a) - Number(b),

@@ -49,6 +49,8 @@ export interface ReceiverConfig {
   secret: string | null;
   routing_key: string | null;
   match: { models?: string[]; severities?: string[] };
+  /** Registry event types (patterns) this receiver subscribes to; null or absent: none. */
+  events?: string[] | null;
 }
 
 export interface AlertReceiver {

@@ -4,7 +4,7 @@
  * it knows; here every value is read defensively, so a key the registry does
  * not validate yet falls back to its default instead of breaking evaluation.
  */
-export const RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'latency_p99', 'error_rate'] as const;
+export const RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'estimated_auc', 'latency_p99', 'error_rate'] as const;
 export type RuleName = (typeof RULES)[number];
 
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
@@ -20,6 +20,9 @@ export interface AlertPolicy {
   minLabels: number;
   aucMin: number | null;
   aucMargin: number;
+  /** The `estimated_auc` rule is off unless one of these is set. */
+  estimatedAucMin: number | null;
+  estimatedAucMargin: number | null;
   latencyP99Ms: number | null;
   latencyRegressionFactor: number | null;
   errorRateMax: number;
@@ -30,6 +33,7 @@ const DEFAULT_SEVERITY: Record<RuleName, Severity> = {
   prediction_drift: 'warning',
   data_quality: 'warning',
   auc: 'critical',
+  estimated_auc: 'warning',
   latency_p99: 'warning',
   error_rate: 'warning',
 };
@@ -65,6 +69,8 @@ export function alertPolicy(raw: Record<string, unknown> | null | undefined): Al
     minLabels: positiveInt(p.min_labels, 200),
     aucMin: finite(p.auc_min),
     aucMargin: finite(p.auc_margin) ?? 0.05,
+    estimatedAucMin: finite(p.estimated_auc_min),
+    estimatedAucMargin: finite(p.estimated_auc_margin),
     latencyP99Ms: finite(p.latency_p99_ms),
     latencyRegressionFactor: factor !== null && factor > 0 ? factor : null,
     errorRateMax: finite(p.error_rate_max) ?? 0.05,

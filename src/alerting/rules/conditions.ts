@@ -130,6 +130,7 @@ export function judgeCheck(rule: RuleName, p: AlertPolicy, w: CheckWindow, previ
     case 'error_rate':
       return judgeErrorRate(p, w);
     case 'auc':
-      throw new Error('AUC is judged on performance windows, not drift checks');
+    case 'estimated_auc':
+      throw new Error(`${rule} is judged on performance windows, not drift checks`);
   }
 }

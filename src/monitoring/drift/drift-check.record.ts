@@ -34,6 +34,14 @@ export interface FeatureDriftResult {
   samples: number;
   /** False when the window was not judged (rows < min_samples). */
   drifted: boolean;
+  /**
+   * The window's own bin counts beside the baseline's, so a histogram can be
+   * drawn. Numeric: [below the baseline's first edge, one per baseline bin,
+   * above its last edge]. Categorical: count per baseline category, and
+   * values the baseline never saw under "(unseen)". Absent on rows written
+   * before it was added.
+   */
+  live_counts?: number[] | Record<string, number>;
 }
 
 /** The prediction score is judged like a numeric feature named `score`. */

@@ -104,4 +104,17 @@ describe('the drift decision on loan_default windows', () => {
     expect(v.drifted_features).toEqual(['interest_rate']);
     expect(v.features.find((x) => x.feature === 'interest_rate')!.thresholds.ks_alpha).toBeCloseTo(0.05 / 11, 12);
   });
+
+  it('carries each column\'s live counts on the baseline\'s bins, which add up to the rows with a value', () => {
+    const v = decideWindow(window(0, 1000, (f, x, r) => (f === 'region' && r < 30 ? 97 : x)), baseline, policy);
+    const income = v.features.find((x) => x.feature === 'income')!;
+    const edges = (baseline.features.income as { edges: number[] }).edges;
+    expect(income.live_counts).toHaveLength(edges.length + 1);
+    expect((income.live_counts as number[]).reduce((a, b) => a + b, 0)).toBe(income.samples);
+    const region = v.features.find((x) => x.feature === 'region')!.live_counts as Record<string, number>;
+    expect(Object.keys(region).sort()).toEqual([...Object.keys((baseline.features.region as { frequencies: object }).frequencies), '(unseen)'].sort());
+    expect(region['(unseen)']).toBe(30);
+    expect(Object.values(region).reduce((a, b) => a + b, 0)).toBe(1000);
+    expect((v.prediction!.live_counts as number[]).reduce((a, b) => a + b, 0)).toBe(1000);
+  });
 });

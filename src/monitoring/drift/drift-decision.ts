@@ -119,6 +119,7 @@ function judgeNumeric(name: string, live: ColumnPartial, base: NumericSketch, t:
     thresholds: { psi_threshold: t.psiThreshold, ks_alpha: alpha, ks_min_statistic: t.ksMinStatistic },
     samples: present,
     drifted: judged && decided,
+    live_counts: [...c],
   };
 }
 
@@ -152,7 +153,18 @@ function judgeCategorical(
     thresholds: { chi2_alpha: alpha, js_min_distance: t.jsMinDistance },
     samples: present,
     drifted: judged && decided,
+    live_counts: liveCounts(categories, live),
   };
+}
+
+/** Every baseline category's live count, zeros included, and the unseen bucket: what a histogram draws. */
+function liveCounts(categories: readonly string[], live: ColumnPartial): Record<string, number> {
+  const out: Record<string, number> = {};
+  categories.forEach((k, i) => {
+    out[k] = live.counts[i];
+  });
+  out[UNSEEN_CATEGORY] = live.counts[categories.length];
+  return out;
 }
 
 /** The live frequencies keyed like the baseline's, with the unseen bucket under its own key. */

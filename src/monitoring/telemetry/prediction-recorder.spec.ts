@@ -3,17 +3,21 @@ import { createLogger } from '../../common/logger.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { PredictionRecorder } from './prediction-recorder.js';
+import type { PredictionScoreStore } from './prediction-scores.js';
+import type { PredictionStream } from './prediction-stream.js';
 import type { TelemetryDatabase } from './telemetry-database.js';
 import type { PredictionRecord } from './telemetry-records.js';
 
 type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 
 function recorder(telemetry: Partial<AppConfig['telemetry']>, query: Query = async () => []) {
-  const config = { telemetry: { queueSize: 1000, flushMs: 60_000, batchSize: 100, inputSampleRate: 0.1, ...telemetry } } as AppConfig;
+  const config = { telemetry: { queueSize: 1000, flushMs: 60_000, batchSize: 100, inputSampleRate: 0.1, log: { kind: 'postgres' }, ...telemetry } } as AppConfig;
   const metrics = new Metrics();
   // Every write goes through `query`: a COPY arrives as its buffers.
   const db = { query, copy: (_t: string, _c: string, parts: Buffer[]) => query('COPY', [parts]), copySkippingStored: (_t: string, _c: string, parts: Buffer[]) => query('COPY skipping', [parts]) };
-  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase), metrics };
+  const stream = { close: async () => undefined } as unknown as PredictionStream;
+  const scores = {} as PredictionScoreStore;
+  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase, stream, scores), metrics };
 }
 
 const record: PredictionRecord = {

@@ -6,13 +6,20 @@ import type { AppConfig } from '../../config/config.schema.js';
 import type { CounterChild } from '../../metrics/fast-metrics.js';
 import { Metrics, type TelemetryKind } from '../../metrics/metrics.js';
 import { InputSampler } from './input-sampler.js';
-import { EncodedRowQueue, Pushed, type RowBatch } from './encoded-row-queue.js';
+import { EncodedRowQueue, Pushed } from './encoded-row-queue.js';
+import { PredictionScoreStore } from './prediction-scores.js';
+import { PredictionStream } from './prediction-stream.js';
 import { RingBuffer } from './ring-buffer.js';
-import { type ChannelEvents, type Prepared, TelemetryChannel, type TelemetrySink } from './telemetry-channel.js';
-import { COPY_HEADER, COPY_TRAILER, PREDICTION_COLUMNS, writePredictionRow } from './telemetry-copy.js';
+import { RecordQueue, streamPredictionSink } from './stream-prediction-log.js';
+import { type Batch, type BatchQueue, type ChannelEvents, type Prepared, TelemetryChannel, type TelemetrySink } from './telemetry-channel.js';
+import { postgresPredictionSink } from './postgres-prediction-log.js';
+import { writePredictionRow } from './telemetry-copy.js';
 import { TelemetryDatabase } from './telemetry-database.js';
 import type { PredictionRecord, ShadowRecord } from './telemetry-records.js';
 import { type Statement, shadowStatement } from './telemetry-sql.js';
+
+/** The prediction queue of either log: encoded COPY rows (PostgreSQL) or records (a stream). */
+type PredictionQueue = BatchQueue<Batch> & { push(r: PredictionRecord): Pushed };
 
 /** How long shutdown waits for the last flush; the orchestrator's grace period (30 s by default) must cover it. */
 export const SHUTDOWN_FLUSH_MS = 5_000;
@@ -25,12 +32,16 @@ export const SHUTDOWN_FLUSH_MS = 5_000;
  * queues to Postgres every `telemetry.flushMs`; when the
  * queues are full (the database is slow or away) new records are dropped
  * and counted in `modelgate_telemetry_dropped_total`, never the request.
+ * With MODELGATE_PREDICTION_LOG=nats://..., the full predictions go to a
+ * JetStream stream instead and PostgreSQL gets their slim rows (see
+ * stream-prediction-log.ts); the queue bound, the drop counters and the
+ * shutdown flush are the same.
  */
 @Injectable()
 export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly logger: Logger;
   private readonly enabled: boolean;
-  private readonly predictions: TelemetryChannel<RowBatch, EncodedRowQueue<PredictionRecord>>;
+  private readonly predictions: TelemetryChannel<Batch, PredictionQueue>;
   private readonly shadows: TelemetryChannel<ShadowRecord[], RingBuffer<ShadowRecord>>;
   /** Records `record` found unstorable since the last flush; reported (and logged) by the flush, not the request. */
   private rejectedPredictions = 0;
@@ -49,6 +60,8 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     @InjectLogger() logger: Logger,
     private readonly metrics: Metrics,
     db: TelemetryDatabase,
+    private readonly stream: PredictionStream,
+    scores: PredictionScoreStore,
   ) {
     this.logger = logger.child({ component: 'telemetry' });
     const { queueSize, batchSize, inputSampleRate } = config.telemetry;
@@ -56,17 +69,24 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     this.sampler = new InputSampler(this.enabled ? inputSampleRate : 0);
     this.droppedPredictions = metrics.telemetryDropped.labels('prediction');
     this.droppedShadows = metrics.telemetryDropped.labels('shadow');
-    // Records were checked when encoded, so a prepared batch rejects none.
-    const predictionSink: TelemetrySink<RowBatch, Prepared & { parts: Buffer[] }> = {
-      prepare: (batch) => ({ rows: batch.length, rejected: 0, parts: [COPY_HEADER, batch.bytes(), COPY_TRAILER] }),
-      store: ({ parts }, skipStored) =>
-        skipStored ? db.copySkippingStored('predictions', PREDICTION_COLUMNS, parts) : db.copy('predictions', PREDICTION_COLUMNS, parts),
-    };
     const shadowSink: TelemetrySink<ShadowRecord[], Statement> = {
       prepare: shadowStatement,
       store: (stmt, skipStored) => db.query(skipStored ? stmt.retrySql : stmt.sql, stmt.params),
     };
-    this.predictions = new TelemetryChannel(new EncodedRowQueue(queueSize, batchSize, writePredictionRow), batchSize, predictionSink, this.events('prediction'));
+    const predictionEvents = this.events('prediction');
+    if (config.telemetry.log.kind === 'nats') {
+      const sink = streamPredictionSink({
+        publish: (events) => stream.publish(events),
+        get maxPayload() {
+          return stream.maxPayload;
+        },
+        writeScores: (parts, skipStored) => scores.write(parts, skipStored),
+      });
+      this.predictions = new TelemetryChannel(new RecordQueue(queueSize), batchSize, sink, predictionEvents) as unknown as TelemetryChannel<Batch, PredictionQueue>;
+    } else {
+      const sink = postgresPredictionSink(db);
+      this.predictions = new TelemetryChannel(new EncodedRowQueue(queueSize, batchSize, writePredictionRow), batchSize, sink, predictionEvents) as unknown as TelemetryChannel<Batch, PredictionQueue>;
+    }
     this.shadows = new TelemetryChannel(new RingBuffer<ShadowRecord>(queueSize), batchSize, shadowSink, this.events('shadow'));
     metrics.trackQueueDepth('prediction', () => this.predictions.queue.length);
     metrics.trackQueueDepth('shadow', () => this.shadows.queue.length);
@@ -134,6 +154,7 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     } finally {
       clearTimeout(timeout);
     }
+    await this.stream.close();
     const left = this.queued;
     if (left.prediction + left.shadow > 0) {
       this.logger.warn({ predictions: left.prediction, shadows: left.shadow }, 'telemetry records not written before shutdown');

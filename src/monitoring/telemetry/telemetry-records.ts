@@ -9,7 +9,7 @@ export interface PredictionRecord {
   model: string;
   version: number;
   variant: string;
-  protocol: 'v1' | 'v2';
+  protocol: 'v1' | 'v2' | 'grpc';
   fallback: boolean;
   /** Epoch milliseconds. */
   createdAt: number;

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
 import { INT4_MAX, nameSchema, tagsSchema } from '../../common/validation.js';
+import { releasePolicySchema } from '../gates/release-policy.js';
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression', 'tensor'] as const;
 
 const rate = z.number().min(0).max(1).optional();
 /** The alert rules a policy can set a severity or runbook for (the alerting module's `RULES`). */
-const ALERT_RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'latency_p99', 'error_rate'] as const;
+const ALERT_RULES = ['feature_drift', 'prediction_drift', 'data_quality', 'auc', 'estimated_auc', 'latency_p99', 'error_rate'] as const;
 const severity = z.enum(['critical', 'error', 'warning', 'info']);
 const runbookUrl = z.url({ protocol: /^https?$/ }).max(2_000);
 const alpha = z.number().gt(0).lt(1).optional();
@@ -42,6 +43,9 @@ export const monitoringPolicySchema = z.strictObject({
   min_labels: z.int().min(1).max(INT4_MAX).optional(),
   auc_min: z.number().min(0).max(1).optional(),
   auc_margin: z.number().min(0).max(1).optional(),
+  /** The `estimated_auc` rule (off unless one is set): the CBPE estimate's whole band under this, or under validation AUC minus the margin. */
+  estimated_auc_min: z.number().min(0).max(1).optional(),
+  estimated_auc_margin: z.number().min(0).max(1).optional(),
   latency_p99_ms: z.number().positive().optional(),
   latency_regression_factor: z.number().gt(1).max(1_000).optional(),
   error_rate_max: z.number().min(0).max(1).optional(),
@@ -64,6 +68,7 @@ export const createModelSchema = z.strictObject({
   owner: z.string().max(200).nullish(),
   tags: tagsSchema.default({}),
   monitoring_policy: monitoringPolicySchema.default({}),
+  release_policy: releasePolicySchema.default({}),
 });
 export type CreateModelDto = z.infer<typeof createModelSchema>;
 
@@ -73,6 +78,7 @@ export const patchModelSchema = z
     owner: z.string().max(200).nullable(),
     tags: tagsSchema,
     monitoring_policy: monitoringPolicySchema,
+    release_policy: releasePolicySchema,
   })
   .partial()
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
@@ -82,6 +88,8 @@ export const listModelsQuerySchema = z.strictObject({
   /** `key` or `key:value`; repeat for AND. */
   tag: z.union([z.string(), z.array(z.string())]).optional(),
   task: z.enum(TASKS).optional(),
+  /** Part of the name (a prefix or any substring, case-insensitive); the order stays by name so cursors keep working. */
+  q: z.string().trim().min(1).max(63).optional(),
   ...pageQuery(50),
 });
 export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;

@@ -4,7 +4,10 @@ import { int4, int4Query, nameSchema } from '../../common/validation.js';
 
 const reason = z.string().max(2_000).optional();
 
-export const setAliasSchema = z.strictObject({ version: int4('version'), reason });
+/** `force` passes failing promotion gates (never an approval) and must say why. */
+export const setAliasSchema = z
+  .strictObject({ version: int4('version'), reason, force: z.boolean().optional() })
+  .refine((b) => !b.force || !!b.reason?.trim(), { message: 'force needs a reason', path: ['reason'] });
 export const deleteAliasSchema = z.strictObject({ reason }).default({});
 
 const trafficRoute = z

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { VersionCalibration } from '../../monitoring/estimate/calibration.js';
 import type { BaselineSketch } from '../../monitoring/sketch/baseline-sketch.js';
 import type { ModelSignature, ScoreOutput } from '../../onnx/model-signature.js';
 
@@ -54,6 +55,14 @@ export class ModelVersionEntity {
 
   @Column({ type: 'jsonb', nullable: true, select: false })
   baseline: BaselineSketch | null;
+
+  /** Per score bin, rows and positives of the labelled baseline (binary models): what CBPE estimates from. */
+  @Column({ type: 'jsonb', nullable: true, select: false })
+  calibration: VersionCalibration | null;
+
+  /** The baseline's expected calibration error (10 bins); null without a labelled binary baseline. */
+  @Column({ name: 'calibration_error', type: 'double precision', nullable: true })
+  calibrationError: number | null;
 
   @Column({ name: 'created_by', type: 'text' })
   createdBy: string;

@@ -26,6 +26,10 @@ export class ModelEntity {
   @Column({ name: 'monitoring_policy', type: 'jsonb', default: {} })
   monitoringPolicy: Record<string, unknown>;
 
+  /** Guarded aliases, promotion gates and approval (`releasePolicyOf` fills the defaults). */
+  @Column({ name: 'release_policy', type: 'jsonb', default: {} })
+  releasePolicy: Record<string, unknown>;
+
   /** The highest version number ever given; numbers are never reused. */
   @Column({ name: 'latest_version', type: 'integer', default: 0 })
   latestVersion: number;

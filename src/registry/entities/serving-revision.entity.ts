@@ -32,6 +32,18 @@ export class ServingRevisionEntity {
   @Column({ name: 'restored_revision', type: 'integer', nullable: true })
   restoredRevision: number | null;
 
+  /** The move passed failing promotion gates by `force` (with a reason). */
+  @Column({ type: 'boolean', default: false })
+  forced: boolean;
+
+  /** What the promotion gates found, for a move of a guarded alias. */
+  @Column({ type: 'jsonb', nullable: true })
+  gates: unknown[] | null;
+
+  /** The approval request this move carried out. */
+  @Column({ name: 'approval_id', type: 'text', nullable: true })
+  approvalId: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

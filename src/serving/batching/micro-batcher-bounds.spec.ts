@@ -74,4 +74,19 @@ describe('micro-batcher queue bound', () => {
     expect(b.batcher.shedJobs).toBe(2);
     expect(b.batcher.queuedRows).toBe(4);
   });
+
+  it('is not backlogged while one job waits out its batch window, only once a full batch waits behind one in flight', () => {
+    const b = bounded(100);
+    expect(b.batcher.submit({ id: 1, rows: 1 })).toBeUndefined();
+    // Waiting for company (the end of this turn), not for capacity.
+    expect(b.batcher.queuedRows).toBe(1);
+    expect(b.batcher.backlogged).toBe(false);
+    const late = bounded(100);
+    busy(late);
+    late.batcher.submit({ id: 1, rows: 3 });
+    expect(late.batcher.backlogged).toBe(false);
+    late.batcher.submit({ id: 2, rows: 1 });
+    expect(late.batcher.backlogged).toBe(true);
+    late.finish[0]();
+  });
 });

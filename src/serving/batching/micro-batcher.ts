@@ -198,6 +198,15 @@ export class MicroBatcher<J extends { rows: number }> {
   get inFlight(): number {
     return this.running;
   }
+  /**
+   * Live work waits for capacity, not for company: a batch is in flight and
+   * the rows queued behind it fill at least the next batch. One request
+   * waiting out `maxWaitMs` for others to join is no backlog; a sequential
+   * client's next request sits there after every answer.
+   */
+  get backlogged(): boolean {
+    return this.running > 0 && this.queued >= this.maxBatchRows;
+  }
 
   /** Starts batches from the queue while nothing is in flight: a synchronous `execute` lets the next one start at once. */
   private pump(): void {

@@ -1,4 +1,3 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import type ort from 'onnxruntime-node';
 import { ValidationFailed } from '../../common/errors.js';
 import { v2DatatypeOf } from '../../onnx/datatypes.js';
@@ -141,31 +140,4 @@ function typedValues(datatype: string, t: ort.Tensor, data: unknown[]): unknown[
   // 64-bit integers keep every digit as decimal strings, which protobuf.js encodes exactly.
   if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) return Array.from(t.data, (v) => v.toString());
   return data;
-}
-
-/** The gRPC status for an HTTP status of the error envelope. */
-export function grpcStatusOf(httpStatus: number): GrpcStatus {
-  switch (httpStatus) {
-    case 400:
-    case 413:
-    case 415:
-    case 422:
-      return httpStatus === 413 ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT;
-    case 401:
-      return GrpcStatus.UNAUTHENTICATED;
-    case 403:
-      return GrpcStatus.PERMISSION_DENIED;
-    case 404:
-      return GrpcStatus.NOT_FOUND;
-    case 409:
-      return GrpcStatus.FAILED_PRECONDITION;
-    case 429:
-      return GrpcStatus.RESOURCE_EXHAUSTED;
-    case 503:
-      return GrpcStatus.UNAVAILABLE;
-    case 504:
-      return GrpcStatus.DEADLINE_EXCEEDED;
-    default:
-      return GrpcStatus.INTERNAL;
-  }
 }

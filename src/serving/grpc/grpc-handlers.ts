@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Metadata, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream, status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
-import { ApiKeyAuthenticator } from '../../auth/api-key.authenticator.js';
-import { renderError } from '../../common/error-envelope.js';
+import { type Metadata, type ServerUnaryCall, type sendUnaryData, type ServerWritableStream, status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Admission } from '../../auth/admission.js';
+import { grpcPeerAddress } from '../../common/client-address.js';
 import type { Scope } from '../../common/http-route-table.js';
 import { parseVersionParam } from '../../common/validation.js';
 import { PredictionService, type Target } from '../prediction.service.js';
@@ -11,7 +12,8 @@ import { V2Extensions } from '../v2/v2-extensions.js';
 import { V2Inference } from '../v2/v2-inference.js';
 import { V2Metadata } from '../v2/v2-metadata.js';
 import { V2_EXTENSIONS } from '../v2-routes.js';
-import { type GrpcInferRequest, grpcStatusOf, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
+import { type GrpcInferRequest, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
+import { grpcStatusOf } from './grpc-status.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -20,11 +22,23 @@ export const HEALTH_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 const WATCH_POLL_MS = 1000;
 
 type Unary<Req> = (call: ServerUnaryCall<Req, unknown>) => unknown;
+/** The model a request names, for the key's `models` patterns. */
+type ModelOf<Req> = (request: Req) => string | undefined;
 
-/** Metadata as the header bag the HTTP edge reads (first value of each key). */
-function headersOf(md: Metadata): Record<string, string> {
+const byName = (r: { name?: string }) => r.name;
+const byModelName = (r: { model_name?: string }) => r.model_name;
+const noModel = () => undefined;
+
+/**
+ * Metadata as the header bag the HTTP edge reads: the first value of each
+ * key, and every `x-forwarded-for` entry joined as Node joins repeated
+ * HTTP headers.
+ */
+function headersOf(md: Metadata): IncomingHttpHeaders {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.getMap())) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  const forwarded = md.get('x-forwarded-for');
+  if (forwarded.length > 1) out['x-forwarded-for'] = forwarded.map(String).join(', ');
   return out;
 }
 
@@ -35,17 +49,18 @@ function versionOf(v: string | undefined): number | undefined {
 
 /**
  * The handlers of `inference.GRPCInferenceService` and `grpc.health.v1.Health`:
- * the same authenticator (an `authorization: Bearer` or `x-api-key`
- * metadata entry), the same metadata and inference core as V2 REST, and
- * errors as gRPC statuses with our stable code in the `modelgate-code`
- * trailer.
+ * the same admission as every REST route (an `authorization: Bearer` or
+ * `x-api-key` metadata entry, the model the call names, the peer's
+ * address), the same metadata and inference core as V2 REST, and errors as
+ * gRPC statuses from their kind with our stable code in the
+ * `modelgate-code` trailer.
  */
 @Injectable()
 export class GrpcHandlers {
   private readonly watches = new Set<ServerWritableStream<unknown, unknown>>();
 
   constructor(
-    private readonly auth: ApiKeyAuthenticator,
+    private readonly admission: Admission,
     private readonly meta: V2Metadata,
     private readonly inference: V2Inference,
     private readonly predictions: PredictionService,
@@ -53,24 +68,24 @@ export class GrpcHandlers {
   ) {}
 
   inferenceService(): UntypedServiceImplementation {
-    const open = <Req>(fn: Unary<Req>) => this.unary(null, fn);
-    const guarded = <Req>(fn: Unary<Req>) => this.unary('predict', fn);
+    const open = <Req>(fn: Unary<Req>) => this.unary(null, noModel, fn);
+    const guarded = <Req>(model: ModelOf<Req>, fn: Unary<Req>) => this.unary('predict', model, fn);
     return {
       ServerLive: open(() => ({ live: true })),
       ServerReady: open(() => ({ ready: this.meta.isServerReady() })),
-      ServerMetadata: guarded(() => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS })),
-      ModelReady: guarded<{ name: string; version?: string }>((c) => ({ ready: this.meta.isModelReady({ name: c.request.name, version: versionOf(c.request.version) }) })),
-      ModelMetadata: guarded<{ name: string; version?: string }>(async (c) => {
+      ServerMetadata: guarded(noModel, () => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS })),
+      ModelReady: guarded<{ name: string; version?: string }>(byName, (c) => ({ ready: this.meta.isModelReady({ name: c.request.name, version: versionOf(c.request.version) }) })),
+      ModelMetadata: guarded<{ name: string; version?: string }>(byName, async (c) => {
         const m = await this.meta.metadata({ name: c.request.name, version: versionOf(c.request.version) });
         return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
       }),
-      ModelInfer: guarded<GrpcInferRequest>((c) => this.infer(c)),
+      ModelInfer: guarded<GrpcInferRequest>(byModelName, (c) => this.infer(c)),
       // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
-      RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', async (c) => {
+      RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', byModelName, async (c) => {
         await this.extensions.loadVersions(c.request.model_name);
         return { model_name: c.request.model_name, isLoaded: true };
       }),
-      RepositoryModelUnload: this.unary<{ model_name: string }>('registry:write', async (c) => {
+      RepositoryModelUnload: this.unary<{ model_name: string }>('registry:write', byModelName, async (c) => {
         await this.extensions.unloadVersions(c.request.model_name);
         return { model_name: c.request.model_name, isUnloaded: true };
       }),
@@ -128,28 +143,21 @@ export class GrpcHandlers {
       target = { kind: 'routed', stickyKey: sticky ? stickyKeyFrom(sticky, headersOf(call.metadata) as any, req.parameters) : undefined };
     }
     const choice = this.predictions.choose(m.model_name, target);
-    const out = await this.inference.infer(m.model_name, choice, req, 'v2');
+    const out = await this.inference.infer(m.model_name, choice, req, 'grpc');
     return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
   }
 
-  private unary<Req>(scope: Scope | null, fn: Unary<Req>) {
+  /** A unary handler behind the admission of every edge: admit, then run; errors become statuses by kind. */
+  private unary<Req>(scope: Scope | null, model: ModelOf<Req>, fn: Unary<Req>) {
     return (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => {
       const run = async () => {
-        if (scope) await this.auth.authenticate(headersOf(call.metadata) as never, scope);
+        if (scope) await this.admission.admit(headersOf(call.metadata), scope, grpcPeerAddress(call.getPeer()), model(call.request));
         return fn(call);
       };
       run().then(
         (res) => callback(null, res),
-        (err: unknown) => callback(toStatus(err)),
+        (err: unknown) => callback(grpcStatusOf(err)),
       );
     };
   }
-}
-
-function toStatus(err: unknown) {
-  const r = renderError(err);
-  const trailer = new Metadata();
-  trailer.set('modelgate-code', r.code);
-  if (r.headers['retry-after']) trailer.set('retry-after', r.headers['retry-after']);
-  return { code: grpcStatusOf(r.status), details: r.message, metadata: trailer };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServingState, TrafficPolicy } from '../../registry/serving-state.js';
-import { parseSticky, resolveRoutingPlan, versionsToLoad, type RoutingPlan, type RoutingPlanError } from './routing-plan.js';
+import { answeringVersions, parseSticky, resolveRoutingPlan, versionsToLoad, type RoutingPlan, type RoutingPlanError } from './routing-plan.js';
 
 function plan(state: ServingState): RoutingPlan {
   const p = resolveRoutingPlan(state);
@@ -163,6 +163,22 @@ describe('versionsToLoad', () => {
 
   it('lists only the production version when serving by alias', () => {
     expect(versionsToLoad(plan({ aliases: { production: 6 }, traffic: null }))).toEqual([6]);
+  });
+});
+
+describe('answeringVersions', () => {
+  it('lists the routes that can be picked and the fallback, not a weight-0 route or a shadow', () => {
+    const p = plan(
+      withPolicy({
+        routes: [
+          { version: 3, weight: 100 },
+          { version: 4, weight: 0 },
+        ],
+        shadow: [5],
+        fallback: 2,
+      }),
+    );
+    expect(answeringVersions(p)).toEqual([3, 2]);
   });
 });
 

@@ -81,6 +81,18 @@ export function versionsToLoad(plan: RoutingPlan): number[] {
   return out;
 }
 
+/**
+ * The versions that can answer a routed request: routes that are picked
+ * (weight above 0) and the fallback. A model none of these is loaded for
+ * serves nothing, whatever its shadows hold.
+ */
+export function answeringVersions(plan: RoutingPlan): number[] {
+  const out: number[] = [];
+  for (const r of plan.routes) if (r.weight > 0 && !out.includes(r.version)) out.push(r.version);
+  if (plan.fallback !== undefined && !out.includes(plan.fallback)) out.push(plan.fallback);
+  return out;
+}
+
 export function cumulativeWeights(routes: readonly { weight: number }[]): number[] {
   const out = new Array<number>(routes.length);
   let sum = 0;

@@ -157,6 +157,17 @@ describe('TrafficRouter', () => {
     expect(moved).toBeLessThan(1150);
   });
 
+  it("never flips a sticky user back as a rollout's candidate (the second route) rises 5% -> 25% -> 50% -> 100%", () => {
+    const steps = [5, 25, 50, 100].map((w) => new TrafficRouter(split([100 - w, w]), { salt: 'credit' }));
+    for (let i = 0; i < 20_000; i++) {
+      const key = `user-${i}`;
+      const seen = steps.map((r) => r.pick(key).variant);
+      // Once on the candidate, on it at every later step.
+      const first = seen.indexOf('r1');
+      if (first >= 0) expect(seen.slice(first), key).toEqual(seen.slice(first).map(() => 'r1'));
+    }
+  });
+
   it('maps a sticky key to a bucket in [0, 10000) through the seeded MurmurHash3', () => {
     const router = new TrafficRouter(split([100]), { salt: 'credit' });
     expect(router.bucketOf('user-42')).toBe(murmur3('user-42', murmur3('credit')) % BUCKETS);

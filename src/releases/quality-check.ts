@@ -1,0 +1,76 @@
+import { type Analysis, type CheckResult, unjudgedQuality } from './rollout-analysis.js';
+import { aucNonInferior, squaredErrorNonInferior } from './noninferiority.js';
+
+/** A labelled prediction as the monitor's performance reader answers it. */
+export interface Labelled {
+  score: number | null;
+  truth: string | null;
+  truth_value: number | null;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function binary(rows: readonly Labelled[]): { labels: number[]; scores: number[] } {
+  const labels: number[] = [];
+  const scores: number[] = [];
+  for (const r of rows) {
+    if (r.score === null || (r.truth !== '1' && r.truth !== '0')) continue;
+    labels.push(r.truth === '1' ? 1 : 0);
+    scores.push(r.score);
+  }
+  return { labels, scores };
+}
+
+function squaredErrors(rows: readonly Labelled[]): number[] {
+  return rows.filter((r) => r.score !== null && r.truth_value !== null).map((r) => (r.score! - r.truth_value!) ** 2);
+}
+
+/**
+ * The step's quality check from every labelled prediction of each variant
+ * so far: AUC by DeLong's unpaired test (binary), RMSE by Welch's t test on
+ * squared errors (regression); other tasks have none. Fewer than
+ * `min_labels` labels on either side cannot be judged.
+ */
+export function judgeQuality(task: string, candidate: readonly Labelled[], baseline: readonly Labelled[], a: Analysis, stepAgeS: number): CheckResult | null {
+  const q = a.auc;
+  if (!q) return null;
+  if (task === 'binary_classification') {
+    const c = binary(candidate);
+    const b = binary(baseline);
+    const counts = { candidate_labels: c.labels.length, baseline_labels: b.labels.length };
+    if (c.labels.length < q.min_labels || b.labels.length < q.min_labels) {
+      return unjudgedQuality('auc', `labels ${c.labels.length} and ${b.labels.length} of ${q.min_labels} (candidate, baseline)`, a, stepAgeS, counts);
+    }
+    try {
+      const r = aucNonInferior(c, b, q.margin, q.confidence);
+      return {
+        check: 'auc',
+        outcome: r.passed ? 'pass' : 'fail',
+        value: round(r.bound),
+        limit: -q.margin,
+        note: `candidate ${round(r.candidate)} vs baseline ${round(r.baseline)}; lower ${q.confidence} bound of the difference`,
+        details: { ...counts, candidate_auc: r.candidate, baseline_auc: r.baseline, difference: r.difference, lower_bound: r.bound, statistic: r.statistic, df: r.df },
+      };
+    } catch (err) {
+      return unjudgedQuality('auc', (err as Error).message, a, stepAgeS, counts);
+    }
+  }
+  if (task === 'regression') {
+    const c = squaredErrors(candidate);
+    const b = squaredErrors(baseline);
+    const counts = { candidate_labels: c.length, baseline_labels: b.length };
+    if (c.length < q.min_labels || b.length < q.min_labels) {
+      return unjudgedQuality('rmse', `labels ${c.length} and ${b.length} of ${q.min_labels} (candidate, baseline)`, a, stepAgeS, counts);
+    }
+    const r = squaredErrorNonInferior(c, b, q.margin, q.confidence);
+    return {
+      check: 'rmse',
+      outcome: r.passed ? 'pass' : 'fail',
+      value: round(r.bound),
+      limit: round(q.margin * r.baseline ** 2),
+      note: `RMSE candidate ${round(r.candidate)} vs baseline ${round(r.baseline)}; upper ${q.confidence} bound of the MSE difference`,
+      details: { ...counts, candidate_rmse: r.candidate, baseline_rmse: r.baseline, difference: r.difference, upper_bound: r.bound, statistic: r.statistic, df: r.df },
+    };
+  }
+  return null;
+}
