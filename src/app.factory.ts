@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -90,6 +91,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   return app;
 }
 
+/** With MODELGATE_WORKERS above 1, which worker answered (its pid), for tests and debugging. */
+const WORKER = cluster.isWorker ? String(process.pid) : undefined;
+
 /** Fastify's `trustProxy` from the trusted set: `false` (the socket's address) when it is empty. */
 function trustOnly(trusted: TrustedProxies): false | ((address: string) => boolean) {
   return trusted.size === 0 ? false : (address) => trusted.has(address);
@@ -98,6 +102,7 @@ function trustOnly(trusted: TrustedProxies): false | ((address: string) => boole
 function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (WORKER !== undefined) reply.header('x-modelgate-worker', WORKER);
     done();
   });
   fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {

@@ -12,14 +12,22 @@ function parseTagged(rec, tag) {
   return JSON.parse(line.slice(tag.length + 1));
 }
 
-function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS }) {
+/** BENCH_LOADGEN_CPUS (`taskset -c` list) pins the load generator away from the server's cores. */
+function pinned(name, cmd, args, opts) {
+  return S.loadgenCpus ? spawnChild(name, 'taskset', ['-c', S.loadgenCpus, cmd, ...args], opts) : spawnChild(name, cmd, args, opts);
+}
+
+function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS, connections = S.connections }) {
+  if (kind === 'overload') {
+    return pinned('overload-load', process.execPath, [path.join(BENCH, 'overload-load.mjs'), JSON.stringify({ url, connections, durationS: seconds, warmupS, bodiesFile, auth })]);
+  }
   if (kind === 'wrk') {
-    return spawnChild('wrk', 'wrk', ['-t1', `-c${S.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', '-s', path.join(BENCH, 'wrk-post.lua'), url], {
+    return pinned('wrk', 'wrk', ['-t1', `-c${S.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', '-s', path.join(BENCH, 'wrk-post.lua'), url], {
       env: { ...process.env, WRK_BODIES: bodiesFile, WRK_AUTH: auth ?? '' },
     });
   }
   if (kind === 'autocannon') {
-    return spawnChild('autocannon', process.execPath, [path.join(BENCH, 'autocannon-load.mjs'), JSON.stringify({ url, connections: S.connections, durationS: seconds, bodiesFile, auth })]);
+    return pinned('autocannon', process.execPath, [path.join(BENCH, 'autocannon-load.mjs'), JSON.stringify({ url, connections: S.connections, durationS: seconds, bodiesFile, auth })]);
   }
   if (kind === 'paced') {
     return spawnChild('paced-load', process.execPath, [
@@ -33,6 +41,12 @@ function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS }) {
 const latencies = (l) => ({ p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max });
 
 function parseResult(kind, rec) {
+  if (kind === 'overload') {
+    const r = parseTagged(rec, 'OVERLOADJSON');
+    const a = r.admitted_ms;
+    const non2xx = Object.entries(r.statuses).reduce((n, [st, c]) => n + (st.startsWith('2') ? 0 : c), 0);
+    return { tool: 'overload-load (closed loop)', rps: r.admitted_rps, requests: a.count + r.shed_ms.count, non2xx, errors: r.errors, ...latencies(a), raw: r };
+  }
   if (kind === 'wrk') {
     const r = parseTagged(rec, 'WRKJSON');
     const non2xx = r.errors.status;
@@ -70,8 +84,8 @@ function parseResult(kind, rec) {
  * Runs a load generator for `seconds` (after `warmupS` for the paced one),
  * sampling CPU use inside the measured part.
  */
-export async function runLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS = 0 }, serverPid) {
-  const rec = spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS });
+export async function runLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS = 0, connections }, serverPid) {
+  const rec = spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS, connections });
   const total = warmupS + seconds;
   // CPU use over the measured part only (past the paced warm-up; off the edges).
   const edge = Math.min(0.5, seconds / 10);

@@ -56,6 +56,8 @@ export const S = {
   /** Scenario names or numbers asked for; null = every scenario whose `byDefault` is true. */
   only: only === null ? null : only.split(',').map((s) => s.trim()).filter(Boolean),
   loadgen: env.BENCH_LOADGEN ?? (hasWrk() ? 'wrk' : 'autocannon'),
+  /** CPUs for the closed-loop load generator (`taskset -c`), e.g. "1"; empty = not pinned. */
+  loadgenCpus: env.BENCH_LOADGEN_CPUS ?? '',
   // Scenario 1 again with the other closed-loop tool, when there is one: the
   // two load the servers differently and the ratio moves with the tool.
   crosscheck: env.BENCH_CROSSCHECK === '1',

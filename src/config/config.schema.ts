@@ -41,6 +41,8 @@ export const envSchema = z.object({
   MODELGATE_MAX_CONCURRENT_LOADS: int(1, 64).default(2),
   MODELGATE_MIN_RESIDENCY_MS: int(0).default(60_000),
   MODELGATE_BATCH_QUEUE_ROWS: int(1).default(20_000),
+  MODELGATE_MAX_IN_FLIGHT: int(0).default(256),
+  MODELGATE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(0),
   MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
   MODELGATE_RECONCILE_MS: int(100).default(10_000),
@@ -94,6 +96,7 @@ export const envSchema = z.object({
   MODELGATE_OUTBOX_BACKOFF_MAX_MS: int(1).default(5 * 60 * 1000),
   MODELGATE_OUTBOX_GIVE_UP_MS: int(0).default(24 * 60 * 60 * 1000),
   MODELGATE_MIGRATE_ON_START: bool.default(true),
+  MODELGATE_WORKERS: int(1, 64).default(1),
   MODELGATE_SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   MODELGATE_RATE_LIMIT_PREDICT_PER_S: num(0, 1e9).default(0),
   MODELGATE_RATE_LIMIT_PREDICT_BURST: int(1).default(1_000),
@@ -134,6 +137,8 @@ export interface AppConfig {
   database: { url?: string; poolSize: number; embeddedDir: string; leaderPollMs: number; migrateOnStart: boolean };
   /** How long a SIGTERM may take before the process exits anyway (the chart's grace period is longer). */
   shutdownTimeoutMs: number;
+  /** Serving processes sharing the HTTP and gRPC ports (node:cluster); 1 = this process serves. */
+  workers: number;
   storage:
     | { kind: 's3'; bucket: string; endpoint?: string; region: string; forcePathStyle: boolean; prefix: string; createBucket: boolean }
     | { kind: 'file'; dir: string };
@@ -158,6 +163,8 @@ export interface AppConfig {
     minResidencyMs: number;
     /** Rows waiting in one version's micro-batcher queue; past it a request is shed with OVERLOADED. */
     batchQueueRows: number;
+    /** Edge admission of prediction routes (0 turns a signal off); past either, 503 OVERLOADED before the body is read. */
+    admission: { maxInFlight: number; maxEventLoopDelayMs: number };
     /** Deadline of pinned and alias calls (routed calls use their policy's timeout_ms). */
     defaultTimeoutMs: number;
     intraOpThreads: number;
@@ -230,6 +237,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Replicas on a shared database cannot each mint their own admin key.
     throw new ConfigError(['MODELGATE_ADMIN_TOKEN: required when DATABASE_URL is set']);
   }
+  if (e.MODELGATE_WORKERS > 1 && !e.DATABASE_URL) {
+    // Each worker would start its own embedded PostgreSQL on one data directory.
+    throw new ConfigError(['MODELGATE_WORKERS: above 1 needs DATABASE_URL (workers cannot share the embedded PostgreSQL)']);
+  }
   const dataDir = path.resolve(e.MODELGATE_DATA_DIR);
   return {
     port: e.PORT,
@@ -244,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       migrateOnStart: e.MODELGATE_MIGRATE_ON_START,
     },
     shutdownTimeoutMs: e.MODELGATE_SHUTDOWN_TIMEOUT_MS,
+    workers: e.MODELGATE_WORKERS,
     storage: e.S3_BUCKET
       ? {
           kind: 's3',
@@ -285,6 +297,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentLoads: e.MODELGATE_MAX_CONCURRENT_LOADS,
       minResidencyMs: e.MODELGATE_MIN_RESIDENCY_MS,
       batchQueueRows: e.MODELGATE_BATCH_QUEUE_ROWS,
+      admission: { maxInFlight: e.MODELGATE_MAX_IN_FLIGHT, maxEventLoopDelayMs: e.MODELGATE_MAX_EVENT_LOOP_DELAY_MS },
       defaultTimeoutMs: e.MODELGATE_DEFAULT_TIMEOUT_MS,
       intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
       cacheDir: path.join(dataDir, 'cache'),

@@ -182,9 +182,16 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The whole registry in Prometheus text format. */
+  private source?: () => Promise<string>;
+
+  /** The whole registry in Prometheus text format (with MODELGATE_WORKERS above 1, every worker's, combined). */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.source ? this.source() : this.registry.metrics();
+  }
+
+  /** Renders `/metrics` from elsewhere: a cluster worker asks its primary for every worker's registry combined. */
+  renderWith(source: () => Promise<string>): void {
+    this.source = source;
   }
 
   /**

@@ -14,11 +14,12 @@ import { GrpcHandlers } from './grpc/grpc-handlers.js';
 import { GrpcServer } from './grpc/grpc-server.js';
 import { V2Extensions } from './v2/v2-extensions.js';
 import { V2Metadata } from './v2/v2-metadata.js';
+import { EdgeAdmissionHook } from './edge-admission.hook.js';
 
 /** How models serve: runtime, routing table, micro-batching, fallback, shadow, and the /v1 and /v2 routes. */
 @Module({
   imports: [RegistryModule, MonitoringModule],
-  providers: [ModelRuntime, RoutingTable, ServingSync, PredictionService, ShadowRunner, ServingReadiness, V1Routes, V2Inference, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
+  providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, PredictionService, ShadowRunner, ServingReadiness, V1Routes, V2Inference, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
   exports: [ServingReadiness, ModelRuntime, GrpcServer],
 })
 export class ServingModule {}
