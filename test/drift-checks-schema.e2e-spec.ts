@@ -34,8 +34,8 @@ describe('drift_checks and window_sketches tables', () => {
 
   it('drops the monitoring tables on revert and recreates them on the next run', async () => {
     const exists = async (t: string) => (await ds.query(`SELECT to_regclass($1) AS t`, [t]))[0].t !== null;
-    // Migrations after these (the prediction log's partitions, alerting) are undone first, newest first.
-    for (let i = 0; i < 10 && (await exists('window_sketches')); i++) await ds.undoLastMigration({ transaction: 'each' });
+    // Every migration after these is undone first, newest first: each one's down() runs here.
+    for (let i = 0; i < 50 && (await exists('window_sketches')); i++) await ds.undoLastMigration({ transaction: 'each' });
     expect(await exists('window_sketches')).toBe(false);
     expect(await exists('drift_checks')).toBe(true);
     await ds.undoLastMigration({ transaction: 'each' });
