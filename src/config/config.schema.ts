@@ -52,6 +52,7 @@ export const envSchema = z.object({
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
+  MODELGATE_QUERY_TIMEOUT_MS: int(1).default(20_000),
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
   GRPC_PORT: int(-1, 65535).default(8081),
   MODELGATE_GRPC_ENABLED: bool.default(true),
@@ -135,7 +136,7 @@ export interface AppConfig {
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
-  monitoring: { flushMs: number; sketches: boolean };
+  monitoring: { flushMs: number; sketches: boolean; /** Statement timeout of monitoring reads (performance): past it the answer is 503 QUERY_TIMEOUT. */ queryTimeoutMs: number };
   alerting: {
     source: 'modelgate' | 'prometheus';
     /** Raw receiver objects from MODELGATE_RECEIVERS; the alerting module validates each. */
@@ -262,6 +263,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
-    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES, queryTimeoutMs: e.MODELGATE_QUERY_TIMEOUT_MS },
   };
 }

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { BucketStore } from './buckets/bucket-store.js';
+import { LabelJoiner } from './buckets/label-joiner.js';
+import { PredictionBuckets } from './buckets/prediction-buckets.js';
 import { FeedbackRoutes } from './feedback/feedback-routes.js';
 import { FeedbackService } from './feedback/feedback.service.js';
 import { LabelStore } from './feedback/label-store.js';
@@ -29,6 +32,10 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
   providers: [
     PredictionRecorder,
     TelemetryDatabase,
+    // Performance buckets: counts per series and minute/hour kept as the log is written, labels joined as they arrive.
+    PredictionBuckets,
+    BucketStore,
+    LabelJoiner,
     // The prediction log's daily partitions, feedback (labels) and live performance.
     PredictionPartitions,
     LabelStore,
@@ -47,7 +54,7 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     DriftGauges,
     DriftMetrics,
   ],
-  // PerformanceReader.windowMetrics is what alerting reads.
-  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore],
+  // PerformanceReader is what alerting reads (and what estimates read: predictionScoreHistogram).
+  exports: [PredictionRecorder, PerformanceReader, PredictionBuckets, LiveSketches, DriftChecker, DriftChecksStore],
 })
 export class MonitoringModule {}

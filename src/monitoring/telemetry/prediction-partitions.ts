@@ -8,7 +8,7 @@ import { LeaderElection } from '../../database/leader-election.js';
 import { createPartitionSql, DAY_MS, dayStart, partitionDay, partitionPlan } from './partition-bounds.js';
 
 /** The tables partitioned by day on the prediction id. */
-export const PARTITIONED_TABLES = ['predictions', 'shadow_predictions', 'prediction_labels'] as const;
+export const PARTITIONED_TABLES = ['predictions', 'shadow_predictions', 'prediction_labels', 'labelled_predictions'] as const;
 export const PARTITIONS_AHEAD_DAYS = 3;
 /** Hourly is plenty for a daily horizon three days deep; the leader also runs it as soon as it is elected. */
 const MAINTENANCE_PERIOD_MS = 60 * 60 * 1000;

@@ -1,3 +1,4 @@
+import type { PredictionBuckets } from '../buckets/prediction-buckets.js';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import type { AppConfig } from '../../config/config.schema.js';
@@ -13,7 +14,7 @@ function recorder(telemetry: Partial<AppConfig['telemetry']>, query: Query = asy
   const metrics = new Metrics();
   // Every write goes through `query`: a COPY arrives as its buffers.
   const db = { query, copy: (_t: string, _c: string, parts: Buffer[]) => query('COPY', [parts]), copySkippingStored: (_t: string, _c: string, parts: Buffer[]) => query('COPY skipping', [parts]) };
-  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase), metrics };
+  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase, { observeRecord() {} } as unknown as PredictionBuckets), metrics };
 }
 
 const record: PredictionRecord = {
