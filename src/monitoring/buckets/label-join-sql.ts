@@ -81,7 +81,7 @@ done AS (
   RETURNING d.prediction_id)
 SELECT 'joined' AS kind, NULL::text AS id, ${JOINED_COLUMNS} FROM joined
 UNION ALL
-SELECT 'taken', max(prediction_id)::text, NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL FROM q`;
+SELECT 'taken', max(prediction_id::text), NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL FROM q`;
 }
 
 /** The additive upsert of label deltas: 19 parameters a row, in the order `labelDeltaParams` gives. */
