@@ -67,6 +67,8 @@ export class PredictionPartitions implements OnModuleInit, OnApplicationBootstra
         }
       }
     }
+    // Performance buckets follow the log's retention (they are keyed by prediction time, not partitioned).
+    for (const table of ['prediction_buckets', 'label_buckets']) await this.dataSource.query(`DELETE FROM ${table} WHERE bucket_start < $1`, [new Date(plan.dropBefore)]);
     if (dropped.length) this.logger.info({ dropped }, 'dropped prediction log partitions past retention');
     return { dropped };
   }
