@@ -45,6 +45,8 @@ const S = {
   concurrency: num('BENCH_PERF_CONCURRENCY', 4),
   secondFactor: num('BENCH_PERF_SECOND_FACTOR', 3),
 };
+const QUEUE_HIGH = 60_000;
+const QUEUE_LOW = 10_000;
 const BARS = { span_ms: 500, day_ms: 2000, labels_per_s: 20_000, gauge_fresh_s: 60, memory_growth: 0.1 };
 const DAY_PREDICTIONS = 864_000_000;
 const MODEL = 'bc';
@@ -119,10 +121,10 @@ class Labelled {
   }
 }
 
-/** Exact AUC (ties one half) of the labelled predictions whose time is in [from, to). */
-function exactAuc(l, from, to) {
+/** Exact AUC (ties one half) of the labelled predictions whose time is in [from, to), leaving out ids in `skip` (labels whose record was dropped). */
+function exactAuc(l, from, to, skip = new Set()) {
   const idx = [];
-  for (let i = 0; i < l.n; i++) if (l.times[i] >= from && l.times[i] < to) idx.push(i);
+  for (let i = 0; i < l.n; i++) if (l.times[i] >= from && l.times[i] < to && (skip.size === 0 || !skip.has(l.id(i)))) idx.push(i);
   idx.sort((a, b) => l.scores[a] - l.scores[b]);
   let below = 0;
   let sum = 0;
@@ -149,10 +151,27 @@ async function predictPhase(target, labelled, sent, memory) {
   let first = Infinity;
   let last = 0;
   const sampler = setInterval(() => memory.push({ at_s: Math.round((performance.now() - started) / 100) / 10, rows: sent.n, rss_mb: rssMb(child.pid) }), 5000);
+  // "As fast as the machine takes them": the log's queue is the machine's answer. Past QUEUE_HIGH queued
+  // records the senders wait for it to drain to QUEUE_LOW, so no record is dropped for want of room.
+  let paused = false;
+  let pausedMs = 0;
+  const watch = setInterval(async () => {
+    try {
+      const depth = await scrape('modelgate_telemetry_queue_depth{kind="prediction"}');
+      if (!paused && depth > QUEUE_HIGH) paused = true;
+      else if (paused && depth < QUEUE_LOW) paused = false;
+    } catch {
+      // the next look decides
+    }
+  }, 200);
   let requested = sent.n;
   const worker = async () => {
     for (;;) {
       if (requested >= target) return;
+      while (paused) {
+        await new Promise((r) => setTimeout(r, 50));
+        pausedMs += 50 / S.concurrency;
+      }
       requested += S.batch;
       const k = next++;
       const res = await fetch(`${sent.url}/v1/models/${MODEL}/predict`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: texts[k % texts.length] });
@@ -170,9 +189,10 @@ async function predictPhase(target, labelled, sent, memory) {
   };
   await Promise.all(Array.from({ length: S.concurrency }, worker));
   clearInterval(sampler);
+  clearInterval(watch);
   memory.push({ at_s: Math.round((performance.now() - started) / 100) / 10, rows: sent.n, rss_mb: rssMb(child.pid) });
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, first, last };
+  return { seconds, first, last, paused_s: Math.round(pausedMs / 100) / 10 };
 }
 
 async function labelPhase(labelled, from) {
@@ -197,6 +217,7 @@ async function labelPhase(labelled, from) {
 }
 
 let baseUrl;
+let dbUrl;
 const base = () => baseUrl;
 
 async function timeGet(url, times = 5) {
@@ -221,6 +242,21 @@ async function scrape(series) {
 
 /** Queries over the span and the day, and the gauge's freshness, at the volume loaded so far. */
 async function measure(labelled, sent, span, labels) {
+  // Labels whose record was dropped under overload never join; once the log's queue is empty, they are what stays pending.
+  await until('the prediction log queue to drain', async () => (await scrape('modelgate_telemetry_queue_depth{kind="prediction"}')) === 0, 600, 250);
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  let unjoinable;
+  try {
+    await until('the joiner to pass', async () => {
+      const a = (await db.query('SELECT count(*)::int AS n FROM pending_labels')).rows[0].n;
+      await new Promise((r) => setTimeout(r, 6000));
+      return (await db.query('SELECT count(*)::int AS n FROM pending_labels')).rows[0].n === a;
+    }, 600, 0);
+    unjoinable = new Set((await db.query('SELECT prediction_id::text AS id FROM pending_labels')).rows.map((r) => r.id));
+  } finally {
+    await db.end();
+  }
   const from = new Date(Math.floor(span.first / 60_000) * 60_000);
   const to = new Date(Math.ceil((span.last + 1) / 60_000) * 60_000);
   // The gauge: poll until it shows its window's exact AUC with every label of it.
@@ -232,7 +268,7 @@ async function measure(labelled, sent, span, labels) {
       const auc = await scrape(`modelgate_model_auc${series}`);
       const n = await scrape(`modelgate_model_labels_total${series}`);
       if (start === undefined || auc === undefined) return undefined;
-      const want = exactAuc(labelled, start * 1000, start * 1000 + 300_000);
+      const want = exactAuc(labelled, start * 1000, start * 1000 + 300_000, unjoinable);
       if (n !== want.labels || Math.abs(auc - want.auc) > 1e-6) return undefined;
       return { seconds: Math.round((Date.now() - labels.lastLabelAt) / 100) / 10, window_start: new Date(start * 1000).toISOString(), labels: n, auc };
     },
@@ -241,13 +277,15 @@ async function measure(labelled, sent, span, labels) {
   );
   const spanQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${from.toISOString()}&to=${to.toISOString()}&bucket=300`);
   const w = spanQ.body.series.find((s) => s.variant === sent.variant)?.window;
-  const want = exactAuc(labelled, from.getTime(), to.getTime());
+  const want = exactAuc(labelled, from.getTime(), to.getTime(), unjoinable);
   const dayFrom = new Date(Math.floor(span.first / 3_600_000) * 3_600_000 - 12 * 3_600_000);
   const dayQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${dayFrom.toISOString()}&to=${new Date(dayFrom.getTime() + 86_400_000).toISOString()}&bucket=3600`);
   const d = dayQ.body.series.find((s) => s.variant === sent.variant)?.window;
   return {
     predictions: sent.n,
     labels: labelled.n,
+    labels_unjoinable: unjoinable.size,
+    dropped_records: await scrape('modelgate_telemetry_dropped_total{kind="prediction"}'),
     span: { from: from.toISOString(), to: to.toISOString(), minutes: (to - from) / 60_000 },
     span_query: { ms: spanQ.median_ms, rows_covered: w?.predictions, labels_covered: w?.labels, exact: spanQ.body.exact, auc: w?.auc, auc_expected: want.auc, auc_matches: w && Math.abs(w.auc - want.auc) <= (w.auc_error_bound || 1e-6) },
     day_query: { ms: dayQ.median_ms, rows_covered: d?.predictions, labels_covered: d?.labels, exact: dayQ.body.exact, auc: d?.auc, auc_error_bound: d?.auc_error_bound },
@@ -255,6 +293,10 @@ async function measure(labelled, sent, span, labels) {
   };
 }
 
+process.on('SIGTERM', () => {
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+  process.exit(143);
+});
 await admin.connect();
 const result = { kind: 'modelgate-performance-at-rate', started_at: new Date().toISOString(), settings: S, bars: BARS, machine: { cpus: os.cpus().length, loadavg_at_start: os.loadavg() } };
 try {
@@ -262,6 +304,7 @@ try {
   await admin.query(`CREATE DATABASE ${dbName}`);
   const url = new URL(serverUrl);
   url.pathname = `/${dbName}`;
+  dbUrl = url.toString();
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-bench-perf-'));
   const logFile = path.join(dataDir, 'server.log');
@@ -293,7 +336,7 @@ try {
     const l = await labelPhase(labelled, labelledFrom);
     labelledFrom = labelled.n;
     const m = await measure(labelled, sent, span, l);
-    volumes.push({ ...m, predictions_per_s: Math.round((sent.n - sent.base) / p.seconds), labels_per_s: Math.round(l.accepted / l.seconds), labels_accepted: l.accepted, label_seconds: Math.round(l.seconds * 10) / 10 });
+    volumes.push({ ...m, paused_s: p.paused_s, predictions_per_s: Math.round((sent.n - sent.base) / p.seconds), labels_per_s: Math.round(l.accepted / l.seconds), labels_accepted: l.accepted, label_seconds: Math.round(l.seconds * 10) / 10 });
     console.log(`volume ${sent.n} predictions, ${labelled.n} labels: span query ${m.span_query.ms} ms (${m.span_query.rows_covered} rows, exact ${m.span_query.exact}), day query ${m.day_query.ms} ms, labels ${volumes.at(-1).labels_per_s}/s, gauge fresh ${m.gauge_fresh.seconds} s`);
   }
   const warm = memory.filter((s) => s.rows >= 0.2 * memory.at(-1).rows);
