@@ -20,6 +20,16 @@ describe('per-series prediction cells', () => {
     expect(t.due(HOUR_MS + MINUTE_MS + 2)).toEqual([]);
   });
 
+  it('keeps a cell dirty when rows land while its flush is being written', () => {
+    const t = new SeriesTally('m', 1, 'v1', true);
+    t.add(5, 1, [{ score: 0.5 }]);
+    const cells = t.due(10);
+    t.add(6, 1000, undefined);
+    t.written(cells);
+    const again = t.due(20);
+    expect(again.map((c) => c.predictions)).toEqual([1001, 1001]);
+  });
+
   it('keeps no histogram for a model that is not binary, and closes cells that ended', () => {
     const t = new SeriesTally('m', 1, 'v1', false);
     t.add(0, 2, [{ value: 3 }, { value: 4 }]);

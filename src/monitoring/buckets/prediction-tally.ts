@@ -8,6 +8,9 @@ export class PredictionCell {
   scoreSum = 0;
   /** Set by every update, cleared by a flush: an unchanged cell is not written again. */
   dirty = false;
+  /** Updates so far, and how many the flush in progress holds: rows that land while it writes keep the cell dirty. */
+  changes = 0;
+  flushing = 0;
   readonly histogram: Float64Array | null;
 
   constructor(
@@ -53,6 +56,8 @@ export class SeriesTally {
     m.predictions += n;
     h.predictions += n;
     m.dirty = h.dirty = true;
+    m.changes++;
+    h.changes++;
     if (!answers) return;
     const mh = m.histogram;
     const hh = h.histogram;
@@ -84,12 +89,13 @@ export class SeriesTally {
     }
     const out = this.closed.filter((c) => c.dirty);
     for (const c of [this.minute, this.hour]) if (c?.dirty) out.push(c);
+    for (const c of out) c.flushing = c.changes;
     return out;
   }
 
-  /** After a successful write of `written`: closed cells are done, open ones clean until the next row. */
+  /** After a successful write of `written`: cells with no row since `due` are clean (closed ones done). */
   written(cells: readonly PredictionCell[]): void {
-    for (const c of cells) c.dirty = false;
+    for (const c of cells) c.dirty = c.changes !== c.flushing;
     this.closed = this.closed.filter((c) => c.dirty);
   }
 

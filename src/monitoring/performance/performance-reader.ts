@@ -111,15 +111,15 @@ export class PerformanceReader {
     const from = spans.length ? Math.max(spans[0].start, floorMinute(q.from.getTime())) : q.from.getTime();
     const to = spans.length ? Math.min(spans[spans.length - 1].end, ceilMinute(q.to.getTime())) : q.to.getTime();
     const exact = to - from <= EXACT_RANGE_MS;
-    const cells = spans.flatMap((s) => s.cells);
+    // Labelled scores are kept per minute only: an exact read covers its range with minutes.
+    const used = exact ? spans.map((s) => ({ ...s, cells: toMinutes(s.cells) })) : spans;
+    const cells = used.flatMap((s) => s.cells);
     const [predictions, labels] = await this.bounded((em) =>
       Promise.all([
         this.store.predictionCells(q.model, cells, q, false, (sql, p) => em.query(sql, p)),
-        this.store.labelCells(q.model, exact ? toMinutes(cells) : cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p)),
+        this.store.labelCells(q.model, cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p)),
       ]),
     );
-    // An exact read asked for minutes only: give the spans the same cells.
-    const used = exact ? spans.map((s) => ({ ...s, cells: toMinutes(s.cells) })) : spans;
     return { from: new Date(from), to: new Date(to), exact, series: seriesFigures(used, predictions, labels, facts.task, exact) };
   }
 
