@@ -1,8 +1,8 @@
 import { type BucketSpan, cellKey } from './bucket-grid.js';
 import type { LabelCellRow, PredictionCellRow } from './bucket-store.js';
-import { unpackScoresInto } from './label-deltas.js';
+import { ScoreList } from './label-deltas.js';
 import { addCounts, LABEL_BINS } from './score-histograms.js';
-import { type AucSummary, aucOfGroups, groupsOfScores } from './split-auc.js';
+import { type AucSummary, aucOfGroups, groupsOfSorted } from './split-auc.js';
 
 /** One series' figures over one bucket or the whole range (JSON-ready numbers; null where undefined). */
 export interface Figures {
@@ -46,8 +46,8 @@ class Acc {
   valued = 0;
   sq = 0;
   abs = 0;
-  pos = { data: new Float64Array(16), length: 0 };
-  neg = { data: new Float64Array(16), length: 0 };
+  pos = new ScoreList();
+  neg = new ScoreList();
   posH: Float64Array | null = null;
   negH: Float64Array | null = null;
 
@@ -68,8 +68,8 @@ class Acc {
     this.valued += r.valued;
     this.sq += r.sq_error_sum;
     this.abs += r.abs_error_sum;
-    unpackScoresInto(this.pos, r.pos_scores ?? null);
-    unpackScoresInto(this.neg, r.neg_scores ?? null);
+    this.pos.add(r.pos_scores ?? null);
+    this.neg.add(r.neg_scores ?? null);
     if (r.pos_histogram) addCounts((this.posH ??= new Float64Array(LABEL_BINS)), r.pos_histogram);
     if (r.neg_histogram) addCounts((this.negH ??= new Float64Array(LABEL_BINS)), r.neg_histogram);
   }
@@ -81,7 +81,7 @@ class Acc {
   auc(task: string, exact: boolean): AucSummary | null {
     if (task !== 'binary_classification') return null;
     if (exact) {
-      const { p, n } = groupsOfScores(this.pos.data.subarray(0, this.pos.length), this.neg.data.subarray(0, this.neg.length));
+      const { p, n } = groupsOfSorted(this.pos.sorted(), this.neg.sorted());
       return aucOfGroups(p, n);
     }
     const P = this.posH ?? new Float64Array(LABEL_BINS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from './bucket-grid.js';
-import { type JoinedLabel, labelDeltas, packScores, unpackScoresInto } from './label-deltas.js';
+import { type JoinedLabel, labelDeltas, packScores, ScoreList, sortFloat32Bits } from './label-deltas.js';
 
 const row = (over: Partial<JoinedLabel>): JoinedLabel => ({
   model_name: 'm',
@@ -36,12 +36,21 @@ describe('label deltas', () => {
     expect(d).toMatchObject({ labels: 2, binaryLabels: 0, valued: 1, sqErrorSum: 1, absErrorSum: 1, classified: 1, correct: 0, posHistogram: null });
   });
 
-  it('packs scores exactly and unpacks them from any offset', () => {
-    const into = { data: new Float64Array(1), length: 0 };
-    const packed = packScores([0.1, 1 / 3, 0.7])!;
-    unpackScoresInto(into, Buffer.concat([Buffer.alloc(3), packed]).subarray(3));
-    unpackScoresInto(into, packed);
-    expect(Array.from(into.data.subarray(0, into.length))).toEqual([0.1, 1 / 3, 0.7, 0.1, 1 / 3, 0.7]);
+  it('packs float32 scores in four bytes, others in eight, and reads appended chunks back sorted from any offset', () => {
+    const narrow = packScores([0.5, Math.fround(0.1), 0.25])!;
+    expect(narrow.length).toBe(4 + 3 * 4);
+    const list = new ScoreList();
+    list.add(Buffer.concat([Buffer.alloc(3), narrow, narrow]).subarray(3));
+    expect(Array.from(list.sorted())).toEqual([Math.fround(0.1), Math.fround(0.1), 0.25, 0.25, 0.5, 0.5]);
+    list.add(packScores([1 / 3])!);
+    expect(Array.from(list.sorted())).toEqual([Math.fround(0.1), Math.fround(0.1), 0.25, 0.25, 1 / 3, 0.5, 0.5]);
     expect(packScores([])).toBeNull();
+  });
+
+  it('radix-sorts float32 bit patterns in the order of their values, negatives and zeros included', () => {
+    const values = [0.3, -2, 0, 1e-30, 7, -0.5, 0.3, 2 ** -20, 1].map(Math.fround);
+    const bits = new Uint32Array(new Float32Array(values).buffer);
+    const sorted = Array.from(new Float32Array(sortFloat32Bits(bits).buffer));
+    expect(sorted).toEqual([...values].sort((a, b) => a - b));
   });
 });

@@ -113,25 +113,118 @@ export function labelDeltas(rows: readonly JoinedLabel[]): LabelDelta[] {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Scores packed as float64 little-endian (the `pos_scores` / `neg_scores` columns). */
+/**
+ * Scores packed for the `pos_scores` / `neg_scores` columns, which grow by
+ * appending: each chunk is a little-endian uint32 header (the count, with
+ * the top bit set when the scores are float64) and the scores, float32 when
+ * every one of them is exactly a float32 (model outputs are), else float64.
+ * Half the bytes to read, and float32 bits sort as integers.
+ */
 export function packScores(scores: readonly number[]): Buffer | null {
   if (scores.length === 0) return null;
-  const b = Buffer.allocUnsafe(scores.length * 8);
-  for (let i = 0; i < scores.length; i++) b.writeDoubleLE(scores[i], i * 8);
+  const wide = scores.some((s) => Math.fround(s) !== s);
+  const b = Buffer.allocUnsafe(4 + scores.length * (wide ? 8 : 4));
+  b.writeUInt32LE((scores.length | (wide ? 0x80000000 : 0)) >>> 0, 0);
+  for (let i = 0; i < scores.length; i++) {
+    if (wide) b.writeDoubleLE(scores[i], 4 + i * 8);
+    else b.writeFloatLE(scores[i], 4 + i * 4);
+  }
   return b;
 }
 
-/** Appends packed scores to a growing array (reads of the `pos_scores` / `neg_scores` columns). */
-export function unpackScoresInto(into: { data: Float64Array; length: number }, packed: Buffer | null): void {
-  if (!packed || packed.length === 0) return;
-  const n = packed.length >> 3;
-  if (into.length + n > into.data.length) {
-    const grown = new Float64Array(Math.max(into.data.length * 2, into.length + n));
-    grown.set(into.data.subarray(0, into.length));
-    into.data = grown;
+/** A growing list of scores read back from packed chunks: float32 bits while every score is a float32, else float64. */
+export class ScoreList {
+  bits = new Uint32Array(16);
+  wide: Float64Array | null = null;
+  length = 0;
+
+  add(packed: Buffer | null): void {
+    if (!packed) return;
+    for (let at = 0; at + 4 <= packed.length; ) {
+      const h = packed.readUInt32LE(at);
+      const n = h & 0x7fffffff;
+      const isWide = (h & 0x80000000) !== 0;
+      at += 4;
+      if (isWide && this.wide === null) this.widen();
+      this.reserve(n);
+      if (this.wide !== null) {
+        for (let i = 0; i < n; i++) this.wide[this.length + i] = isWide ? packed.readDoubleLE(at + i * 8) : packed.readFloatLE(at + i * 4);
+      } else if ((packed.byteOffset + at) % 4 === 0) {
+        this.bits.set(new Uint32Array(packed.buffer, packed.byteOffset + at, n), this.length);
+      } else {
+        for (let i = 0; i < n; i++) this.bits[this.length + i] = packed.readUInt32LE(at + i * 4);
+      }
+      this.length += n;
+      at += n * (isWide ? 8 : 4);
+    }
   }
-  // A Buffer's offset may not be 8-aligned: copy through a DataView-free path when it is not.
-  if (packed.byteOffset % 8 === 0) into.data.set(new Float64Array(packed.buffer, packed.byteOffset, n), into.length);
-  else for (let i = 0; i < n; i++) into.data[into.length + i] = packed.readDoubleLE(i * 8);
-  into.length += n;
+
+  /** The scores, sorted ascending. */
+  sorted(): Float32Array | Float64Array {
+    if (this.wide !== null) return this.wide.slice(0, this.length).sort();
+    const keys = sortFloat32Bits(this.bits.subarray(0, this.length));
+    return new Float32Array(keys.buffer, keys.byteOffset, keys.length);
+  }
+
+  private reserve(n: number): void {
+    const cap = this.wide ? this.wide.length : this.bits.length;
+    if (this.length + n <= cap) return;
+    const size = Math.max(cap * 2, this.length + n);
+    if (this.wide) {
+      const w = new Float64Array(size);
+      w.set(this.wide.subarray(0, this.length));
+      this.wide = w;
+    } else {
+      const b = new Uint32Array(size);
+      b.set(this.bits.subarray(0, this.length));
+      this.bits = b;
+    }
+  }
+
+  private widen(): void {
+    const w = new Float64Array(Math.max(16, this.bits.length));
+    const f = new Float32Array(this.bits.buffer, this.bits.byteOffset, this.length);
+    for (let i = 0; i < this.length; i++) w[i] = f[i];
+    this.wide = w;
+  }
+}
+
+/**
+ * Float32 bit patterns sorted in the order of their values: an LSD radix
+ * sort on 16-bit digits (two passes) after mapping each pattern to a key
+ * that orders as an unsigned integer (negative floats flipped whole,
+ * positive ones with the sign bit set). O(n), where a comparison sort of
+ * millions of scores costs most of an exact AUC.
+ */
+export function sortFloat32Bits(bits: Uint32Array): Uint32Array {
+  const n = bits.length;
+  let src = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = bits[i];
+    src[i] = (v & 0x80000000 ? ~v : v | 0x80000000) >>> 0;
+  }
+  let dst = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      dst[count[(v >>> shift) & 0xffff]++] = v;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = src[i];
+    src[i] = (k & 0x80000000 ? k & 0x7fffffff : ~k) >>> 0;
+  }
+  return src;
 }

@@ -16,11 +16,14 @@ export interface AucSummary {
 }
 
 /** Groups of tied scores from both classes' scores (each sorted here in place). */
-export function groupsOfScores(pos: Float64Array, neg: Float64Array): { p: Float64Array; n: Float64Array } {
-  pos.sort();
-  neg.sort();
-  const p = new Float64Array(pos.length + neg.length);
-  const n = new Float64Array(pos.length + neg.length);
+export function groupsOfScores(pos: Float64Array, neg: Float64Array): { p: Uint32Array; n: Uint32Array } {
+  return groupsOfSorted(pos.sort(), neg.sort());
+}
+
+/** Groups of tied scores from both classes' scores, each already in ascending order. */
+export function groupsOfSorted(pos: ArrayLike<number>, neg: ArrayLike<number>): { p: Uint32Array; n: Uint32Array } {
+  const p = new Uint32Array(pos.length + neg.length);
+  const n = new Uint32Array(pos.length + neg.length);
   let g = -1;
   let last = NaN;
   let i = 0;
