@@ -339,8 +339,13 @@ try {
     volumes.push({ ...m, paused_s: p.paused_s, predictions_per_s: Math.round((sent.n - sent.base) / p.seconds), labels_per_s: Math.round(l.accepted / l.seconds), labels_accepted: l.accepted, label_seconds: Math.round(l.seconds * 10) / 10 });
     console.log(`volume ${sent.n} predictions, ${labelled.n} labels: span query ${m.span_query.ms} ms (${m.span_query.rows_covered} rows, exact ${m.span_query.exact}), day query ${m.day_query.ms} ms, labels ${volumes.at(-1).labels_per_s}/s, gauge fresh ${m.gauge_fresh.seconds} s`);
   }
-  const warm = memory.filter((s) => s.rows >= 0.2 * memory.at(-1).rows);
-  const growth = warm.length > 1 ? (Math.max(...warm.map((s) => s.rss_mb)) - warm[0].rss_mb) / warm[0].rss_mb : null;
+  // After warm-up (the first fifth of the rows), the median of the last quarter of samples against the median of the
+  // first: one collection's spike is not growth. The largest sample is kept beside it.
+  const warm = memory.filter((s) => s.rows >= 0.2 * memory.at(-1).rows).map((s) => s.rss_mb);
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const quarter = Math.max(1, Math.floor(warm.length / 4));
+  const growth = warm.length >= 4 ? (med(warm.slice(-quarter)) - med(warm.slice(0, quarter))) / med(warm.slice(0, quarter)) : null;
+  const peakGrowth = warm.length > 1 ? (Math.max(...warm) - warm[0]) / warm[0] : null;
   const extrapolate = (key) => {
     if (volumes.length < 2) return null;
     const [a, b] = volumes;
@@ -350,7 +355,7 @@ try {
   };
   const last = volumes.at(-1);
   result.volumes = volumes;
-  result.memory = { samples: memory, growth_after_warmup: growth === null ? null : Math.round(growth * 1000) / 1000 };
+  result.memory = { samples: memory, growth_after_warmup: growth === null ? null : Math.round(growth * 1000) / 1000, peak_over_first_warm_sample: peakGrowth === null ? null : Math.round(peakGrowth * 1000) / 1000 };
   result.day_extrapolated = { span_query: extrapolate('span_query'), day_query: extrapolate('day_query') };
   result.checks = {
     span_query_under_500ms: last.span_query.ms < BARS.span_ms,
