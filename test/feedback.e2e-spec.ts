@@ -138,7 +138,7 @@ describe('prediction log partitions', () => {
 
   it('has today and three days ahead in every partitioned table from the first start', async () => {
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-    for (const table of ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores']) {
+    for (const table of ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores', 'labelled_predictions']) {
       const days = (await partitions(table)).map((p) => p.day);
       for (let i = 0; i <= 3; i++) expect(days, table).toContain(today + i * DAY_MS);
     }
@@ -154,7 +154,7 @@ describe('prediction log partitions', () => {
     );
     const { dropped } = await p.maintain();
     expect(dropped.sort()).toEqual(
-      ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores'].map((table) => `${table}_p${new Date(oldMs).toISOString().slice(0, 10).replaceAll('-', '')}`).sort(),
+      ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores', 'labelled_predictions'].map((table) => `${table}_p${new Date(oldMs).toISOString().slice(0, 10).replaceAll('-', '')}`).sort(),
     );
     expect(await withClient(db.url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM predictions WHERE id = $1`, [oldId])).rows[0].n)).toBe(0);
     expect((await partitions('predictions')).length).toBeGreaterThanOrEqual(4);

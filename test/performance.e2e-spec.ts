@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PerformanceGauges } from '../src/monitoring/performance/performance-gauges.js';
 import { PerformanceReader } from '../src/monitoring/performance/performance-reader.js';
+import { rocAuc } from '../src/monitoring/stats/roc-auc.js';
+import { uuidMs } from '../src/monitoring/telemetry/partition-bounds.js';
 import { PredictionRecorder } from '../src/monitoring/telemetry/prediction-recorder.js';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
@@ -62,14 +64,17 @@ describe('live performance of loan_default_xgb from posted labels', () => {
   let db: TestDatabase;
   let t: TestApp;
   let from: Date;
+  let v1Sent: Sent[] = [];
+  let v2Sent: Sent[] = [];
   const all = Array.from({ length: test.rows }, (_, i) => i);
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    t = await startTestApp({ db, env: { MODELGATE_TELEMETRY_FLUSH_MS: '50' } });
+    t = await startTestApp({ db, env: { MODELGATE_TELEMETRY_FLUSH_MS: '50', MODELGATE_MONITOR_FLUSH_MS: '100' } });
     from = new Date(Date.now() - 60_000);
     for (const name of ['loan', 'loan-ab']) {
-      await createModel(t, name, 'binary_classification');
+      // Hour-long monitoring windows: the gauges show one window, and this suite's traffic fits in one or two.
+      await createModel(t, name, 'binary_classification', { monitoring_policy: { window_seconds: 3600 } });
       for (let v = 0; v < 2; v++) {
         await uploadOk(t, name, {
           file: fixture('loan_default_xgb.onnx'),
@@ -92,11 +97,16 @@ describe('live performance of loan_default_xgb from posted labels', () => {
     const b = await predict(t, 'loan-ab', 2, all.filter((r) => r % 2 === 1));
     await label(t, a.map((s) => ({ prediction_id: s.id, label: test.labels[s.row] })));
     await label(t, b.map((s, k) => ({ prediction_id: s.id, label: k % 50 === 0 ? 1 - test.labels[s.row] : test.labels[s.row] })));
+    v1Sent = v1;
+    v2Sent = v2;
     await t.app.get(PredictionRecorder).flush();
+    // Every label joined (labels posted before their records were flushed join through the joiner) and every bucket flushed.
     await eventually(
       async () => {
-        const n = (await withClient(db.url, (c) => c.query(`SELECT count(*)::int AS n FROM predictions`))).rows[0].n;
-        if (n !== 3 * test.rows) throw new Error(`${n} records stored`);
+        const n = (await withClient(db.url, (c) => c.query(`SELECT count(*)::int AS n FROM labelled_predictions`))).rows[0].n;
+        if (n !== 3 * test.rows) throw new Error(`${n} labels joined`);
+        const p = (await withClient(db.url, (c) => c.query(`SELECT coalesce(sum(predictions), 0)::int AS n FROM prediction_buckets WHERE grain = 60`))).rows[0].n;
+        if (p !== 3 * test.rows) throw new Error(`${p} predictions in buckets`);
         return true;
       },
       30_000,
@@ -148,11 +158,22 @@ describe('live performance of loan_default_xgb from posted labels', () => {
     expect(Math.abs(c.ci95[1] - pROC.ci[1])).toBeLessThan(1e-6);
   });
 
-  it('buckets by prediction time and reports business outcomes per series', async () => {
-    const s = (await performance('loan', '&version=1&bucket=1')).series[0];
+  it('buckets by prediction time, a bucket rounded up to a whole minute, and reports business outcomes per series', async () => {
+    const body = await performance('loan', '&version=1&bucket=1');
+    expect(body.bucket_seconds).toBe(60);
+    expect(body.exact).toBe(true);
+    const s = body.series[0];
     expect(s.buckets.length).toBeGreaterThan(0);
     expect(s.buckets.reduce((n: number, b: { labels: number }) => n + b.labels, 0)).toBe(6000);
-    for (const b of s.buckets) expect(new Date(b.window_end).getTime() - new Date(b.window_start).getTime()).toBe(1000);
+    expect(s.buckets.reduce((n: number, b: { predictions: number }) => n + b.predictions, 0)).toBe(6000);
+    for (const b of s.buckets) expect(new Date(b.window_end).getTime() - new Date(b.window_start).getTime()).toBe(60_000);
+    // Each minute's AUC is the exact AUC of the rows predicted in it.
+    for (const b of s.buckets) {
+      const rows = v1Sent.filter((x) => uuidMs(x.id) >= Date.parse(b.window_start) && uuidMs(x.id) < Date.parse(b.window_end)).map((x) => x.row);
+      expect(rows.length).toBe(b.predictions);
+      const ref = rocAuc(rows.map((r) => test.labels[r]), rows.map((r) => expected.p1[r]));
+      if (Number.isFinite(ref)) expect(Math.abs(b.auc - ref)).toBeLessThan(1e-6);
+    }
     const revenue = all.map((r) => r % 7);
     const mean = revenue.reduce((a, b) => a + b, 0) / revenue.length;
     expect(s.outcomes.revenue.count).toBe(6000);
@@ -168,11 +189,18 @@ describe('live performance of loan_default_xgb from posted labels', () => {
     expect(v1[0]).toMatchObject({ model: 'loan', variant: 'v1', validation_auc: expected.valid_auc, rmse: null });
   });
 
-  it('exports AUC, validation AUC, label counts and the below-bar flag as gauges', async () => {
+  it('exports AUC, validation AUC, label counts and the below-bar flag of the latest window with enough labels, and says which window', async () => {
     await t.app.get(PerformanceGauges).refresh();
-    expect(await scrape(t, 'modelgate_model_auc{model="loan",version="1",variant="v1"}')).toBeCloseTo(sk.true_labels.auc, 6);
+    const start = await scrape(t, 'modelgate_model_auc_window_start_seconds{model="loan",version="1",variant="v1"}');
+    expect(start! % 3600).toBe(0);
+    // The rows of that hour (all of them unless the suite straddled an hour), with their true labels.
+    const inWindow = (sent: Sent[], at = start) => sent.filter((x) => Math.floor(uuidMs(x.id) / 3_600_000) * 3600 === at).map((x) => x.row);
+    const rows = inWindow(v1Sent);
+    const ref = rows.length === test.rows ? sk.true_labels.auc : rocAuc(rows.map((r) => test.labels[r]), rows.map((r) => expected.p1[r]));
+    expect(Math.abs((await scrape(t, 'modelgate_model_auc{model="loan",version="1",variant="v1"}'))! - ref)).toBeLessThan(1e-6);
     expect(await scrape(t, 'modelgate_model_validation_auc{model="loan",version="1"}')).toBe(expected.valid_auc);
-    expect(await scrape(t, 'modelgate_model_labels_total{model="loan",version="2",variant="v2"}')).toBe(6000);
+    const start2 = await scrape(t, 'modelgate_model_auc_window_start_seconds{model="loan",version="2",variant="v2"}');
+    expect(await scrape(t, 'modelgate_model_labels_total{model="loan",version="2",variant="v2"}')).toBe(inWindow(v2Sent, start2).length);
     expect(await scrape(t, 'modelgate_model_auc_below_bar{model="loan",version="1",variant="v1"}')).toBe(0);
     expect(await scrape(t, 'modelgate_model_auc_below_bar{model="loan",version="2",variant="v2"}')).toBe(1);
   });

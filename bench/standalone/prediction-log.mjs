@@ -7,8 +7,8 @@
 //     the same batches first;
 //   - bytes per row on disk (heap + indexes + TOAST of the partitions);
 //   - the extrapolation to 30 days at the rate;
-//   - the time of the performance query over the loaded traffic, and that
-//     time scaled to a day of traffic (or measured on it with BENCH_LOG_SECONDS=86400).
+//   (Performance no longer reads the log: it reads buckets kept as the log
+//   is written; bench/standalone/performance-at-rate.mjs measures it.)
 //
 //   npm run build && node bench/standalone/prediction-log.mjs
 // Env: BENCH_DATABASE_URL | TEST_DATABASE_URL | DATABASE_URL (a server where a
@@ -29,7 +29,6 @@ const { createDataSource } = await dist('database/database.connection.js');
 const { predictionsStatement } = await dist('monitoring/telemetry/telemetry-sql.js');
 const { predictionsCopy, PREDICTIONS_COPY_SQL } = await dist('monitoring/telemetry/telemetry-copy.js');
 const { createPartitionSql, uuidFloor, DAY_MS } = await dist('monitoring/telemetry/partition-bounds.js');
-const { metricsSql, windowParams } = await dist('monitoring/performance/performance-sql.js');
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
@@ -175,10 +174,6 @@ try {
   const bytesPerRow = predictionBytes / total;
   const bytes30d = (predictionBytes + labelBytes) / S.seconds * 86400 * 30;
 
-  const q = { model: 'bench', from: new Date(start), to: new Date(start + S.seconds * 1000), bucketMs: 300_000 };
-  const q0 = performance.now();
-  const rows = (await client.query(metricsSql(q), windowParams(q))).rows;
-  const queryS = (performance.now() - q0) / 1000;
 
   const result = {
     rate: S.rate,
@@ -190,16 +185,12 @@ try {
     bytes_per_row: Math.round(bytesPerRow),
     label_bytes_per_row: labels ? Math.round(labelBytes / labels) : null,
     extrapolated_30d_gb: Math.round(bytes30d / 1e9),
-    performance_query_s: Math.round(queryS * 1000) / 1000,
-    performance_query_day_s_extrapolated: Math.round((queryS * 86400) / S.seconds * 100) / 100,
-    series_buckets: rows.length,
     rate_sustained: Math.min(insertRate, copyRate) >= S.rate || Math.max(insertRate, copyRate) >= S.rate,
   };
   console.log(`prediction log: ${total} rows (${S.seconds} s at ${S.rate}/s), ${labels} labels`);
   console.log(`  write: INSERT ${result.write_rows_per_s.insert} rows/s, COPY ${result.write_rows_per_s.copy} rows/s (interleaved, ${timing.insert.rows + timing.copy.rows} rows); bulk with ${best}: ${result.write_rows_per_s.bulk ?? '-'} rows/s`);
   if (result.backend_cpu_us_per_row) console.log(`  PostgreSQL backend CPU: INSERT ${result.backend_cpu_us_per_row.insert} us/row, COPY ${result.backend_cpu_us_per_row.copy} us/row`);
   console.log(`  disk: ${result.bytes_per_row} B/row (+ labels ${result.label_bytes_per_row ?? '-'} B/label); 30 days at ${S.rate}/s: ~${result.extrapolated_30d_gb} GB`);
-  console.log(`  performance query over the loaded ${S.seconds} s: ${result.performance_query_s} s (a day, linearly: ${result.performance_query_day_s_extrapolated} s)`);
   console.log(`RESULT ${JSON.stringify(result)}`);
 } finally {
   await client.end().catch(() => {});

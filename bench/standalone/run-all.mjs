@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIR = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['v2-binary', 'grpc', 'monitoring-cost', 'prediction-log'];
+const ALL = ['v2-binary', 'grpc', 'monitoring-cost', 'prediction-log', 'performance-at-rate'];
 const pick = process.env.BENCH_STANDALONE;
 const chosen = pick === 'none' ? [] : pick ? pick.split(',').map((s) => s.trim()).filter(Boolean) : ALL;
 let failed = 0;

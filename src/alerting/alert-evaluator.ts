@@ -17,10 +17,11 @@ export const ROLLOUT_ABORTED = 'rollout_aborted';
 const CURSOR = 'drift_checks';
 const BATCH = 200;
 /**
- * How far back performance windows are read each run: labels arrive late, so
- * a window is judged once it has `min_labels`, within this many windows.
+ * How far back performance windows are looked at each run: labels arrive
+ * late (days, in lending and fraud), so a window is judged once it has
+ * `min_labels`, within this horizon. Only label counts are read for it.
  */
-const AUC_LOOKBACK_WINDOWS = 12;
+const AUC_LOOKBACK_MS = 48 * 60 * 60 * 1000;
 
 /**
  * The elected alert evaluation: drift-check windows after the durable
@@ -32,7 +33,7 @@ const AUC_LOOKBACK_WINDOWS = 12;
  */
 @Injectable()
 export class AlertEvaluator {
-  /** When each model's performance windows were last read: at most twice a window, since each read scans the prediction log. */
+  /** When each model's performance windows were last read: at most twice a window. */
   private readonly aucReadAt = new Map<string, number>();
 
   constructor(
@@ -114,16 +115,29 @@ export class AlertEvaluator {
       const windowS = typeof m.policy.window_seconds === 'number' ? m.policy.window_seconds : 300;
       if (now - (this.aucReadAt.get(name) ?? 0) < (windowS * 1000) / 2) continue;
       this.aucReadAt.set(name, now);
-      const buckets = await this.performance.windows(name, new Date(now - AUC_LOOKBACK_WINDOWS * windowS * 1000), new Date(now), windowS);
-      buckets.sort((a, b) => a.windowEnd.getTime() - b.windowEnd.getTime());
-      for (const b of buckets) {
-        if (!m.serving.has(b.version) || b.windowEnd.getTime() > now) continue;
+      const judged = await this.lastJudged(name);
+      const windows = await this.performance.labelledWindows(name, new Date(now - AUC_LOOKBACK_MS), new Date(now), windowS);
+      windows.sort((a, b) => a.windowEnd.getTime() - b.windowEnd.getTime());
+      // Each window is judged once, in order, as its labels reach min_labels; a late label counts in its prediction's window.
+      for (const w of windows) {
+        if (!m.serving.has(w.version) || w.windowEnd.getTime() > now || w.labels < policy.minLabels) continue;
+        if (w.windowEnd.getTime() <= (judged.get(`${w.version}\u0000${w.variant}`) ?? -Infinity)) continue;
+        const b = await this.performance.window(name, w.version, w.variant, w.windowStart, w.windowEnd);
+        if (!b) continue;
         const judgement = judgeAuc(policy, b);
-        // An unjudged bucket may still collect labels: it is read again next run.
         if (!judgement.judged) continue;
         await this.dataSource.transaction((em) => this.apply(em, { model: name, version: b.version, variant: b.variant, rule: 'auc' }, policy, b.windowEnd, judgement));
       }
     }
+  }
+
+  /** The end of the last judged AUC window per series (version, variant) of a model. */
+  private async lastJudged(model: string): Promise<Map<string, number>> {
+    const rows: { version: number; variant: string; last_window_end: Date | null }[] = await this.dataSource.query(
+      `SELECT version, variant, last_window_end FROM alert_rule_states WHERE model = $1 AND rule = 'auc'`,
+      [model],
+    );
+    return new Map(rows.filter((r) => r.last_window_end).map((r) => [`${r.version}\u0000${r.variant}`, new Date(r.last_window_end!).getTime()]));
   }
 
   private async apply(em: EntityManager, s: SeriesRule, policy: AlertPolicy, windowEnd: Date, j: Judgement): Promise<void> {

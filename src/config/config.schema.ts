@@ -57,6 +57,7 @@ export const envSchema = z.object({
   MODELGATE_LEADER_POLL_MS: int(50).default(2_000),
   MODELGATE_PREDICTION_RETENTION_DAYS: int(1, 3650).default(30),
   MODELGATE_MONITOR_FLUSH_MS: int(10).default(10_000),
+  MODELGATE_QUERY_TIMEOUT_MS: int(1).default(20_000),
   MODELGATE_MONITOR_SKETCHES: bool.default(true),
   /** The online feature store: `postgres` (the service's own database) or a `redis://` URL. */
   MODELGATE_FEATURE_STORE: z
@@ -187,7 +188,7 @@ export interface AppConfig {
   /** Deprecated variables that were set, as warnings to log once at start. */
   deprecations: string[];
   /** Live sketches: flushed every `flushMs`; a window is checked two flush periods after it ends. */
-  monitoring: { flushMs: number; sketches: boolean; /** CBPE estimates need the baseline's expected calibration error at most this. */ cbpeMaxEce: number };
+  monitoring: { flushMs: number; sketches: boolean; /** CBPE estimates need the baseline's expected calibration error at most this. */ cbpeMaxEce: number; /** Statement timeout of monitoring reads (performance): past it the answer is 503 QUERY_TIMEOUT. */ queryTimeoutMs: number };
   /** One online feature store per deployment. */
   features: { store: 'postgres' } | { store: 'redis'; url: string };
   /** Rollouts: how often the elected driver judges windows and moves steps. */
@@ -331,7 +332,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffMaxMs: e.MODELGATE_OUTBOX_BACKOFF_MAX_MS,
       giveUpMs: e.MODELGATE_OUTBOX_GIVE_UP_MS,
     },
-    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES, cbpeMaxEce: e.MODELGATE_CBPE_MAX_ECE },
+    monitoring: { flushMs: e.MODELGATE_MONITOR_FLUSH_MS, sketches: e.MODELGATE_MONITOR_SKETCHES, cbpeMaxEce: e.MODELGATE_CBPE_MAX_ECE, queryTimeoutMs: e.MODELGATE_QUERY_TIMEOUT_MS },
     features: e.MODELGATE_FEATURE_STORE === 'postgres' ? { store: 'postgres' as const } : { store: 'redis' as const, url: e.MODELGATE_FEATURE_STORE },
     rollouts: { tickMs: e.MODELGATE_ROLLOUT_TICK_MS },
   };

@@ -5,6 +5,7 @@ import { PartitionPredictionLog1765500000001 } from './migrations/1765500000001-
 import { Alerting1765600000001 } from './migrations/1765600000001-alerting.js';
 import { AuditLog1765700000001 } from './migrations/1765700000001-audit-log.js';
 import { KeyModels1765700000002 } from './migrations/1765700000002-key-models.js';
+import { PerformanceBuckets1766100000001 } from './migrations/1766100000001-performance-buckets.js';
 import { VersionCalibration1766200000001 } from './migrations/1766200000001-version-calibration.js';
 import { PredictionScores1766200000002 } from './migrations/1766200000002-prediction-scores.js';
 import { ReleasesGatesEvents1766300000001 } from './migrations/1766300000001-releases-gates-events.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS: Function[] = [
   Alerting1765600000001,
   AuditLog1765700000001,
   KeyModels1765700000002,
+  PerformanceBuckets1766100000001,
   VersionCalibration1766200000001,
   PredictionScores1766200000002,
   ReleasesGatesEvents1766300000001,

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { BucketStore } from './buckets/bucket-store.js';
+import { LabelJoiner } from './buckets/label-joiner.js';
+import { PredictionBuckets } from './buckets/prediction-buckets.js';
 import { FeedbackRoutes } from './feedback/feedback-routes.js';
 import { FeedbackService } from './feedback/feedback.service.js';
 import { LabelStore } from './feedback/label-store.js';
@@ -35,6 +38,10 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     // MODELGATE_PREDICTION_LOG=nats://...: full predictions on JetStream, slim rows in PostgreSQL
     PredictionStream,
     PredictionScoreStore,
+    // Performance buckets: counts per series and minute/hour kept as the log is written, labels joined as they arrive.
+    PredictionBuckets,
+    BucketStore,
+    LabelJoiner,
     // The prediction log's daily partitions, feedback (labels) and live performance.
     PredictionPartitions,
     LabelStore,
@@ -55,7 +62,7 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     // CBPE: the estimated-AUC gauges (set beside the realised ones; VersionBaselines.calibration reads what they need)
     EstimateMetrics,
   ],
-  // PerformanceReader.windowMetrics is what alerting reads.
-  exports: [PredictionRecorder, PerformanceReader, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics],
+  // PerformanceReader is what alerting reads (and what estimates read: predictionScoreHistogram).
+  exports: [PredictionRecorder, PerformanceReader, PredictionBuckets, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics],
 })
 export class MonitoringModule {}

@@ -97,7 +97,7 @@ export class RolloutJudge {
     if (!r.analysis.auc) return null;
     const bucketMs = windowS * 1000;
     const rows = (version: number, from: Date, until: Date, variant?: string) =>
-      this.performance.labelledRows({ model: r.model_name, version, variant, from, to: until, bucketMs }) as Promise<Labelled[]>;
+      this.performance.labelledRows({ model: r.model_name, version, variant, from, to: until }) as Promise<Labelled[]>;
     const candidate = await rows(r.candidate_version, stepStart, to, CANDIDATE_VARIANT);
     const baseline = reference
       ? (await rows(r.baseline_version, reference.from, reference.to, reference.variant)).filter((x: any) => x.variant !== 'shadow' && x.variant !== CANDIDATE_VARIANT)

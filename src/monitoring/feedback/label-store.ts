@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { BucketStore } from '../buckets/bucket-store.js';
+import { uuidMs } from '../telemetry/partition-bounds.js';
 import type { FeedbackItem } from './feedback-items.js';
 
 export interface StoredLabel {
@@ -11,32 +13,31 @@ export interface StoredLabel {
 /** SQLSTATE 23514: "no partition of relation found for row" (and check violations, which the parser rules out). */
 export const NO_PARTITION = '23514';
 
-/** The `prediction_labels` table: one row per prediction id, the first label kept. */
+/** The `prediction_labels` table: one row per prediction id, the first label kept; accepted labels join their records as they are stored. */
 @Injectable()
 export class LabelStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly buckets: BucketStore,
+  ) {}
 
   /**
-   * Inserts the items whose id has no label yet, in one statement (its own
-   * transaction, committed when this resolves); returns the ids it stored.
-   * Concurrent inserts of one id serialise on the primary key: exactly one
-   * stores, the others see it and store nothing.
+   * Inserts the items whose id has no label yet and joins them with their
+   * prediction records (see BucketStore.acceptLabels), in one transaction
+   * committed when this resolves; returns the ids it stored. Concurrent
+   * inserts of one id serialise on the primary key: exactly one stores, the
+   * others see it and store nothing.
    */
   async insertNew(items: readonly FeedbackItem[]): Promise<Set<string>> {
     if (items.length === 0) return new Set();
-    const rows: { prediction_id: string }[] = await this.dataSource.query(
-      `INSERT INTO prediction_labels (prediction_id, label, value, outcomes)
-       SELECT r.id, r.label, r.value, r.outcomes::jsonb FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[]) AS r(id, label, value, outcomes)
-       ON CONFLICT (prediction_id) DO NOTHING
-       RETURNING prediction_id::text`,
-      [
-        items.map((i) => i.predictionId),
-        items.map((i) => i.label),
-        items.map((i) => i.value),
-        items.map((i) => (i.outcomes ? JSON.stringify(i.outcomes) : null)),
-      ],
-    );
-    return new Set(rows.map((r) => r.prediction_id));
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const i of items) {
+      const t = uuidMs(i.predictionId);
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    return this.buckets.acceptLabels(items, [lo, hi]);
   }
 
   async find(ids: readonly string[]): Promise<Map<string, StoredLabel>> {

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { InjectConfig } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import { type BucketSpan, bucketSpans, EXACT_RANGE_MS, MINUTE_MS } from '../buckets/bucket-grid.js';
+import { type SeriesFigures, seriesFigures } from '../buckets/bucket-figures.js';
+import { BucketStore, type SeriesFilter } from '../buckets/bucket-store.js';
+import { addCounts, SCORE_BINS } from '../buckets/score-histograms.js';
 import { rocAucOvr } from '../stats/roc-auc.js';
-import { aucFromRankSum, bucketBounds, finite } from './performance-math.js';
-import { labelledRowsSql, metricsSql, type WindowQuery, windowParams } from './performance-sql.js';
+import { uuidFloor } from '../telemetry/partition-bounds.js';
+import { QueryTimeout } from './performance.errors.js';
+import { bucketBounds, finite } from './performance-math.js';
 
 export type Task = 'binary_classification' | 'multiclass_classification' | 'regression' | string;
 
@@ -12,6 +19,14 @@ export interface ModelFacts {
   policy: Record<string, unknown>;
   /** Registered validation metrics per version. */
   validation: Map<number, Record<string, number>>;
+}
+
+export interface WindowQuery extends SeriesFilter {
+  model: string;
+  from: Date;
+  to: Date;
+  /** Bucket length in ms: a whole number of minutes. */
+  bucketMs: number;
 }
 
 /** One series (model, version, variant) over one bucket. */
@@ -25,118 +40,213 @@ export interface BucketMetrics {
   labels: number;
   label_rate: number | null;
   auc: number | null;
+  auc_error_bound: number | null;
   log_loss: number | null;
   accuracy: number | null;
-  /** Share of labels that are positive (binary). */
   positive_rate: number | null;
-  /** Calibration: mean predicted score of the labelled rows, against `positive_rate` observed. */
   mean_predicted: number | null;
+  mean_score: number | null;
   rmse: number | null;
   mae: number | null;
   validation_auc: number | null;
 }
 
-interface MetricsRow {
-  version: number;
-  variant: string;
-  bucket: string;
-  predictions: number;
-  labels: number;
-  binary_labels: number;
-  positives: number | null;
-  positive_rank_sum: number | null;
-  log_loss: number | null;
-  accuracy: number | null;
-  positive_rate: number | null;
-  mean_predicted: number | null;
-  rmse: number | null;
-  mae: number | null;
+export interface RangeRead {
+  /** The range widened to whole minutes (the buckets' resolution). */
+  from: Date;
+  to: Date;
+  /** Every figure from every labelled score (ranges up to an hour), or from histograms. */
+  exact: boolean;
+  series: SeriesFigures[];
 }
 
-export interface LabelledRow {
+/** A labelled row with what buckets cannot hold: business outcomes, multiclass probabilities. */
+export interface LabelledExtra {
   version: number;
   variant: string;
-  bucket: string;
-  score: number | null;
+  created_at: Date;
   truth: string | null;
-  truth_value: number | null;
   probabilities: Record<string, number> | null;
   outcomes: Record<string, number> | null;
 }
 
+/** SQLSTATE 57014: the statement was cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+const ID_MARGIN_MS = 60_000;
+
 /**
- * Live performance from the prediction log joined with labels, per series
- * and time bucket (bucketed by prediction time, aligned to the epoch). The
- * alerting engine calls `windowMetrics`; the performance API builds on the
- * same queries.
+ * Live performance read from buckets, never from the prediction log:
+ * counts and sums per series, minute and hour (prediction buckets flushed
+ * by every replica, label buckets added to as labels join), labelled
+ * scores for exact AUC and DeLong over ranges up to an hour, labelled
+ * score histograms beyond. Every read runs under
+ * `MODELGATE_QUERY_TIMEOUT_MS`; past it, QUERY_TIMEOUT (503).
  */
 @Injectable()
 export class PerformanceReader {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: BucketStore,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
 
   /** Undefined when the model does not exist. */
   async modelFacts(model: string): Promise<ModelFacts | undefined> {
-    const rows: { task: string; policy: Record<string, unknown>; version: number | null; metrics: Record<string, number> | null }[] =
-      await this.dataSource.query(
+    const rows: { task: string; policy: Record<string, unknown>; version: number | null; metrics: Record<string, number> | null }[] = await this.bounded((em) =>
+      em.query(
         `SELECT m.task, m.monitoring_policy AS policy, v.version, v.metrics
          FROM models m LEFT JOIN model_versions v ON v.model_id = m.id WHERE m.name = $1`,
         [model],
-      );
+      ),
+    );
     if (rows.length === 0) return undefined;
     const validation = new Map<number, Record<string, number>>();
     for (const r of rows) if (r.version !== null) validation.set(r.version, r.metrics ?? {});
     return { task: rows[0].task, policy: rows[0].policy ?? {}, validation };
   }
 
+  /** Per series: buckets and the whole range, exact up to an hour. */
+  async read(q: WindowQuery, facts: ModelFacts): Promise<RangeRead> {
+    const spans = bucketSpans(q.from.getTime(), q.to.getTime(), q.bucketMs);
+    const from = spans.length ? Math.max(spans[0].start, floorMinute(q.from.getTime())) : q.from.getTime();
+    const to = spans.length ? Math.min(spans[spans.length - 1].end, ceilMinute(q.to.getTime())) : q.to.getTime();
+    const exact = to - from <= EXACT_RANGE_MS;
+    // Labelled scores are kept per minute only: an exact read covers its range with minutes.
+    const used = exact ? spans.map((s) => ({ ...s, cells: toMinutes(s.cells) })) : spans;
+    const cells = used.flatMap((s) => s.cells);
+    const [predictions, labels] = await this.bounded((em) =>
+      Promise.all([
+        this.store.predictionCells(q.model, cells, q, false, (sql, p) => em.query(sql, p)),
+        this.store.labelCells(q.model, cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p)),
+      ]),
+    );
+    return { from: new Date(from), to: new Date(to), exact, series: seriesFigures(used, predictions, labels, facts.task, exact) };
+  }
+
   /**
-   * Per series and bucket of `bucketSeconds` between `from` and `to`: record
-   * and label counts, AUC, log loss, accuracy, RMSE, MAE, and the validation
-   * AUC registered with the version. Series without any record are absent.
+   * Per series and bucket between `from` and `to`: counts, AUC, log loss,
+   * accuracy, RMSE, MAE, and the validation AUC registered with the
+   * version. Series without predictions or labels are absent.
    */
-  async windowMetrics(model: string, from: Date, to: Date, bucketSeconds: number, filter: { version?: number; variant?: string } = {}): Promise<BucketMetrics[]> {
+  async metrics(q: WindowQuery, facts: ModelFacts): Promise<BucketMetrics[]> {
+    const r = await this.read(q, facts);
+    const multiclass = facts.task === 'multiclass_classification' ? multiclassAuc(await this.extras(q, 'probabilities'), q.bucketMs) : undefined;
+    return r.series.flatMap((s) =>
+      s.buckets.map((b) => {
+        const auc = multiclass ? (multiclass.get(`${s.version}\u0000${s.variant}\u0000${b.span.index}`) ?? null) : b.auc;
+        const { span, ...figures } = b;
+        return {
+          model: q.model,
+          version: s.version,
+          variant: s.variant,
+          ...bucketBounds(span.index, q.bucketMs),
+          ...figures,
+          auc: finite(auc),
+          validation_auc: finite(facts.validation.get(s.version)?.auc),
+        };
+      }),
+    );
+  }
+
+  /** `windowMetrics` as alerting reads it: buckets of `bucketSeconds` (rounded up to a minute). */
+  async windowMetrics(model: string, from: Date, to: Date, bucketSeconds: number, filter: SeriesFilter = {}): Promise<BucketMetrics[]> {
     const facts = await this.modelFacts(model);
     if (!facts) return [];
-    return this.metrics({ model, from, to, bucketMs: bucketSeconds * 1000, ...filter }, facts);
+    return this.metrics({ model, from, to, bucketMs: Math.max(1, Math.ceil(bucketSeconds / 60)) * MINUTE_MS, ...filter }, facts);
   }
 
-  async metrics(q: WindowQuery, facts: ModelFacts): Promise<BucketMetrics[]> {
-    const rows: MetricsRow[] = await this.dataSource.query(metricsSql(q), windowParams(q));
-    const multiclass = facts.task === 'multiclass_classification' ? multiclassAuc(await this.labelledRows(q)) : undefined;
-    return rows.map((r) => {
-      const auc = multiclass ? multiclass.get(`${r.version}\u0000${r.variant}\u0000${r.bucket}`) : aucFromRankSum(r.positives ?? 0, r.binary_labels, r.positive_rank_sum ?? 0);
-      const validationAuc = facts.validation.get(r.version)?.auc;
-      return {
-        model: q.model,
-        version: r.version,
-        variant: r.variant,
-        ...bucketBounds(Number(r.bucket), q.bucketMs),
-        predictions: r.predictions,
-        labels: r.labels,
-        label_rate: r.predictions ? r.labels / r.predictions : null,
-        auc: finite(auc),
-        log_loss: facts.task === 'binary_classification' ? finite(r.log_loss) : null,
-        accuracy: facts.task === 'regression' ? null : finite(r.accuracy),
-        positive_rate: facts.task === 'binary_classification' ? finite(r.positive_rate) : null,
-        mean_predicted: facts.task === 'binary_classification' ? finite(r.mean_predicted) : null,
-        rmse: finite(r.rmse),
-        mae: finite(r.mae),
-        validation_auc: finite(validationAuc),
-      };
-    });
+  /** Labels per series and bucket (no scores read): which windows have enough labels to be judged. */
+  async labelCounts(q: WindowQuery): Promise<{ version: number; variant: string; span: BucketSpan; labels: number }[]> {
+    const spans = bucketSpans(q.from.getTime(), q.to.getTime(), q.bucketMs);
+    const rows = await this.bounded((em) => this.store.labelCells(q.model, spans.flatMap((s) => s.cells), q, 'counts', (sql, p) => em.query(sql, p)));
+    return seriesFigures(spans, [], rows, 'count', false).flatMap((s) => s.buckets.map((b) => ({ version: s.version, variant: s.variant, span: b.span, labels: b.labels })));
   }
 
-  /** Every labelled record of the window (DeLong, multiclass AUC, outcomes); `limit` bounds what is read. */
-  async labelledRows(q: WindowQuery, limit = 2_000_000): Promise<LabelledRow[]> {
-    return this.dataSource.query(`${labelledRowsSql(q)} LIMIT ${Math.floor(limit)}`, windowParams(q));
+  /**
+   * The 1,000-bin histogram (equal bins of [0, 1]) of every prediction score
+   * of a binary series over [from, to), summed over replicas, minutes and
+   * hours: what confidence-based performance estimation reads.
+   */
+  async predictionScoreHistogram(model: string, version: number, variant: string, from: Date, to: Date): Promise<{ predictions: number; scored: number; bins: number[] }> {
+    const spans = bucketSpans(from.getTime(), to.getTime(), to.getTime() - from.getTime() + MINUTE_MS);
+    const rows = await this.bounded((em) => this.store.predictionCells(model, spans.flatMap((s) => s.cells), { version, variant }, true, (sql, p) => em.query(sql, p)));
+    const bins = new Float64Array(SCORE_BINS);
+    let predictions = 0;
+    let scored = 0;
+    for (const r of rows) {
+      predictions += r.predictions;
+      scored += r.scored;
+      addCounts(bins, r.score_histogram);
+    }
+    return { predictions, scored, bins: Array.from(bins) };
+  }
+
+  /**
+   * Every labelled prediction of a series in the range, one row each (score,
+   * label, value): what a rollout's DeLong or Welch test needs whole. Read
+   * from the slim labelled table, so it grows with labels, never with
+   * predictions.
+   */
+  async labelledRows(q: { model: string; version: number; variant?: string; from: Date; to: Date }): Promise<
+    { variant: string; score: number | null; truth: string | null; truth_value: number | null }[]
+  > {
+    const lo = uuidFloor(Math.max(0, q.from.getTime() - ID_MARGIN_MS));
+    const hi = uuidFloor(q.to.getTime() + ID_MARGIN_MS);
+    return this.bounded((em) =>
+      em.query(
+        `SELECT variant, score, label AS truth, value AS truth_value FROM labelled_predictions
+          WHERE model_name = $1 AND version = $2 AND ($3::text IS NULL OR variant = $3) AND created_at >= $4 AND created_at < $5
+            AND prediction_id >= '${lo}'::uuid AND prediction_id < '${hi}'::uuid`,
+        [q.model, q.version, q.variant ?? null, q.from, q.to],
+      ),
+    );
+  }
+
+  /** Labelled rows carrying outcomes or probabilities in the range (read row by row: they grow with such labels only). */
+  async extras(q: WindowQuery, what: 'outcomes' | 'probabilities', limit = 2_000_000): Promise<LabelledExtra[]> {
+    const lo = uuidFloor(Math.max(0, q.from.getTime() - ID_MARGIN_MS));
+    const hi = uuidFloor(q.to.getTime() + ID_MARGIN_MS);
+    return this.bounded((em) =>
+      em.query(
+        `SELECT version, variant, created_at, label AS truth, probabilities, outcomes FROM labelled_predictions
+          WHERE model_name = $1 AND ${what} IS NOT NULL AND created_at >= $2 AND created_at < $3
+            AND prediction_id >= '${lo}'::uuid AND prediction_id < '${hi}'::uuid
+            AND ($4::int IS NULL OR version = $4) AND ($5::text IS NULL OR variant = $5)
+          LIMIT ${Math.floor(limit)}`,
+        [q.model, q.from, q.to, q.version ?? null, q.variant ?? null],
+      ),
+    );
+  }
+
+  /** Runs reads in one read-only transaction under the statement timeout; a cancelled read is QUERY_TIMEOUT. */
+  private async bounded<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    const ms = this.config.monitoring.queryTimeoutMs;
+    try {
+      return await this.dataSource.transaction(async (em) => {
+        await em.query(`SET LOCAL statement_timeout = ${Math.floor(ms)}`);
+        return fn(em);
+      });
+    } catch (err) {
+      const e = err as { code?: string; driverError?: { code?: string }; message?: string };
+      if (e.code === QUERY_CANCELED || e.driverError?.code === QUERY_CANCELED || /Query read timeout/.test(e.message ?? '')) throw new QueryTimeout(ms);
+      throw err;
+    }
   }
 }
 
-/** One-vs-rest macro AUC per series and bucket, classes named by the probabilities' keys (the predict answer's labels). */
-function multiclassAuc(rows: readonly LabelledRow[]): Map<string, number> {
-  const groups = new Map<string, LabelledRow[]>();
+const floorMinute = (t: number) => Math.floor(t / MINUTE_MS) * MINUTE_MS;
+const ceilMinute = (t: number) => Math.ceil(t / MINUTE_MS) * MINUTE_MS;
+
+function toMinutes<T extends { grain: number; start: number }>(cells: readonly T[]): { grain: number; start: number }[] {
+  return cells.flatMap((c) => (c.grain === 60 ? [c] : Array.from({ length: c.grain / 60 }, (_, i) => ({ grain: 60, start: c.start + i * MINUTE_MS }))));
+}
+
+/** One-vs-rest macro AUC per series and bucket index, classes named by the probabilities' keys (the predict answer's labels). */
+function multiclassAuc(rows: readonly LabelledExtra[], bucketMs: number): Map<string, number> {
+  const groups = new Map<string, LabelledExtra[]>();
   for (const r of rows) {
     if (!r.probabilities || r.truth === null) continue;
-    const key = `${r.version}\u0000${r.variant}\u0000${r.bucket}`;
+    const key = `${r.version}\u0000${r.variant}\u0000${Math.floor(new Date(r.created_at).getTime() / bucketMs)}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(r);

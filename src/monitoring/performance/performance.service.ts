@@ -1,23 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { ValidationFailed } from '../../common/errors.js';
 import { ModelNotFound } from '../../registry/registry.errors.js';
-import { delongUnpaired } from '../stats/delong.js';
-import { finite, meanInterval } from './performance-math.js';
-import { type BucketMetrics, type LabelledRow, PerformanceReader } from './performance-reader.js';
+import { bucketMsOf } from '../buckets/bucket-grid.js';
+import type { Figures } from '../buckets/bucket-figures.js';
+import type { AucSummary } from '../buckets/split-auc.js';
+import { delongUnpairedOf } from '../stats/delong.js';
+import { bucketBounds, finite, meanInterval } from './performance-math.js';
+import { type LabelledExtra, PerformanceReader } from './performance-reader.js';
 
 export interface PerformanceQuery {
   version?: number;
   variant?: string;
   from?: Date;
   to?: Date;
-  /** Bucket length in seconds; the window is also reported whole. */
+  /** Bucket length in seconds, rounded up to a whole minute; the window is also reported whole. */
   bucketSeconds?: number;
 }
 
 const DAY_S = 86_400;
 const MAX_BUCKETS = 10_000;
 
-type Window = Omit<BucketMetrics, 'model' | 'version' | 'variant' | 'validation_auc'>;
+type Window = Figures & { window_start: string; window_end: string };
 
 interface SeriesView {
   version: number;
@@ -33,6 +36,8 @@ interface SeriesView {
  * its buckets beside the validation metrics registered with the version;
  * between every two binary series, DeLong's test of their AUC difference
  * (unpaired: variants see different requests); business outcomes per series.
+ * Read from buckets: exact (every labelled score) for ranges up to an hour,
+ * from labelled-score histograms beyond, with `auc_error_bound`.
  */
 @Injectable()
 export class PerformanceService {
@@ -44,52 +49,42 @@ export class PerformanceService {
     const to = q.to ?? now;
     const from = q.from ?? new Date(to.getTime() - DAY_S * 1000);
     if (!(from.getTime() < to.getTime())) throw new ValidationFailed('from must be before to', { field: 'from' });
-    const bucketSeconds = q.bucketSeconds ?? 3600;
-    if ((to.getTime() - from.getTime()) / (bucketSeconds * 1000) > MAX_BUCKETS) {
+    const bucketMs = bucketMsOf(q.bucketSeconds ?? 3600);
+    if ((to.getTime() - from.getTime()) / bucketMs > MAX_BUCKETS) {
       throw new ValidationFailed(`at most ${MAX_BUCKETS} buckets per answer; choose a larger bucket`, { field: 'bucket' });
     }
-    const base = { model, from, to, version: q.version, variant: q.variant };
-    const [whole, buckets, rows] = await Promise.all([
-      // The whole window as one bucket: every record before `to` falls in bucket 0 of a bucket `to` ms long.
-      this.reader.metrics({ ...base, bucketMs: to.getTime() }, facts),
-      this.reader.metrics({ ...base, bucketMs: bucketSeconds * 1000 }, facts),
-      this.reader.labelledRows({ ...base, bucketMs: bucketSeconds * 1000 }),
-    ]);
-    const key = (m: { version: number; variant: string }) => `${m.version}\u0000${m.variant}`;
-    const series = new Map<string, SeriesView>();
-    for (const w of whole) {
-      series.set(key(w), {
-        version: w.version,
-        variant: w.variant,
-        validation: facts.validation.get(w.version) ?? {},
-        window: { ...strip(w), window_start: from.toISOString(), window_end: to.toISOString() },
-        buckets: [],
-        outcomes: {},
-      });
-    }
-    for (const b of buckets) series.get(key(b))?.buckets.push(strip(b));
-    const bySeries = groupRows(rows);
-    for (const [k, s] of series) s.outcomes = outcomesOf(bySeries.get(k) ?? []);
-    const list = [...series.values()];
+    const base = { model, from, to, version: q.version, variant: q.variant, bucketMs };
+    const [read, extras] = await Promise.all([this.reader.read(base, facts), this.reader.extras(base, 'outcomes')]);
+    const multiclass = facts.task === 'multiclass_classification' ? await this.reader.metrics(base, facts) : [];
+    const bySeries = groupRows(extras);
+    const sides = new Map<string, AucSummary | null>();
+    const list: SeriesView[] = read.series.map((s) => {
+      const k = `${s.version}\u0000${s.variant}`;
+      sides.set(k, s.side);
+      const buckets = s.buckets.map(({ span, ...f }) => ({ ...bucketBounds(span.index, bucketMs), ...f }));
+      const window = { ...s.whole, window_start: read.from.toISOString(), window_end: read.to.toISOString() };
+      if (multiclass.length) {
+        // One-vs-rest AUC per bucket comes from labelled probabilities; the whole window's is left to the buckets.
+        for (const b of buckets) b.auc = multiclass.find((m) => m.version === s.version && m.variant === s.variant && m.window_start === b.window_start)?.auc ?? null;
+        window.auc = buckets.length === 1 ? buckets[0].auc : null;
+      }
+      return { version: s.version, variant: s.variant, validation: facts.validation.get(s.version) ?? {}, window, buckets, outcomes: outcomesOf(bySeries.get(k) ?? []) };
+    });
     return {
       model,
       task: facts.task,
-      from: from.toISOString(),
-      to: to.toISOString(),
-      bucket_seconds: bucketSeconds,
+      from: read.from.toISOString(),
+      to: read.to.toISOString(),
+      bucket_seconds: bucketMs / 1000,
+      exact: read.exact,
       series: list,
-      comparisons: facts.task === 'binary_classification' ? comparisons(list, bySeries) : [],
+      comparisons: facts.task === 'binary_classification' ? comparisons(list, sides) : [],
     };
   }
 }
 
-function strip(m: BucketMetrics): Window {
-  const { model: _m, version: _v, variant: _va, validation_auc: _a, ...rest } = m;
-  return rest;
-}
-
-function groupRows(rows: readonly LabelledRow[]): Map<string, LabelledRow[]> {
-  const out = new Map<string, LabelledRow[]>();
+function groupRows(rows: readonly LabelledExtra[]): Map<string, LabelledExtra[]> {
+  const out = new Map<string, LabelledExtra[]>();
   for (const r of rows) {
     const k = `${r.version}\u0000${r.variant}`;
     let g = out.get(k);
@@ -99,7 +94,7 @@ function groupRows(rows: readonly LabelledRow[]): Map<string, LabelledRow[]> {
   return out;
 }
 
-function outcomesOf(rows: readonly LabelledRow[]): Record<string, ReturnType<typeof meanInterval>> {
+function outcomesOf(rows: readonly LabelledExtra[]): Record<string, ReturnType<typeof meanInterval>> {
   const values = new Map<string, number[]>();
   for (const r of rows) {
     for (const [name, v] of Object.entries(r.outcomes ?? {})) {
@@ -112,28 +107,20 @@ function outcomesOf(rows: readonly LabelledRow[]): Record<string, ReturnType<typ
   return Object.fromEntries([...values].sort(([a], [b]) => a.localeCompare(b)).map(([name, vs]) => [name, meanInterval(vs)]));
 }
 
-function binary(rows: readonly LabelledRow[]): { labels: number[]; scores: number[] } {
-  const labels: number[] = [];
-  const scores: number[] = [];
-  for (const r of rows) {
-    if (r.score === null || (r.truth !== '1' && r.truth !== '0')) continue;
-    labels.push(r.truth === '1' ? 1 : 0);
-    scores.push(r.score);
-  }
-  return { labels, scores };
-}
-
 /** DeLong between every two series with at least two labels of each class; `a` minus `b`. */
-function comparisons(list: readonly SeriesView[], rows: Map<string, LabelledRow[]>) {
+function comparisons(list: readonly SeriesView[], sides: Map<string, AucSummary | null>) {
   const out: unknown[] = [];
-  const data = list.map((s) => ({ s, ...binary(rows.get(`${s.version}\u0000${s.variant}`) ?? []) }));
-  for (let i = 0; i < data.length; i++) {
-    for (let j = i + 1; j < data.length; j++) {
-      const a = data[i];
-      const b = data[j];
-      const ref = { a: { version: a.s.version, variant: a.s.variant, labels: a.labels.length }, b: { version: b.s.version, variant: b.s.variant, labels: b.labels.length } };
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const a = list[i];
+      const b = list[j];
+      const sa = sides.get(`${a.version}\u0000${a.variant}`);
+      const sb = sides.get(`${b.version}\u0000${b.variant}`);
+      const labels = (s: AucSummary | null | undefined) => (s ? s.positives + s.negatives : 0);
+      const ref = { a: { version: a.version, variant: a.variant, labels: labels(sa) }, b: { version: b.version, variant: b.variant, labels: labels(sb) } };
       try {
-        const r = delongUnpaired(a.labels, a.scores, b.labels, b.scores);
+        if (!sa || !sb) throw new RangeError("DeLong's test needs labels of both classes in both series");
+        const r = delongUnpairedOf(sa, sb);
         out.push({
           ...ref,
           method: 'delong',
@@ -144,6 +131,7 @@ function comparisons(list: readonly SeriesView[], rows: Map<string, LabelledRow[
           df: finite(r.df),
           p_value: finite(r.pValue),
           ci95: [finite(r.ci[0]), finite(r.ci[1])],
+          auc_error_bound: finite(sa.errorBound + sb.errorBound),
         });
       } catch (err) {
         out.push({ ...ref, method: 'delong', p_value: null, reason: (err as Error).message });

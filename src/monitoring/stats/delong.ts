@@ -98,11 +98,31 @@ export function delongUnpaired(
 ): DelongResult {
   const a = placements(labels1, scores1);
   const b = placements(labels2, scores2);
-  const s1 = aucVariance(a);
-  const s2 = aucVariance(b);
+  return delongUnpairedOf(
+    { auc: a.auc, variance: aucVariance(a), positives: a.x.length, negatives: a.y.length },
+    { auc: b.auc, variance: aucVariance(b), positives: b.x.length, negatives: b.y.length },
+    level,
+  );
+}
+
+/** Each curve's AUC and DeLong variance, already computed (e.g. from tied-score groups). */
+export interface DelongSide {
+  auc: number;
+  variance: number;
+  positives: number;
+  negatives: number;
+}
+
+/** The unpaired test from each side's AUC and variance: the same arithmetic as `delongUnpaired`. */
+export function delongUnpairedOf(a: DelongSide, b: DelongSide, level = 0.95): DelongResult {
+  for (const s of [a, b]) {
+    if (s.positives < 2 || s.negatives < 2) throw new RangeError(`DeLong's test needs at least two positives and two negatives (got ${s.positives} and ${s.negatives})`);
+  }
+  const s1 = a.variance;
+  const s2 = b.variance;
   const se = Math.sqrt(s1 + s2);
   const difference = a.auc - b.auc;
-  const df = (s1 + s2) ** 2 / (s1 ** 2 / (a.x.length + a.y.length - 1) + s2 ** 2 / (b.x.length + b.y.length - 1));
+  const df = (s1 + s2) ** 2 / (s1 ** 2 / (a.positives + a.negatives - 1) + s2 ** 2 / (b.positives + b.negatives - 1));
   const statistic = se === 0 ? (difference === 0 ? 0 : Math.sign(difference) * Infinity) : difference / se;
   const half = se * studentTQuantile(1 - (1 - level) / 2, df);
   return { auc1: a.auc, auc2: b.auc, difference, statistic, df, pValue: Math.min(1, 2 * studentTSf(Math.abs(statistic), df)), ci: [difference - half, difference + half], level };

@@ -8,7 +8,7 @@ import { LeaderElection } from '../../database/leader-election.js';
 import { createPartitionSql, DAY_MS, dayStart, partitionDay, partitionPlan } from './partition-bounds.js';
 
 /** The tables partitioned by day on the prediction id (`prediction_scores`: the slim rows kept when the log is a stream). */
-export const PARTITIONED_TABLES = ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores'] as const;
+export const PARTITIONED_TABLES = ['predictions', 'shadow_predictions', 'prediction_labels', 'prediction_scores', 'labelled_predictions'] as const;
 export const PARTITIONS_AHEAD_DAYS = 3;
 /** Hourly is plenty for a daily horizon three days deep; the leader also runs it as soon as it is elected. */
 const MAINTENANCE_PERIOD_MS = 60 * 60 * 1000;
@@ -67,6 +67,8 @@ export class PredictionPartitions implements OnModuleInit, OnApplicationBootstra
         }
       }
     }
+    // Performance buckets follow the log's retention (they are keyed by prediction time, not partitioned).
+    for (const table of ['prediction_buckets', 'label_buckets']) await this.dataSource.query(`DELETE FROM ${table} WHERE bucket_start < $1`, [new Date(plan.dropBefore)]);
     if (dropped.length) this.logger.info({ dropped }, 'dropped prediction log partitions past retention');
     return { dropped };
   }

@@ -1,3 +1,4 @@
+import type { PredictionBuckets } from '../buckets/prediction-buckets.js';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import type { AppConfig } from '../../config/config.schema.js';
@@ -17,7 +18,7 @@ function recorder(telemetry: Partial<AppConfig['telemetry']>, query: Query = asy
   const db = { query, copy: (_t: string, _c: string, parts: Buffer[]) => query('COPY', [parts]), copySkippingStored: (_t: string, _c: string, parts: Buffer[]) => query('COPY skipping', [parts]) };
   const stream = { close: async () => undefined } as unknown as PredictionStream;
   const scores = {} as PredictionScoreStore;
-  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase, stream, scores), metrics };
+  return { r: new PredictionRecorder(config, createLogger('silent'), metrics, db as unknown as TelemetryDatabase, stream, scores, { observeRecord() {} } as unknown as PredictionBuckets), metrics };
 }
 
 const record: PredictionRecord = {

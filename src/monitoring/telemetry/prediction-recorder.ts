@@ -5,6 +5,7 @@ import { InjectConfig } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import type { CounterChild } from '../../metrics/fast-metrics.js';
 import { Metrics, type TelemetryKind } from '../../metrics/metrics.js';
+import { PredictionBuckets } from '../buckets/prediction-buckets.js';
 import { InputSampler } from './input-sampler.js';
 import { EncodedRowQueue, Pushed } from './encoded-row-queue.js';
 import { PredictionScoreStore } from './prediction-scores.js';
@@ -62,6 +63,7 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
     db: TelemetryDatabase,
     private readonly stream: PredictionStream,
     scores: PredictionScoreStore,
+    private readonly buckets: PredictionBuckets,
   ) {
     this.logger = logger.child({ component: 'telemetry' });
     const { queueSize, batchSize, inputSampleRate } = config.telemetry;
@@ -95,6 +97,8 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   /** Queues one prediction for storage. Never blocks, never throws. */
   record(r: PredictionRecord): void {
     if (!this.enabled) return;
+    // Performance counts are kept as the log is written, whether or not the record itself is stored.
+    if (r) this.buckets.observeRecord(r.model, r.version, r.variant, r.createdAt, r.score, r.label);
     const pushed = this.predictions.queue.push(r);
     if (pushed === Pushed.Full) this.droppedPredictions.inc();
     else if (pushed === Pushed.Rejected) {
@@ -105,7 +109,9 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
 
   /** Queues one shadow version's answer. Never blocks, never throws. */
   recordShadow(r: ShadowRecord): void {
-    if (this.enabled && !this.shadows.queue.push(r)) this.droppedShadows.inc();
+    if (!this.enabled) return;
+    if (r && r.error === undefined) this.buckets.observeRecord(r.model, r.version, 'shadow', r.createdAt, r.score, r.label);
+    if (!this.shadows.queue.push(r)) this.droppedShadows.inc();
   }
 
   /** Whether this request's inputs will be stored: ask first, and build `inputs` only when true. */
