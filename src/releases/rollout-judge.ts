@@ -95,7 +95,6 @@ export class RolloutJudge {
     stepAgeS: number,
   ) {
     if (!r.analysis.auc) return null;
-    const bucketMs = windowS * 1000;
     const rows = (version: number, from: Date, until: Date, variant?: string) =>
       this.performance.labelledRows({ model: r.model_name, version, variant, from, to: until }) as Promise<Labelled[]>;
     const candidate = await rows(r.candidate_version, stepStart, to, CANDIDATE_VARIANT);
