@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
-import { ReleaseGate } from '../src/registry/gates/release-gate.js';
-import { lockModel } from '../src/registry/model-lock.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { logisticBinaryClassifier } from './support/onnx-builder.js';
@@ -279,26 +276,29 @@ describe('approvals', () => {
     expect(res.body.error.code).toBe('FORBIDDEN');
   });
 
-  it('holds a rollout for approval through the release gate and carries it out once, by the executor the releases module registers', async () => {
-    const gate = t.app.get(ReleaseGate);
-    const ds = t.app.get(DataSource);
-    const runs: string[] = [];
-    gate.onApproved('rollout.start', async (em, request) => {
-      runs.push(request.id);
-      await em.query('SELECT 1');
-      return { rollout_id: `r-${runs.length}` };
-    });
-    const actor = { keyId: requesterId, name: 'requester', scopes: ['registry:write' as const] };
-    const admit = (force: boolean) => ds.transaction(async (em) => gate.admitRollout(em, await lockModel(em, 'credit'), 3, actor, { force, reason: 'canary', action: { steps: [5, 100] } }));
-    await expect(admit(false)).rejects.toMatchObject({ code: 'GATE_FAILED' });
-    const { pending, gates } = await admit(true);
-    expect(gates.passed).toBe(false);
-    expect(pending).toMatchObject({ state: 'pending', action: { type: 'rollout.start', version: 3, steps: [5, 100], force: true }, requested_by: requesterId });
+  it('holds a rollout start for approval, refuses the requester as approver, and starts the rollout once when a second key approves', async () => {
+    const current = await aliases();
+    const production: number | undefined = current.production ?? current.find?.((a: any) => a.alias === 'production')?.version;
+    expect(production).toBeDefined();
+    const candidate = production === 3 ? 2 : 3;
+    const start = await t.http
+      .post('/api/v1/models/credit/rollouts')
+      .set(requester)
+      // An earlier test set an auc bar no version here clears: force passes gates, never an approval.
+      .send({ candidate, steps: [10, 100], step_min_duration_s: 60, reason: 'canary of a new version', force: true });
+    expect(start.status, JSON.stringify(start.body)).toBe(202);
+    expect(start.body).toMatchObject({ approval_required: true, request: { state: 'pending', action: { type: 'rollout.start', version: candidate }, requested_by: requesterId } });
+    const rollouts = async () => (await t.http.get('/api/v1/models/credit/rollouts').set(t.admin).expect(200)).body.rollouts;
+    expect(await rollouts()).toEqual([]);
+    expect((await decide(start.body.request.id, 'approve', requester)).body.error.code).toBe('SELF_APPROVAL');
 
-    const approved = await decide(pending!.id, 'approve', approver, 'ship it');
+    const approved = await decide(start.body.request.id, 'approve', approver, 'ship it');
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    expect(approved.body).toMatchObject({ state: 'approved', result: { rollout_id: 'r-1' } });
-    expect((await decide(pending!.id, 'approve', approver)).status).toBe(409);
-    expect(runs).toEqual([pending!.id]);
+    expect(approved.body).toMatchObject({ state: 'approved', result: { rollout: expect.any(Number) } });
+    expect((await decide(start.body.request.id, 'approve', approver)).status).toBe(409);
+    const started = await rollouts();
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ id: approved.body.result.rollout, candidate_version: candidate, baseline_version: production, created_by: requesterId });
+    await t.http.post(`/api/v1/models/credit/rollouts/${started[0].id}/abort`).set(t.admin).send({ reason: 'test over' }).expect(200);
   });
 });

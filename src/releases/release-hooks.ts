@@ -2,16 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../auth/scopes.js';
 import { RegistryEvents } from '../registry/events/registry-events.js';
+import type { ModelEntity } from '../registry/entities/model.entity.js';
+import type { ApprovalView } from '../registry/gates/approval-store.js';
+import type { ApprovalExecutor } from '../registry/gates/approvals.service.js';
 import { GateFailed } from '../registry/gates/gates.errors.js';
 import { ReleaseGate } from '../registry/gates/release-gate.js';
-import { PRODUCTION_ALIAS } from '../registry/serving-state.js';
-
-/** One promotion gate's result, as a refusal lists it. */
-export interface GateResult {
-  gate: string;
-  passed: boolean;
-  detail?: string;
-}
 
 export type RolloutEventType = 'rollout.started' | 'rollout.step' | 'rollout.completed' | 'rollout.aborted';
 
@@ -28,16 +23,30 @@ export class ReleaseHooks {
   ) {}
 
   /**
-   * The gates of `production` for the candidate. A refusal is the registry's
-   * own `GATE_FAILED` listing every gate, and leaves its `gate.refused`
-   * event like a refused alias move; nothing is returned then.
+   * Inside the start's transaction, the model's row locked: the gates of
+   * `production` (a refusal throws `GATE_FAILED` unless `force`), and under
+   * the model's `require_approval` a pending `rollout.start` request that
+   * holds the whole start request; nothing starts until it is approved.
    */
-  async checkGates(model: string, candidateVersion: number, actor: Actor): Promise<GateResult[]> {
-    const check = await this.gate.check(model, candidateVersion, PRODUCTION_ALIAS);
-    if (check.passed) return [];
-    const refusal = new GateFailed(model, PRODUCTION_ALIAS, candidateVersion, check.gates);
-    await this.gate.recordRefusal(refusal, actor, 'rollout start');
-    throw refusal;
+  async admit(
+    em: EntityManager,
+    model: ModelEntity,
+    candidateVersion: number,
+    actor: Actor,
+    opts: { force?: boolean; reason?: string; start: Record<string, unknown> },
+  ): Promise<ApprovalView | null> {
+    const r = await this.gate.admitRollout(em, model, candidateVersion, actor, { force: opts.force, reason: opts.reason, action: { start: opts.start } });
+    return r.pending;
+  }
+
+  /** A refusal that escaped the start's transaction still leaves its `gate.refused` event. */
+  recordRefusal(err: GateFailed, actor: Actor, reason?: string): Promise<void> {
+    return this.gate.recordRefusal(err, actor, reason);
+  }
+
+  /** What carries out an approved rollout start (run in the approval's transaction). */
+  onApprovedStart(executor: ApprovalExecutor): void {
+    this.gate.onApproved('rollout.start', executor);
   }
 
   /** Appends a registry event in the caller's transaction, so it commits with the move it describes. */

@@ -1,5 +1,4 @@
 import { Conflict, NotFound } from '../common/errors.js';
-import type { GateResult } from './release-hooks.js';
 
 export class RolloutNotFound extends NotFound {
   constructor(model: string, id: number) {
@@ -29,10 +28,5 @@ export class CandidateIsBaseline extends Conflict {
 export class RolloutNotActive extends Conflict {
   constructor(model: string, id: number, state: string, action: string) {
     super('ROLLOUT_NOT_ACTIVE', `rollout ${id} of "${model}" is ${state}: it cannot ${action}`, { model, rollout: id, state });
-  }
-}
-export class RolloutGatesFailed extends Conflict {
-  constructor(model: string, gates: GateResult[]) {
-    super('GATE_FAILED', `the candidate of "${model}" fails ${gates.map((g) => g.gate).join(', ')}`, { model, gates });
   }
 }

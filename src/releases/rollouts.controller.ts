@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Actor, CurrentActor, RequireScope } from '../auth/scopes.decorator.js';
 import { openApiSchema, parseWith } from '../common/validation.js';
@@ -16,9 +17,15 @@ export class RolloutsController {
   @RequireScope('registry:write')
   @ApiOperation({ summary: 'Start a rollout of a candidate version (or alias) against what production serves' })
   @ApiBody({ schema: openApiSchema(startRolloutSchema) })
-  start(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor) {
+  async start(@Param() params: unknown, @Body() body: unknown, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const { name } = parseWith(modelParams, params, 'path');
-    return this.rollouts.start(name, parseWith(startRolloutSchema, body), actor);
+    const r = await this.rollouts.start(name, parseWith(startRolloutSchema, body), actor);
+    if (r.pending) {
+      // The model's release policy requires a second key's approval: the rollout starts when it is approved.
+      reply.status(202);
+      return { model: name, approval_required: true, request: r.pending };
+    }
+    return r.rollout;
   }
 
   @Get()

@@ -37,7 +37,9 @@ export const startRolloutSchema = z.strictObject({
   step_min_duration_s: z.int().min(1).max(7 * 86_400).default(600),
   analysis: analysisSchema.prefault({}),
   reason: z.string().max(2_000).optional(),
-});
+  /** Passes failed promotion gates (never an approval), recorded as forced; needs a reason. */
+  force: z.boolean().optional(),
+}).refine((s) => !s.force || (s.reason ?? '').trim().length > 0, { path: ['reason'], message: 'force needs a reason' });
 export type StartRolloutDto = z.infer<typeof startRolloutSchema>;
 
 export const rolloutActionSchema = z.strictObject({ reason: z.string().max(2_000).optional() }).prefault({});

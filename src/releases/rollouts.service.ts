@@ -1,16 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../auth/scopes.js';
 import { decodeIntCursor, encodeCursor } from '../common/page-cursor.js';
+import type { ModelEntity } from '../registry/entities/model.entity.js';
+import type { ApprovalView } from '../registry/gates/approval-store.js';
+import { GateFailed } from '../registry/gates/gates.errors.js';
+import { lockModel } from '../registry/model-lock.js';
 import { AliasNotFound, VersionArchived, VersionNotFound } from '../registry/registry.errors.js';
 import { PRODUCTION_ALIAS } from '../registry/serving-state.js';
 import { ServingStateService } from '../registry/serving-state.service.js';
 import { ReleaseHooks } from './release-hooks.js';
-import { CandidateIsBaseline, NoProductionVersion, RolloutActive, RolloutGatesFailed, RolloutNotActive, RolloutNotFound, TrafficSplitExists } from './releases.errors.js';
+import { CandidateIsBaseline, NoProductionVersion, RolloutActive, RolloutNotActive, RolloutNotFound, TrafficSplitExists } from './releases.errors.js';
 import { RolloutTransitions, StaleRollout } from './rollout-transitions.js';
 import type { ListRolloutsQuery, StartRolloutDto } from './rollouts.dto.js';
 import { RolloutsStore, type RolloutRow, type RolloutState } from './rollouts.store.js';
 import { rolloutView } from './rollouts.views.js';
+
+/** A start: the rollout, or the approval request it waits on (202). */
+export type RolloutStarted = { rollout: ReturnType<typeof rolloutView>; pending?: undefined } | { pending: ApprovalView; rollout?: undefined };
 
 /**
  * The rollout API: start (checked here, driven by the elected driver),
@@ -26,10 +33,12 @@ export class RolloutsService {
     private readonly store: RolloutsStore,
     private readonly transitions: RolloutTransitions,
     private readonly hooks: ReleaseHooks,
-  ) {}
+  ) {
+    hooks.onApprovedStart((em, request) => this.startApproved(em, request));
+  }
 
-  async start(name: string, dto: StartRolloutDto, actor: Actor) {
-    const { model, revision, state } = await this.serving.stateOf(name);
+  async start(name: string, dto: StartRolloutDto, actor: Actor): Promise<RolloutStarted> {
+    const { model, state } = await this.serving.stateOf(name);
     const baseline = state.aliases[PRODUCTION_ALIAS];
     if (baseline === undefined) throw new NoProductionVersion(name);
     const candidate = typeof dto.candidate === 'number' ? dto.candidate : state.aliases[dto.candidate];
@@ -41,25 +50,47 @@ export class RolloutsService {
     if ((state.traffic?.routes.filter((r) => r.weight > 0).length ?? 0) > 1) throw new TrafficSplitExists(name);
     const active = await this.store.active(name);
     if (active) throw new RolloutActive(name, active.id);
-    const failed = await this.hooks.checkGates(name, candidate, actor);
-    if (failed.length) throw new RolloutGatesFailed(name, failed);
-    const row = await this.dataSource.transaction((em) =>
-      this.store.insert(em, {
-        model_id: model.id,
-        model_name: name,
-        candidate_ref: String(dto.candidate),
-        candidate_version: candidate,
-        baseline_version: baseline,
-        steps: dto.steps,
-        step_min_duration_s: dto.step_min_duration_s,
-        analysis: dto.analysis,
-        reason: dto.reason ?? null,
-        pre_revision: revision,
-        created_by: actor.keyId,
-      }),
-    );
-    if (!row) throw new RolloutActive(name);
-    return rolloutView(row, []);
+    try {
+      return await this.dataSource.transaction(async (em) => {
+        const locked = await lockModel(em, name);
+        // The gates of production, and under require_approval a request holding this start; nothing starts until approved.
+        const pending = await this.hooks.admit(em, locked, candidate, actor, { force: dto.force, reason: dto.reason, start: { ...dto, candidate } });
+        if (pending) return { pending };
+        const row = await this.insertStart(em, locked, dto, candidate, baseline, actor.keyId);
+        return { rollout: rolloutView(row, []) };
+      });
+    } catch (err) {
+      if (err instanceof GateFailed) await this.hooks.recordRefusal(err, actor, dto.reason);
+      throw err;
+    }
+  }
+
+  /** An approved `rollout.start`: in the approval's transaction (the model locked), as the requester asked it. */
+  private async startApproved(em: EntityManager, request: ApprovalView): Promise<Record<string, unknown>> {
+    const dto = (request.action as unknown as { start: StartRolloutDto }).start;
+    const locked = await lockModel(em, request.model);
+    const [prod] = await em.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = $2`, [locked.id, PRODUCTION_ALIAS]);
+    if (!prod) throw new NoProductionVersion(request.model);
+    const row = await this.insertStart(em, locked, dto, Number(dto.candidate), Number(prod.version), request.requested_by);
+    return { rollout: row.id };
+  }
+
+  private async insertStart(em: EntityManager, model: ModelEntity, dto: StartRolloutDto, candidate: number, baseline: number, createdBy: string): Promise<RolloutRow> {
+    const row = await this.store.insert(em, {
+      model_id: model.id,
+      model_name: model.name,
+      candidate_ref: String(dto.candidate),
+      candidate_version: candidate,
+      baseline_version: baseline,
+      steps: dto.steps,
+      step_min_duration_s: dto.step_min_duration_s,
+      analysis: dto.analysis,
+      reason: dto.reason ?? null,
+      pre_revision: model.servingRevision,
+      created_by: createdBy,
+    });
+    if (!row) throw new RolloutActive(model.name);
+    return row;
   }
 
   async list(name: string, q: ListRolloutsQuery) {
