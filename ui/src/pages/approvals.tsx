@@ -48,7 +48,7 @@ export function ApprovalsPage({ name, self }: { name: string; self: KeySelf }) {
               <li key={r.id} class="request" aria-labelledby={`req-${r.id}`}>
                 <h3 id={`req-${r.id}`}>{actionText(r)}</h3>
                 <p>
-                  Asked by {r.requested_by} at {fmt.time(r.created_at)}
+                  Asked by key {r.requested_by} at {fmt.time(r.created_at)}
                   {r.reason ? `: “${r.reason}”` : ''}. Expires {fmt.time(r.expires_at)}; serving revision {r.serving_revision}.
                 </p>
                 <DecisionForm request={r} self={self} onDone={done} />
@@ -101,8 +101,8 @@ function RequestsTable({ requests, name }: { requests: ApprovalRequest[]; name: 
           <th scope="col">Asked</th>
           <th scope="col">Action</th>
           <th scope="col">State</th>
-          <th scope="col">Requested by</th>
-          <th scope="col">Decided by</th>
+          <th scope="col">Requested by (key)</th>
+          <th scope="col">Decided by (key)</th>
           <th scope="col">Comment</th>
         </tr>
       </thead>
