@@ -13,7 +13,7 @@ import { RolloutsPage } from './pages/rollouts.js';
 import { href, interceptLinks, match, type Page, useLocation } from './router.js';
 import { Loading } from './components/status.js';
 
-/** The header's places; release pages (rollouts, approvals, events) slot in here once their API exists. */
+/** The header's places; a model's rollouts, approvals and events are its tabs (components/model/model-tabs.tsx). */
 const NAV: { label: string; to: () => string; active: (p: Page) => boolean }[] = [
   { label: 'Models', to: href.models, active: (p) => p.page !== 'alerts' },
   { label: 'Alerts', to: href.alerts, active: (p) => p.page === 'alerts' },
