@@ -7,10 +7,13 @@ import { ModelPage } from './pages/model.js';
 import { MonitoringPage } from './pages/monitoring.js';
 import { VersionPage } from './pages/version.js';
 import { AlertsPage } from './pages/alerts.js';
+import { ApprovalsPage } from './pages/approvals.js';
+import { EventsPage } from './pages/events.js';
+import { RolloutsPage } from './pages/rollouts.js';
 import { href, interceptLinks, match, type Page, useLocation } from './router.js';
 import { Loading } from './components/status.js';
 
-/** The header's places; release pages (rollouts, approvals, events) slot in here once their API exists. */
+/** The header's places; a model's rollouts, approvals and events are its tabs (components/model/model-tabs.tsx). */
 const NAV: { label: string; to: () => string; active: (p: Page) => boolean }[] = [
   { label: 'Models', to: href.models, active: (p) => p.page !== 'alerts' },
   { label: 'Alerts', to: href.alerts, active: (p) => p.page === 'alerts' },
@@ -105,6 +108,12 @@ function Routed({ page, self, search }: { page: Page; self: KeySelf; search: URL
       return <ModelPage name={page.name} self={self} />;
     case 'monitoring':
       return <MonitoringPage name={page.name} search={search} />;
+    case 'rollouts':
+      return <RolloutsPage name={page.name} self={self} search={search} />;
+    case 'approvals':
+      return <ApprovalsPage name={page.name} self={self} />;
+    case 'events':
+      return <EventsPage name={page.name} />;
     case 'version':
       return <VersionPage name={page.name} version={page.version} />;
     default:
@@ -129,6 +138,12 @@ function titleOf(p: Page): string {
       return p.name;
     case 'monitoring':
       return `${p.name} monitoring`;
+    case 'rollouts':
+      return `${p.name} rollouts`;
+    case 'approvals':
+      return `${p.name} approvals`;
+    case 'events':
+      return `${p.name} events`;
     case 'version':
       return `${p.name} v${p.version}`;
     default:

@@ -14,3 +14,13 @@ export function refusal(self: KeySelf | null, scope: Scope): string | null {
   const held = self?.scopes.join(', ') || 'no scopes';
   return `Needs the ${scope} scope; your key${self ? ` “${self.name}”` : ''} holds ${held}.`;
 }
+
+/**
+ * Deciding a request needs `approve` held by the key itself: the service
+ * refuses admin without it (APPROVE_SCOPE_REQUIRED), so admin does not pass here.
+ */
+export function approveRefusal(self: KeySelf | null): string | null {
+  if (self?.scopes.includes('approve')) return null;
+  const held = self?.scopes.join(', ') || 'no scopes';
+  return `Needs the approve scope held by the key itself (admin does not count); your key${self ? ` “${self.name}”` : ''} holds ${held}.`;
+}

@@ -8,18 +8,21 @@ export type Page =
   | { page: 'alerts' }
   | { page: 'model'; name: string }
   | { page: 'monitoring'; name: string }
+  | { page: 'rollouts'; name: string }
+  | { page: 'approvals'; name: string }
+  | { page: 'events'; name: string }
   | { page: 'version'; name: string; version: number }
   | { page: 'not-found' };
 
-/**
- * One table of paths. Pages for rollouts, approvals and events (the release
- * work) are added here and as tabs in components/model-tabs.tsx.
- */
+/** One table of paths; a model's pages are also tabs in components/model/model-tabs.tsx. */
 const TABLE: [RegExp, (m: RegExpMatchArray) => Page][] = [
   [/^\/?$/, () => ({ page: 'models' })],
   [/^\/alerts\/?$/, () => ({ page: 'alerts' })],
   [/^\/models\/([^/]+)\/?$/, (m) => ({ page: 'model', name: decodeURIComponent(m[1]) })],
   [/^\/models\/([^/]+)\/monitoring\/?$/, (m) => ({ page: 'monitoring', name: decodeURIComponent(m[1]) })],
+  [/^\/models\/([^/]+)\/rollouts\/?$/, (m) => ({ page: 'rollouts', name: decodeURIComponent(m[1]) })],
+  [/^\/models\/([^/]+)\/approvals\/?$/, (m) => ({ page: 'approvals', name: decodeURIComponent(m[1]) })],
+  [/^\/models\/([^/]+)\/events\/?$/, (m) => ({ page: 'events', name: decodeURIComponent(m[1]) })],
   [/^\/models\/([^/]+)\/versions\/(\d+)\/?$/, (m) => ({ page: 'version', name: decodeURIComponent(m[1]), version: Number(m[2]) })],
 ];
 
@@ -37,6 +40,9 @@ export const href = {
   alerts: () => `${BASE}/alerts`,
   model: (name: string) => `${BASE}/models/${encodeURIComponent(name)}`,
   monitoring: (name: string) => `${BASE}/models/${encodeURIComponent(name)}/monitoring`,
+  rollouts: (name: string) => `${BASE}/models/${encodeURIComponent(name)}/rollouts`,
+  approvals: (name: string) => `${BASE}/models/${encodeURIComponent(name)}/approvals`,
+  events: (name: string) => `${BASE}/models/${encodeURIComponent(name)}/events`,
   version: (name: string, v: number) => `${BASE}/models/${encodeURIComponent(name)}/versions/${v}`,
 };
 

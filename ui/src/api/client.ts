@@ -12,6 +12,7 @@ import type {
   Version,
   VersionList,
 } from './types.js';
+import type { ApprovalRequest, EventList, RequestList, RequestState, Rollout, RolloutAction, RolloutList, RolloutState } from './release-types.js';
 
 /** An API error answered in the service's envelope: `{error: {code, message, details}}`. */
 export class ApiError extends Error {
@@ -100,4 +101,11 @@ export const api = {
   silence: (body: { matchers: { model?: string; rule?: string; severity?: string }; ends_at: string; reason: string }) =>
     call<Silence>('POST', '/api/v1/silences', { body }),
   expireSilence: (id: string) => call<void>('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`),
+  rollouts: (name: string, query: { state?: RolloutState; limit?: number; cursor?: string }) => call<RolloutList>('GET', `${m(name)}/rollouts`, { query }),
+  rollout: (name: string, id: number) => call<Rollout>('GET', `${m(name)}/rollouts/${id}`),
+  rolloutAction: (name: string, id: number, action: RolloutAction, reason: string) => call<Rollout>('POST', `${m(name)}/rollouts/${id}/${action}`, { body: { reason } }),
+  requests: (name: string, query: { state?: RequestState; limit?: number; cursor?: string }) => call<RequestList>('GET', `${m(name)}/requests`, { query }),
+  decide: (name: string, id: string, decision: 'approve' | 'reject', comment: string) =>
+    call<ApprovalRequest>('POST', `${m(name)}/requests/${encodeURIComponent(id)}/${decision}`, { body: { comment } }),
+  events: (query: { model?: string; type?: string; limit?: number; cursor?: string }) => call<EventList>('GET', '/api/v1/events', { query }),
 };

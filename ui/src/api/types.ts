@@ -6,7 +6,7 @@
  * the whole shapes.
  */
 
-export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read' | 'monitor:write';
+export type Scope = 'admin' | 'registry:read' | 'registry:write' | 'predict' | 'feedback' | 'monitor:read' | 'monitor:write' | 'approve' | 'features:write';
 
 export interface KeySelf {
   id: string;

@@ -12,7 +12,7 @@ interface ActionProps {
 }
 
 /** Runs one write; its error is shown beside the form that sent it. */
-function useSubmit(run: () => Promise<string>, onDone: (m: string) => void) {
+export function useSubmit(run: () => Promise<string>, onDone: (m: string) => void) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const submit = async (e: Event) => {
@@ -39,7 +39,7 @@ function Reason({ id, value, set }: { id: string; value: string; set: (v: string
   );
 }
 
-function Refusal({ id, reason }: { id: string; reason: string | null }) {
+export function Refusal({ id, reason }: { id: string; reason: string | null }) {
   if (!reason) return null;
   return (
     <p id={id} class="refusal">
@@ -48,7 +48,7 @@ function Refusal({ id, reason }: { id: string; reason: string | null }) {
   );
 }
 
-function FormError({ error }: { error: string | null }) {
+export function FormError({ error }: { error: string | null }) {
   return error ? (
     <p class="error" role="alert">
       {error}

@@ -1,9 +1,12 @@
 import { href } from '../../router.js';
 
-/** A model's pages. Rollouts and events (the release work) become tabs here once their API exists. */
+/** A model's pages. */
 const TABS = [
   { id: 'overview', label: 'Overview', to: href.model },
   { id: 'monitoring', label: 'Monitoring', to: href.monitoring },
+  { id: 'rollouts', label: 'Rollouts', to: href.rollouts },
+  { id: 'approvals', label: 'Approvals', to: href.approvals },
+  { id: 'events', label: 'Events', to: href.events },
 ] as const;
 
 export function ModelTabs({ name, current }: { name: string; current: (typeof TABS)[number]['id'] }) {
