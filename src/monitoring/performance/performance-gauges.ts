@@ -15,6 +15,8 @@ import { PerformanceReader } from './performance-reader.js';
 /** How often the leader recomputes the gauges (labels show within this, plus a flush), and how far back it looks for windows with labels. */
 export const GAUGE_PERIOD_MS = 15 * 1000;
 export const LABEL_LOOKBACK_MS = 48 * 60 * 60 * 1000;
+/** How many windows back the estimated-AUC gauges look for the latest one with scored predictions. */
+export const ESTIMATE_LOOKBACK_WINDOWS = 12;
 
 /**
  * `modelgate_model_auc` and friends, recomputed by the elected leader for
@@ -30,8 +32,8 @@ export const LABEL_LOOKBACK_MS = 48 * 60 * 60 * 1000;
  *
  * `modelgate_model_estimated_auc` (and `_low`, `_high`): CBPE's estimate
  * for each binary series whose version's calibration allows one, from the
- * scores of its latest ended window (the window in progress while no ended
- * one has scored predictions), labels or not.
+ * scores of its latest ended window with scored predictions in the last 12
+ * windows (else of the window in progress), labels or not.
  */
 @Injectable()
 export class PerformanceGauges implements OnModuleInit {
@@ -97,7 +99,7 @@ export class PerformanceGauges implements OnModuleInit {
       const windowMs = bucketMsOf(resolvePolicy(facts.policy).windowSeconds);
       if (facts.task === 'binary_classification') {
         const current = Math.floor(now / windowMs) * windowMs;
-        const windows = await this.estimates.windows(name, new Date(current - windowMs), new Date(now), windowMs);
+        const windows = await this.estimates.windows(name, new Date(current - ESTIMATE_LOOKBACK_WINDOWS * windowMs), new Date(now), windowMs);
         for (const w of latestEstimates(windows, current)) estimated.push({ model: name, version: w.version, variant: w.variant, estimate: w.estimate! });
       }
       const counts = await this.reader.labelCounts({ model: name, from: new Date(now - LABEL_LOOKBACK_MS), to: new Date(now), bucketMs: windowMs });
@@ -120,7 +122,7 @@ export class PerformanceGauges implements OnModuleInit {
   }
 }
 
-/** Per series: its estimate of the window that ended at `current`, else of the window in progress. */
+/** Per series: its estimate of the latest window ended by `current`, else of the window in progress. */
 export function latestEstimates(windows: readonly WindowEstimate[], current: number): WindowEstimate[] {
   const best = new Map<string, WindowEstimate>();
   for (const w of windows) {
