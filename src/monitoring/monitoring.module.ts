@@ -64,7 +64,7 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     EstimateMetrics,
     PerformanceEstimates,
   ],
-  // PerformanceReader is what alerting reads (and what estimates read: predictionScoreHistogram).
+  // PerformanceReader is what alerting reads (and what estimates read: PerformanceEstimates).
   exports: [PredictionRecorder, PerformanceReader, PredictionBuckets, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics, PerformanceEstimates],
 })
 export class MonitoringModule {}
