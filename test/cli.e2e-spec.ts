@@ -312,8 +312,8 @@ describe('modelgate CLI', () => {
     it("prints live AUC, labels, validation AUC and DeLong's p-value per variant", async () => {
       const out = await ok(['performance', 'credit']);
       expect(out).toMatch(/DeLong's p-value against v[12] \(version [12]\)$/m);
-      expect(out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+VALIDATION AUC\s+DELONG P$/m);
-      const row = (v: number) => new RegExp(`^${v}\\s+v${v}\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{3})\\s+0\\.977\\s+(\\S+)$`, 'm').exec(out);
+      expect(out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+ESTIMATED AUC \(95%\)\s+VALIDATION AUC\s+DELONG P$/m);
+      const row = (v: number) => new RegExp(`^${v}\\s+v${v}\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{3})\\s+(~\\S+ \\(\\S+\\)|-)\\s+0\\.977\\s+(\\S+)$`, 'm').exec(out);
       const [v1, v2] = [row(1), row(2)];
       expect(v1, out).not.toBeNull();
       expect(v2, out).not.toBeNull();
@@ -325,7 +325,10 @@ describe('modelgate CLI', () => {
       const perf = (await t.http.get('/api/v1/models/credit/performance').set(t.admin).expect(200)).body;
       const p = perf.comparisons[0].p_value as number;
       expect(p).toBeLessThan(1e-6);
-      expect([v1![4], v2![4]].sort()).toEqual([p.toExponential(1), 'reference'].sort());
+      expect([v1![5], v2![5]].sort()).toEqual([p.toExponential(1), 'reference'].sort());
+      // Both versions were uploaded with the calibrated loan baseline: their estimates show, marked as such.
+      const est = perf.series.find((s: { version: number }) => s.version === 1).window.estimated_auc;
+      expect(v1![4]).toBe(`~${est.value.toFixed(3)} (${est.low.toFixed(3)}-${est.high.toFixed(3)})`);
     });
 
     it('prints each alert with its summary, state, since and who acknowledged it, after an ack through the CLI', async () => {

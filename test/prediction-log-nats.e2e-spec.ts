@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/common/ids.js';
+import { rocAuc } from '../src/monitoring/stats/roc-auc.js';
 import { predictionSubject } from '../src/monitoring/telemetry/prediction-event.js';
 import { PredictionRecorder } from '../src/monitoring/telemetry/prediction-recorder.js';
 import { PredictionScoreStore } from '../src/monitoring/telemetry/prediction-scores.js';
@@ -126,6 +127,36 @@ describeWithBinary('nats-server', 'nats-server', 'the prediction log on NATS Jet
       const full = await withClient(db.url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM predictions`)).rows[0].n));
       expect(full).toBe(0);
     }, 180_000);
+
+    it('joins labels with the slim rows, so performance shows labels and the exact AUC while the log is on the stream', async () => {
+      const [header, ...lines] = fixtureBytes('loan_default_xgb.test.csv').toString('utf8').trim().split('\n');
+      const cols = header.split(',');
+      const rows = lines.slice(0, 300).map((l) => l.split(','));
+      const instances = rows.map((v) => Object.fromEntries(expected.feature_names.map((f: string) => [f, Number(v[cols.indexOf(f)])])));
+      const truth = rows.map((v) => Number(v[cols.indexOf(expected.label_column)]));
+      const res = await inject(t, 'POST', '/v1/models/loan.v2/predict', { instances });
+      expect(res.statusCode, res.body).toBe(200);
+      const predictions: { prediction_id: string }[] = res.json().predictions;
+      await recorder.flush();
+      const feedback = await inject(t, 'POST', '/v1/feedback', predictions.map((p, i) => ({ prediction_id: p.prediction_id, label: truth[i] })), { 'content-type': 'application/json' });
+      expect(feedback.json().accepted).toBe(300);
+      const series = await eventually(async () => {
+        // A range under an hour: the exact AUC, from every labelled score.
+        const range = `from=${new Date(Date.now() - 30 * 60_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`;
+        const body = (await t.http.get(`/api/v1/models/loan.v2/performance?${range}&bucket=3600`).set(t.admin).expect(200)).body;
+        expect(body.exact).toBe(true);
+        const s = body.series.find((x: { version: number }) => x.version === 1);
+        expect(s?.window.labels).toBe(300);
+        return s;
+      }, 20_000, 100);
+      // Exact: the AUC of the scores the slim rows hold against the labels posted.
+      const stored = await withClient(db.url, async (c) => (await c.query(`SELECT prediction_id::text AS id, score FROM prediction_scores WHERE prediction_id = ANY($1::uuid[])`, [predictions.map((p) => p.prediction_id)])).rows);
+      const scoreOf = new Map(stored.map((r: { id: string; score: number }) => [r.id, r.score]));
+      expect(series.window.auc).toBeCloseTo(rocAuc(truth, predictions.map((p) => scoreOf.get(p.prediction_id)!)), 6);
+      expect(series.window.auc).toBeGreaterThan(0.9);
+      // Nothing of the full log reached PostgreSQL: the labels joined with the slim rows.
+      expect(await withClient(db.url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM predictions`)).rows[0].n))).toBe(0);
+    }, 120_000);
 
     it('loses nothing at 1,000 predictions a second while the server is stopped for 20 s, with the default queue', async () => {
       expect(t.config.telemetry.queueSize).toBe(100_000);

@@ -163,6 +163,39 @@ describe('progressive rollouts judged on live traffic and labels', { timeout: 18
     expect(webhookEvents(hook.received).filter((e) => e.startsWith(key))).toEqual([`${key} trigger`, `${key} resolve`]);
   });
 
+  it('judges the quality check on CBPE estimates while labels are short, with allow_estimate', async () => {
+    await createModel(t, 'early', 'binary_classification', { monitoring_policy: { window_seconds: WINDOW_S, min_samples: 100 } });
+    for (let v = 1; v <= 2; v++) {
+      await uploadOk(t, 'early', { file: fixture('loan_default_xgb.onnx'), baseline: fixture('loan_default_xgb.valid.csv'), metadata: { feature_names: FEATURES, categorical_features: expected.categorical_features } });
+    }
+    await setAlias(t, 'early', 'production', 1);
+    await eventually(async () => (await inject(t, 'POST', '/v1/models/early/predict', { instances: [instanceOf(FEATURES, csv.data, 0)] })).statusCode === 200, 30_000);
+    // Predictions only: no label is ever sent.
+    const load = trafficLoop(async (i) => {
+      const start = (i * ROWS_PER_REQUEST) % (csv.rows - ROWS_PER_REQUEST);
+      await inject(t, 'POST', '/v1/models/early/predict', { instances: Array.from({ length: ROWS_PER_REQUEST }, (_, k) => instanceOf(FEATURES, csv.data, start + k)) });
+    });
+    try {
+      const r = await startRollout(t, 'early', {
+        candidate: 2,
+        steps: [50, 100],
+        step_min_duration_s: WINDOW_S,
+        analysis: { auc: { min_labels: 100, margin: 0.05, confidence: 0.95, allow_estimate: true }, failure_threshold: 2, p99_max_ms: 200 },
+      });
+      const done = await rolloutReaches(t, 'early', r.id, ['completed', 'aborted']);
+      expect(done.state, done.state_reason).toBe('completed');
+      for (const s of done.steps) {
+        const auc = s.windows[s.windows.length - 1].checks.find((c: any) => c.check === 'auc');
+        expect(auc.outcome, JSON.stringify(auc)).toBe('pass');
+        expect(auc.note).toMatch(/^estimated \(CBPE, labels short\)/);
+        expect(auc.details).toMatchObject({ estimated: true, candidate_labels: 0 });
+        expect(auc.value).toBeGreaterThan(-0.05);
+      }
+    } finally {
+      await load.stop();
+    }
+  });
+
   it('aborts a candidate whose p99 latency is over the factor and restores the baseline', async () => {
     const F = ['f0', 'f1', 'f2'];
     await createModel(t, 'spin', 'binary_classification', { monitoring_policy: { window_seconds: WINDOW_S, min_samples: 10 } });

@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.js';
 import { AlertStore, type SeriesRule, type StoredRuleState } from './alert-store.js';
 import { alertPolicy, type AlertPolicy, type RuleName } from './rules/alert-policy.js';
 import { CHECK_RULES, judgeAuc, judgeCheck, type Judgement } from './rules/conditions.js';
+import { judgeEstimatedAuc } from './rules/estimated-auc.js';
 import { step, stopServing } from './rules/lifecycle.js';
 import { DriftChecksSource } from './sources/drift-checks.source.js';
 import { PerformanceSource } from './sources/performance.source.js';
@@ -22,6 +23,8 @@ const BATCH = 200;
  * `min_labels`, within this horizon. Only label counts are read for it.
  */
 const AUC_LOOKBACK_MS = 48 * 60 * 60 * 1000;
+/** How many ended windows back the `estimated_auc` rule looks: estimates need no labels, so a window is judged as soon as it ends. */
+const ESTIMATE_LOOKBACK_WINDOWS = 12;
 
 /**
  * The elected alert evaluation: drift-check windows after the durable
@@ -35,6 +38,8 @@ const AUC_LOOKBACK_MS = 48 * 60 * 60 * 1000;
 export class AlertEvaluator {
   /** When each model's performance windows were last read: at most twice a window. */
   private readonly aucReadAt = new Map<string, number>();
+  /** When each model's estimate windows were last read: at most twice a window. */
+  private readonly estimateReadAt = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -55,6 +60,7 @@ export class AlertEvaluator {
     };
     await this.evaluateChecks(model);
     await this.evaluateAuc(model);
+    await this.evaluateEstimatedAuc(model);
     await this.pageAbortedRollouts();
     await this.resolveNotServing(model);
   }
@@ -131,11 +137,39 @@ export class AlertEvaluator {
     }
   }
 
-  /** The end of the last judged AUC window per series (version, variant) of a model. */
-  private async lastJudged(model: string): Promise<Map<string, number>> {
+  /**
+   * The `estimated_auc` rule, off unless the policy sets
+   * `estimated_auc_min` or `estimated_auc_margin`: each ended window of a
+   * binary series is judged once, in order, from its scores alone (CBPE),
+   * when its version's calibration allows an estimate.
+   */
+  private async evaluateEstimatedAuc(model: (name: string) => Promise<ModelAlerting | null>): Promise<void> {
+    const now = Date.now();
+    for (const name of await this.registry.modelNames()) {
+      const m = await model(name);
+      if (!m) continue;
+      const policy = alertPolicy(m.policy);
+      if (policy.estimatedAucMin === null && (policy.estimatedAucMargin === null || !m.hasValidationAuc)) continue;
+      const windowS = typeof m.policy.window_seconds === 'number' ? m.policy.window_seconds : 300;
+      if (now - (this.estimateReadAt.get(name) ?? 0) < (windowS * 1000) / 2) continue;
+      this.estimateReadAt.set(name, now);
+      const judged = await this.lastJudged(name, 'estimated_auc');
+      const windows = await this.performance.estimateWindows(name, new Date(now - ESTIMATE_LOOKBACK_WINDOWS * windowS * 1000), new Date(now), windowS);
+      for (const w of windows) {
+        if (!m.serving.has(w.version) || w.windowEnd.getTime() > now) continue;
+        if (w.windowEnd.getTime() <= (judged.get(`${w.version}\u0000${w.variant}`) ?? -Infinity)) continue;
+        const judgement = judgeEstimatedAuc(policy, w);
+        if (!judgement.judged) continue;
+        await this.dataSource.transaction((em) => this.apply(em, { model: name, version: w.version, variant: w.variant, rule: 'estimated_auc' }, policy, w.windowEnd, judgement));
+      }
+    }
+  }
+
+  /** The end of the last judged window of `rule` per series (version, variant) of a model. */
+  private async lastJudged(model: string, rule = 'auc'): Promise<Map<string, number>> {
     const rows: { version: number; variant: string; last_window_end: Date | null }[] = await this.dataSource.query(
-      `SELECT version, variant, last_window_end FROM alert_rule_states WHERE model = $1 AND rule = 'auc'`,
-      [model],
+      `SELECT version, variant, last_window_end FROM alert_rule_states WHERE model = $1 AND rule = $2`,
+      [model, rule],
     );
     return new Map(rows.filter((r) => r.last_window_end).map((r) => [`${r.version}\u0000${r.variant}`, new Date(r.last_window_end!).getTime()]));
   }

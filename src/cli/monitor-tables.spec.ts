@@ -81,7 +81,7 @@ describe('monitor tables', () => {
       version,
       variant,
       validation: { auc: 0.9768 },
-      window: { predictions: labels, labels, auc, rmse: null, mae: null },
+      window: { predictions: labels, labels, auc, rmse: null, mae: null, ...(version === 1 ? { estimated_auc: { value: 0.9751, low: 0.9689, high: 0.9813 } } : {}) },
     });
     const out = performanceTable({
       task: 'binary_classification',
@@ -91,9 +91,10 @@ describe('monitor tables', () => {
       comparisons: [{ a: { version: 2, variant: 'v2' }, b: { version: 1, variant: 'v1' }, difference: -0.282, p_value: 1.5e-18 }],
     });
     expect(out).toMatch(/^from 2026-12-07T15:00:00Z to 2026-12-07T16:00:00Z; DeLong's p-value against v1 \(version 1\)$/m);
-    expect(out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+VALIDATION AUC\s+DELONG P$/m);
-    expect(out).toMatch(/^2\s+v2\s+320\s+320\s+0\.693\s+0\.977\s+1\.5e-18$/m);
-    expect(out).toMatch(/^1\s+v1\s+2680\s+2680\s+0\.975\s+0\.977\s+reference$/m);
+    expect(out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+ESTIMATED AUC \(95%\)\s+VALIDATION AUC\s+DELONG P$/m);
+    // A version without calibration has no estimate; one with it reads as an estimate, with its band.
+    expect(out).toMatch(/^2\s+v2\s+320\s+320\s+0\.693\s+-\s+0\.977\s+1\.5e-18$/m);
+    expect(out).toMatch(/^1\s+v1\s+2680\s+2680\s+0\.975\s+~0\.975 \(0\.969-0\.981\)\s+0\.977\s+reference$/m);
   });
 
   it('shows each alert with its summary, state, since when and who acknowledged it', () => {

@@ -112,10 +112,17 @@ export function windowTable(answer: { checks: DriftCheck[] }, start: string): st
     .join('\n\n');
 }
 
+interface Band {
+  value: number;
+  low: number;
+  high: number;
+}
 interface SeriesWindow {
   predictions: number;
   labels: number;
   auc: number | null;
+  /** CBPE's estimate from the scores alone: present only where the version's calibration allows. */
+  estimated_auc?: Band | null;
   rmse: number | null;
   mae: number | null;
 }
@@ -134,10 +141,15 @@ interface Comparison {
 
 const seriesName = (s: { version: number; variant: string }) => `${s.variant}@${s.version}`;
 
+/** An estimate reads as one: `~0.9751 (0.9689-0.9813)`; `-` where the version cannot be estimated. */
+const estimate = (b: Band | null | undefined): string => (b ? `~${num(b.value)} (${num(b.low)}-${num(b.high)})` : '-');
+
 /**
  * Per series: predictions, labels, live AUC beside the validation AUC, and
  * DeLong's p-value against the series with the most labels (the reference,
- * usually production). Regression shows RMSE and MAE instead.
+ * usually production), and CBPE's estimated AUC with its 95% band (from
+ * the scores alone, before labels; `~` marks it an estimate, `-` where the
+ * version's calibration allows none). Regression shows RMSE and MAE instead.
  */
 export function performanceTable(answer: { task: string; from: string; to: string; series: Series[]; comparisons: Comparison[] }): string {
   if (!answer.series.length) return `(no predictions from ${instant(answer.from)} to ${instant(answer.to)})`;
@@ -157,8 +169,8 @@ export function performanceTable(answer: { task: string; from: string; to: strin
     return c ? num(c.p_value) : '-';
   };
   return `${range}; DeLong's p-value against ${reference.variant} (version ${reference.version})\n${table(
-    ['version', 'variant', 'predictions', 'labels', 'auc', 'validation auc', 'delong p'],
-    answer.series.map((s) => [s.version, s.variant, s.window.predictions, s.window.labels, num(s.window.auc), num(s.validation.auc), pAgainstReference(s)]),
+    ['version', 'variant', 'predictions', 'labels', 'auc', 'estimated auc (95%)', 'validation auc', 'delong p'],
+    answer.series.map((s) => [s.version, s.variant, s.window.predictions, s.window.labels, num(s.window.auc), estimate(s.window.estimated_auc), num(s.validation.auc), pAgainstReference(s)]),
   )}`;
 }
 

@@ -7,6 +7,7 @@ import { FeedbackService } from './feedback/feedback.service.js';
 import { LabelStore } from './feedback/label-store.js';
 import { PerformanceGauges } from './performance/performance-gauges.js';
 import { PerformanceController } from './performance/performance.controller.js';
+import { PerformanceEstimates } from './performance/performance-estimates.js';
 import { PerformanceReader } from './performance/performance-reader.js';
 import { PerformanceService } from './performance/performance.service.js';
 import { PredictionPartitions } from './telemetry/prediction-partitions.js';
@@ -61,8 +62,9 @@ import { TelemetryDatabase } from './telemetry/telemetry-database.js';
     DriftMetrics,
     // CBPE: the estimated-AUC gauges (set beside the realised ones; VersionBaselines.calibration reads what they need)
     EstimateMetrics,
+    PerformanceEstimates,
   ],
-  // PerformanceReader is what alerting reads (and what estimates read: predictionScoreHistogram).
-  exports: [PredictionRecorder, PerformanceReader, PredictionBuckets, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics],
+  // PerformanceReader is what alerting reads (and what estimates read: PerformanceEstimates).
+  exports: [PredictionRecorder, PerformanceReader, PredictionBuckets, LiveSketches, DriftChecker, DriftChecksStore, VersionBaselines, EstimateMetrics, PerformanceEstimates],
 })
 export class MonitoringModule {}

@@ -1,4 +1,6 @@
-import { type Analysis, type CheckResult, unjudgedQuality } from './rollout-analysis.js';
+import type { Band } from '../monitoring/estimate/cbpe.js';
+import { normalQuantile } from '../monitoring/stats/delong-distributions.js';
+import { type Analysis, type AucAnalysis, type CheckResult, unjudgedQuality } from './rollout-analysis.js';
 import { aucNonInferior, squaredErrorNonInferior } from './noninferiority.js';
 
 /** A labelled prediction as the monitor's performance reader answers it. */
@@ -73,4 +75,30 @@ export function judgeQuality(task: string, candidate: readonly Labelled[], basel
     };
   }
   return null;
+}
+
+/** The 95% band's half-width over its z: the standard error CBPE gave the estimate (approximate where the band was clipped at 0 or 1). */
+const Z95 = 1.959963984540054;
+const seOf = (b: Band) => (b.high - b.low) / (2 * Z95);
+
+/**
+ * `auc.allow_estimate`: while labels are short, CBPE's estimated AUC of
+ * each side over the same span stands in for DeLong's test. The candidate
+ * holds when the one-sided `confidence` lower bound of (estimated candidate
+ * AUC - estimated baseline AUC), with the two estimates' standard errors
+ * combined, is above `-margin`. Null when either side has no estimate (its
+ * version is not calibrated, or the span expects too few of a class).
+ */
+export function judgeEstimatedQuality(candidate: Band | null, baseline: Band | null, q: AucAnalysis, details: Record<string, unknown>): CheckResult | null {
+  if (!candidate || !baseline) return null;
+  const difference = candidate.value - baseline.value;
+  const bound = difference - normalQuantile(q.confidence) * Math.sqrt(seOf(candidate) ** 2 + seOf(baseline) ** 2);
+  return {
+    check: 'auc',
+    outcome: bound > -q.margin ? 'pass' : 'fail',
+    value: round(bound),
+    limit: -q.margin,
+    note: `estimated (CBPE, labels short): candidate ~${round(candidate.value)} vs baseline ~${round(baseline.value)}; lower ${q.confidence} bound of the difference`,
+    details: { ...details, estimated: true, candidate_estimated_auc: candidate, baseline_estimated_auc: baseline, difference, lower_bound: bound },
+  };
 }

@@ -3,9 +3,11 @@ import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { DriftCheckRecord } from '../monitoring/drift/drift-check.record.js';
 import { DriftChecksStore } from '../monitoring/drift/drift-checks.store.js';
+import { estimatePerformance } from '../monitoring/estimate/cbpe.js';
+import { PerformanceEstimates } from '../monitoring/performance/performance-estimates.js';
 import { PerformanceReader } from '../monitoring/performance/performance-reader.js';
 import { judgeWindow, mergeFigures, type WindowFigures, type WindowVerdict } from './rollout-analysis.js';
-import { judgeQuality, type Labelled } from './quality-check.js';
+import { judgeEstimatedQuality, judgeQuality, type Labelled } from './quality-check.js';
 import { BASELINE_VARIANT, CANDIDATE_VARIANT } from './rollout-transitions.js';
 import { RolloutsStore, type RolloutRow } from './rollouts.store.js';
 
@@ -33,6 +35,7 @@ export class RolloutJudge {
     private readonly store: RolloutsStore,
     private readonly checks: DriftChecksStore,
     private readonly performance: PerformanceReader,
+    private readonly estimates: PerformanceEstimates,
   ) {}
 
   /** Every verdict of the current step, oldest first, after judging the windows that finished since the last run. */
@@ -101,6 +104,24 @@ export class RolloutJudge {
     const baseline = reference
       ? (await rows(r.baseline_version, reference.from, reference.to, reference.variant)).filter((x: any) => x.variant !== 'shadow' && x.variant !== CANDIDATE_VARIANT)
       : await rows(r.baseline_version, stepStart, to, BASELINE_VARIANT);
-    return judgeQuality(task, candidate, baseline, r.analysis, stepAgeS);
+    const judged = judgeQuality(task, candidate, baseline, r.analysis, stepAgeS);
+    // Labels short: with `allow_estimate`, CBPE's estimates of both sides over the same spans stand in.
+    if (judged?.check === 'auc' && judged.outcome !== 'fail' && judged.value === null && r.analysis.auc.allow_estimate && task === 'binary_classification') {
+      const c = await this.estimatedAuc(r.model_name, r.candidate_version, CANDIDATE_VARIANT, stepStart, to);
+      const b = reference
+        ? reference.variant
+          ? await this.estimatedAuc(r.model_name, r.baseline_version, reference.variant, reference.from, reference.to)
+          : null
+        : await this.estimatedAuc(r.model_name, r.baseline_version, BASELINE_VARIANT, stepStart, to);
+      return judgeEstimatedQuality(c, b, r.analysis.auc, { ...judged.details, labels_note: judged.note }) ?? judged;
+    }
+    return judged;
+  }
+
+  /** CBPE's estimated AUC of one series over a span, or null when its version cannot be estimated. */
+  private async estimatedAuc(model: string, version: number, variant: string, from: Date, to: Date) {
+    const [h, calibrations] = await Promise.all([this.performance.predictionScoreHistogram(model, version, variant, from, to), this.estimates.calibrations(model, [version])]);
+    const e = estimatePerformance(calibrations.get(version), h.bins, { maxEce: this.estimates.maxEce });
+    return e.estimated ? e.estimated_auc : null;
   }
 }

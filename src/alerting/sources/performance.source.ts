@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { bucketMsOf } from '../../monitoring/buckets/bucket-grid.js';
+import { PerformanceEstimates } from '../../monitoring/performance/performance-estimates.js';
 import { PerformanceReader } from '../../monitoring/performance/performance-reader.js';
+import type { EstimateWindow } from '../rules/estimated-auc.js';
 
 /** One performance bucket of a series, as alerting needs it. */
 export interface PerformanceBucket {
@@ -30,7 +32,34 @@ export interface LabelledWindow {
  */
 @Injectable()
 export class PerformanceSource {
-  constructor(private readonly reader: PerformanceReader) {}
+  constructor(
+    private readonly reader: PerformanceReader,
+    private readonly estimates: PerformanceEstimates,
+  ) {}
+
+  /**
+   * Per series, the windows between `from` and `to` with scored predictions,
+   * each with what the `estimated_auc` rule judges (its score histogram, the
+   * version's calibration and validation AUC): no labels needed.
+   */
+  async estimateWindows(model: string, from: Date, to: Date, windowSeconds: number): Promise<(EstimateWindow & { version: number; variant: string; windowStart: Date; windowEnd: Date })[]> {
+    const facts = await this.reader.modelFacts(model);
+    if (facts?.task !== 'binary_classification') return [];
+    const windows = await this.estimates.windows(model, from, to, bucketMsOf(windowSeconds));
+    return windows.map((w) => {
+      const auc = facts.validation.get(w.version)?.auc;
+      return {
+        version: w.version,
+        variant: w.variant,
+        windowStart: w.windowStart,
+        windowEnd: w.windowEnd,
+        histogram: w.histogram,
+        calibration: w.calibration,
+        validationAuc: typeof auc === 'number' && Number.isFinite(auc) ? auc : null,
+        maxEce: this.estimates.maxEce,
+      };
+    });
+  }
 
   /** Per series, the windows between `from` and `to` that hold labels. */
   async labelledWindows(model: string, from: Date, to: Date, windowSeconds: number): Promise<LabelledWindow[]> {

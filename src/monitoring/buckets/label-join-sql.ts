@@ -9,7 +9,10 @@ const ID_MARGIN_MS = 60_000;
  * The join of labels (a relation `ins` of prediction_id, label, value,
  * outcomes) with their prediction records, one index lookup per label
  * (LATERAL, so the planner never scans a day of the log to hash it):
- * stores the slim `labelled_predictions` rows and returns them. `bounds`
+ * stores the slim `labelled_predictions` rows and returns them. A live
+ * record is read from the log (`predictions`) or, when the log goes to a
+ * stream (MODELGATE_PREDICTION_LOG=nats://...), from the slim
+ * `prediction_scores` rows PostgreSQL keeps instead. `bounds`
  * (ms) prune the log's partitions at plan time when the ids' days are known.
  */
 function joinCtes(bounds?: [number, number]): string {
@@ -18,7 +21,11 @@ function joinCtes(bounds?: [number, number]): string {
   return `
 live AS (
   SELECT i.prediction_id, p.model, p.version, p.variant, p.created_at, p.score, p.label AS predicted, p.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
-  FROM ins i CROSS JOIN LATERAL (SELECT * FROM predictions p WHERE p.id = i.prediction_id${range('p.id')} LIMIT 1) p),
+  FROM ins i CROSS JOIN LATERAL (
+    (SELECT p.model, p.version, p.variant, p.created_at, p.score, p.label, p.outputs FROM predictions p WHERE p.id = i.prediction_id${range('p.id')} LIMIT 1)
+    UNION ALL
+    (SELECT s.model, s.version, s.variant, s.created_at, s.score, s.label, NULL::jsonb FROM prediction_scores s WHERE s.prediction_id = i.prediction_id${range('s.prediction_id')} LIMIT 1)
+    LIMIT 1) p),
 shadow AS (
   SELECT i.prediction_id, s.model, s.version, 'shadow'::text AS variant, s.created_at, s.score, s.label AS predicted, s.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
   FROM ins i CROSS JOIN LATERAL (SELECT * FROM shadow_predictions s WHERE s.prediction_id = i.prediction_id${range('s.prediction_id')} AND s.error IS NULL) s),

@@ -4,15 +4,19 @@ import { DataSource } from 'typeorm';
 import { InjectLogger } from '../../common/common.module.js';
 import type { Logger } from '../../common/logger.js';
 import { LeaderElection } from '../../database/leader-election.js';
+import { type EstimatedSeries, EstimateMetrics } from '../../metrics/estimate-metrics.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { bucketMsOf } from '../buckets/bucket-grid.js';
 import { resolvePolicy } from '../drift/monitoring-policy.js';
 import { aucBarPolicy, aucBelowBar } from './performance-math.js';
+import { PerformanceEstimates, type WindowEstimate } from './performance-estimates.js';
 import { PerformanceReader } from './performance-reader.js';
 
 /** How often the leader recomputes the gauges (labels show within this, plus a flush), and how far back it looks for windows with labels. */
 export const GAUGE_PERIOD_MS = 15 * 1000;
 export const LABEL_LOOKBACK_MS = 48 * 60 * 60 * 1000;
+/** How many windows back the estimated-AUC gauges look for the latest one with scored predictions. */
+export const ESTIMATE_LOOKBACK_WINDOWS = 12;
 
 /**
  * `modelgate_model_auc` and friends, recomputed by the elected leader for
@@ -25,6 +29,11 @@ export const LABEL_LOOKBACK_MS = 48 * 60 * 60 * 1000;
  * every one, so only the leader exports these series (alert rules should
  * aggregate with `max by (model, version, variant)`); a replica that steps
  * down clears them so a stale leader never exports old numbers.
+ *
+ * `modelgate_model_estimated_auc` (and `_low`, `_high`): CBPE's estimate
+ * for each binary series whose version's calibration allows one, from the
+ * scores of its latest ended window with scored predictions in the last 12
+ * windows (else of the window in progress), labels or not.
  */
 @Injectable()
 export class PerformanceGauges implements OnModuleInit {
@@ -40,6 +49,8 @@ export class PerformanceGauges implements OnModuleInit {
     private readonly reader: PerformanceReader,
     private readonly dataSource: DataSource,
     private readonly election: LeaderElection,
+    private readonly estimates: PerformanceEstimates,
+    private readonly estimateMetrics: EstimateMetrics,
     @InjectLogger() logger: Logger,
   ) {
     this.logger = logger.child({ component: 'performance-gauges' });
@@ -70,12 +81,14 @@ export class PerformanceGauges implements OnModuleInit {
 
   private clear(): void {
     for (const g of [this.auc, this.validationAuc, this.labels, this.belowBar, this.windowStart]) g.reset();
+    this.estimateMetrics.setFrom([]);
   }
 
   /** Recomputes every gauge from the buckets (the leader's job; tests call it directly). */
   async refresh(now = Date.now()): Promise<void> {
     const models: { name: string }[] = await this.dataSource.query(`SELECT name FROM models ORDER BY name`);
     const next: (() => void)[] = [];
+    const estimated: EstimatedSeries[] = [];
     for (const { name } of models) {
       const facts = await this.reader.modelFacts(name);
       if (!facts) continue;
@@ -84,6 +97,11 @@ export class PerformanceGauges implements OnModuleInit {
       }
       const policy = aucBarPolicy(facts.policy);
       const windowMs = bucketMsOf(resolvePolicy(facts.policy).windowSeconds);
+      if (facts.task === 'binary_classification') {
+        const current = Math.floor(now / windowMs) * windowMs;
+        const windows = await this.estimates.windows(name, new Date(current - ESTIMATE_LOOKBACK_WINDOWS * windowMs), new Date(now), windowMs);
+        for (const w of latestEstimates(windows, current)) estimated.push({ model: name, version: w.version, variant: w.variant, estimate: w.estimate! });
+      }
       const counts = await this.reader.labelCounts({ model: name, from: new Date(now - LABEL_LOOKBACK_MS), to: new Date(now), bucketMs: windowMs });
       for (const w of latestWindows(counts, policy.minLabels)) {
         const [s] = await this.reader.metrics({ model: name, from: new Date(w.span.start), to: new Date(w.span.end), bucketMs: windowMs, version: w.version, variant: w.variant }, facts);
@@ -99,8 +117,22 @@ export class PerformanceGauges implements OnModuleInit {
     // Swapped in at once, so a scrape never sees half a refresh.
     this.clear();
     for (const set of next) set();
+    this.estimateMetrics.setFrom(estimated);
     this.logger.debug({ models: models.length, series: next.length }, 'performance gauges refreshed');
   }
+}
+
+/** Per series: its estimate of the latest window ended by `current`, else of the window in progress. */
+export function latestEstimates(windows: readonly WindowEstimate[], current: number): WindowEstimate[] {
+  const best = new Map<string, WindowEstimate>();
+  for (const w of windows) {
+    if (!w.estimate) continue;
+    const k = `${w.version}\u0000${w.variant}`;
+    const b = best.get(k);
+    const ended = (x: WindowEstimate) => x.windowEnd.getTime() <= current;
+    if (!b || (ended(w) && !ended(b)) || (ended(w) === ended(b) && w.windowStart > b.windowStart)) best.set(k, w);
+  }
+  return [...best.values()];
 }
 
 /** Per series: the latest window with at least `minLabels` labels, else its latest window with any. */

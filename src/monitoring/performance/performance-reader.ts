@@ -182,6 +182,32 @@ export class PerformanceReader {
   }
 
   /**
+   * Per series, the 1,000-bin prediction-score histogram of each bucket of
+   * `q` and of the whole range, in one read (binary series only keep them):
+   * what per-bucket CBPE estimates read. Keyed by version NUL variant.
+   */
+  async scoreHistograms(q: WindowQuery): Promise<Map<string, { version: number; variant: string; whole: Float64Array; buckets: Map<number, Float64Array> }>> {
+    const spans = bucketSpans(q.from.getTime(), q.to.getTime(), q.bucketMs);
+    const spanOf = new Map<string, number>();
+    for (const s of spans) for (const c of s.cells) spanOf.set(`${c.grain}:${c.start}`, s.index);
+    const rows = await this.bounded((em) => this.store.predictionCells(q.model, spans.flatMap((s) => s.cells), q, true, (sql, p) => em.query(sql, p)));
+    const out = new Map<string, { version: number; variant: string; whole: Float64Array; buckets: Map<number, Float64Array> }>();
+    for (const r of rows) {
+      if (!r.score_histogram) continue;
+      const index = spanOf.get(`${r.grain}:${new Date(r.bucket_start).getTime()}`);
+      if (index === undefined) continue;
+      const k = `${r.version}\u0000${r.variant}`;
+      let s = out.get(k);
+      if (!s) out.set(k, (s = { version: r.version, variant: r.variant, whole: new Float64Array(SCORE_BINS), buckets: new Map() }));
+      let b = s.buckets.get(index);
+      if (!b) s.buckets.set(index, (b = new Float64Array(SCORE_BINS)));
+      addCounts(b, r.score_histogram);
+      addCounts(s.whole, r.score_histogram);
+    }
+    return out;
+  }
+
+  /**
    * Every labelled prediction of a series in the range, one row each (score,
    * label, value): what a rollout's DeLong or Welch test needs whole. Read
    * from the slim labelled table, so it grows with labels, never with

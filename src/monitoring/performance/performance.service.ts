@@ -5,6 +5,8 @@ import { bucketMsOf } from '../buckets/bucket-grid.js';
 import type { Figures } from '../buckets/bucket-figures.js';
 import type { AucSummary } from '../buckets/split-auc.js';
 import { delongUnpairedOf } from '../stats/delong.js';
+import { type EstimateFields, estimateFields, type SeriesEstimate, seriesEstimate } from './estimate-fields.js';
+import { PerformanceEstimates } from './performance-estimates.js';
 import { bucketBounds, finite, meanInterval } from './performance-math.js';
 import { type LabelledExtra, PerformanceReader } from './performance-reader.js';
 
@@ -20,12 +22,14 @@ export interface PerformanceQuery {
 const DAY_S = 86_400;
 const MAX_BUCKETS = 10_000;
 
-type Window = Figures & { window_start: string; window_end: string };
+type Window = Figures & EstimateFields & { window_start: string; window_end: string };
 
 interface SeriesView {
   version: number;
   variant: string;
   validation: Record<string, number>;
+  /** Whether the version's calibration allows CBPE estimates (the `estimated_*` fields), or why not. */
+  estimate: SeriesEstimate;
   window: Window;
   buckets: Window[];
   outcomes: Record<string, ReturnType<typeof meanInterval>>;
@@ -38,10 +42,16 @@ interface SeriesView {
  * (unpaired: variants see different requests); business outcomes per series.
  * Read from buckets: exact (every labelled score) for ranges up to an hour,
  * from labelled-score histograms beyond, with `auc_error_bound`.
+ * Binary versions whose baseline calibration allows it also carry CBPE
+ * estimates (`estimated_auc`, `estimated_accuracy`,
+ * `estimated_positive_rate`) per bucket and over the whole range.
  */
 @Injectable()
 export class PerformanceService {
-  constructor(private readonly reader: PerformanceReader) {}
+  constructor(
+    private readonly reader: PerformanceReader,
+    private readonly estimates: PerformanceEstimates,
+  ) {}
 
   async performance(model: string, q: PerformanceQuery, now = new Date()) {
     const facts = await this.reader.modelFacts(model);
@@ -54,21 +64,31 @@ export class PerformanceService {
       throw new ValidationFailed(`at most ${MAX_BUCKETS} buckets per answer; choose a larger bucket`, { field: 'bucket' });
     }
     const base = { model, from, to, version: q.version, variant: q.variant, bucketMs };
-    const [read, extras] = await Promise.all([this.reader.read(base, facts), this.reader.extras(base, 'outcomes')]);
+    const binary = facts.task === 'binary_classification';
+    const [read, extras, histograms] = await Promise.all([
+      this.reader.read(base, facts),
+      this.reader.extras(base, 'outcomes'),
+      binary ? this.reader.scoreHistograms(base) : Promise.resolve(new Map()),
+    ]);
+    const calibrations = binary ? await this.estimates.calibrations(model, read.series.map((s) => s.version)) : new Map();
+    const maxEce = this.estimates.maxEce;
     const multiclass = facts.task === 'multiclass_classification' ? await this.reader.metrics(base, facts) : [];
     const bySeries = groupRows(extras);
     const sides = new Map<string, AucSummary | null>();
     const list: SeriesView[] = read.series.map((s) => {
       const k = `${s.version}\u0000${s.variant}`;
       sides.set(k, s.side);
-      const buckets = s.buckets.map(({ span, ...f }) => ({ ...bucketBounds(span.index, bucketMs), ...f }));
-      const window = { ...s.whole, window_start: read.from.toISOString(), window_end: read.to.toISOString() };
+      const calibration = calibrations.get(s.version);
+      const h = histograms.get(k);
+      const buckets: Window[] = s.buckets.map(({ span, ...f }) => ({ ...bucketBounds(span.index, bucketMs), ...f, ...estimateFields(calibration, h?.buckets.get(span.index), maxEce) }));
+      const window: Window = { ...s.whole, window_start: read.from.toISOString(), window_end: read.to.toISOString(), ...estimateFields(calibration, h?.whole, maxEce) };
       if (multiclass.length) {
         // One-vs-rest AUC per bucket comes from labelled probabilities; the whole window's is left to the buckets.
         for (const b of buckets) b.auc = multiclass.find((m) => m.version === s.version && m.variant === s.variant && m.window_start === b.window_start)?.auc ?? null;
         window.auc = buckets.length === 1 ? buckets[0].auc : null;
       }
-      return { version: s.version, variant: s.variant, validation: facts.validation.get(s.version) ?? {}, window, buckets, outcomes: outcomesOf(bySeries.get(k) ?? []) };
+      const estimate = seriesEstimate(facts.task, calibration, maxEce);
+      return { version: s.version, variant: s.variant, validation: facts.validation.get(s.version) ?? {}, estimate, window, buckets, outcomes: outcomesOf(bySeries.get(k) ?? []) };
     });
     return {
       model,
