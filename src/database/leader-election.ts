@@ -47,6 +47,12 @@ export class LeaderElection {
   private readonly pollMs: number;
   private readonly lockKey: number;
   private readonly changeHandlers: ((leading: boolean) => void)[] = [];
+  /**
+   * A leader whose connection dropped waits a few polls before it contends
+   * again: the replica that just lost its session is the suspect one, and
+   * racing its followers for the lock it lost could win it straight back.
+   */
+  private contendAfter = 0;
 
   constructor(
     private readonly url: string,
@@ -107,10 +113,10 @@ export class LeaderElection {
     if (this.stopped) return;
     try {
       const client = await this.connection();
-      if (!this.leading) {
+      if (!this.leading && Date.now() >= this.contendAfter) {
         const r = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [this.lockKey]);
         if (r.rows[0]?.locked) this.setLeading(true);
-      } else {
+      } else if (this.leading) {
         await client.query('SELECT 1');
       }
     } catch (err) {
@@ -140,7 +146,10 @@ export class LeaderElection {
   private dropConnection(err?: Error): void {
     const c = this.client;
     this.client = undefined;
-    if (this.leading) this.logger.warn({ err: err?.message }, 'lost the leader connection; stepping down');
+    if (this.leading) {
+      this.logger.warn({ err: err?.message }, 'lost the leader connection; stepping down');
+      this.contendAfter = Date.now() + 3 * this.pollMs;
+    }
     this.setLeading(false);
     c?.end().catch(() => {});
   }
