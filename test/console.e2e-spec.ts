@@ -155,6 +155,8 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     const bar = page.getByTestId('traffic-bar');
     expect(await bar.getAttribute('aria-label')).toBe('Traffic split: production (version 1): 90%, candidate (version 2): 10%');
     await page.locator('[data-ready="true"]').waitFor();
+    // The versions' labelled baseline calibrates them: the AUC estimated from the scores stands beside the live one, marked as an estimate.
+    expect(await page.getByTestId('live-quality').getByRole('row', { name: /production/ }).textContent()).toMatch(/est\. 0\.\d{3} \(95%: 0\.\d{3}–(0|1)\.\d{3}\)/);
     await expectAccessible(page, 'model page');
     await screenshot(page, '2-model');
 
@@ -209,7 +211,9 @@ describeWithBinary('chromium', 'chromium', 'the console in a real browser', (chr
     expect(await page.locator('tr[data-feature="income"]').getAttribute('class')).toBeNull();
     await page.locator('.card.drifted figure.chart').first().waitFor();
     await page.getByRole('table', { name: 'Per variant over the whole range' }).waitFor();
-    expect(await page.getByRole('table', { name: 'Per variant over the whole range' }).textContent()).toContain('candidate');
+    const whole = page.getByRole('table', { name: 'Per variant over the whole range' });
+    expect(await whole.textContent()).toContain('candidate');
+    expect(await whole.getByRole('row', { name: /production/ }).textContent()).toMatch(/est\. 0\.\d{3} \(95%: 0\.\d{3}–(0|1)\.\d{3}\)/);
     await expectAccessible(page, 'monitoring page');
     await screenshot(page, '4-monitoring');
     await page.context().close();

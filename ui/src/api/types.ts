@@ -194,7 +194,23 @@ export interface WindowMetrics {
   auc: number | null;
   accuracy: number | null;
   log_loss: number | null;
+  /** CBPE estimates from the scores alone (docs/estimates.md): present only where the version can be estimated and the bucket has scores; `estimated_auc` is null when the scores expect under one of a class. */
+  estimated_auc?: Band | null;
+  estimated_accuracy?: Band;
+  estimated_positive_rate?: Band;
 }
+
+/** An estimate with its 95% band. */
+export interface Band {
+  value: number;
+  low: number;
+  high: number;
+}
+
+/** Whether a series' version can be estimated, or why not. */
+export type SeriesEstimate =
+  | { available: true; calibration_error: number; max_calibration_error: number }
+  | { available: false; reason: 'no_calibration' | 'poorly_calibrated' | 'not_binary'; message: string };
 
 export interface PerformanceSeries {
   version: number;
@@ -202,6 +218,8 @@ export interface PerformanceSeries {
   validation: Record<string, number>;
   window: WindowMetrics;
   buckets: WindowMetrics[];
+  /** Absent from a service older than the estimates. */
+  estimate?: SeriesEstimate;
 }
 
 export interface Comparison {

@@ -14,25 +14,27 @@ export interface ChartProps {
   series: uPlot.Series[];
   axes?: uPlot.Axis[];
   scales?: uPlot.Scales;
+  /** Areas filled between two series (their indexes), such as an estimate's band. */
+  bands?: uPlot.Band[];
   height?: number;
   /** The same numbers as a table: the chart's canvas is hidden from assistive technology, the table is what it reads. */
   table: ChartTable;
 }
 
 /** A uPlot chart sized to its container, with its data table behind it for screen readers. */
-export function Chart({ title, data, series, axes, scales, height = 220, table }: ChartProps) {
+export function Chart({ title, data, series, axes, scales, bands, height = 220, table }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const plot = new uPlot({ width: Math.max(el.clientWidth, 280), height, series, axes, scales, legend: { show: true, live: false } }, data, el);
+    const plot = new uPlot({ width: Math.max(el.clientWidth, 280), height, series, axes, scales, bands, legend: { show: true, live: false } }, data, el);
     const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(el.clientWidth, 280), height }));
     observer.observe(el);
     return () => {
       observer.disconnect();
       plot.destroy();
     };
-  }, [data, series, axes, scales, height]);
+  }, [data, series, axes, scales, bands, height]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

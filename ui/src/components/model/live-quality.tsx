@@ -1,7 +1,8 @@
 import type { PerformanceAnswer } from '../../api/types.js';
+import { estimatedAuc } from '../../estimates.js';
 import { fmt } from '../status.js';
 
-/** Per variant over the last day: predictions, labels and live AUC beside the validation AUC. */
+/** Per variant over the last day: predictions, labels and live AUC beside the validation AUC and the AUC estimated from the scores alone. */
 export function LiveQuality({ perf }: { perf: PerformanceAnswer }) {
   if (!perf.series.length) return <p>No predictions in the last 24 hours.</p>;
   return (
@@ -15,6 +16,7 @@ export function LiveQuality({ perf }: { perf: PerformanceAnswer }) {
           <th scope="col">Labels</th>
           <th scope="col">Live AUC</th>
           <th scope="col">Validation AUC</th>
+          <th scope="col">Estimated AUC (95% band)</th>
         </tr>
       </thead>
       <tbody>
@@ -26,6 +28,7 @@ export function LiveQuality({ perf }: { perf: PerformanceAnswer }) {
             <td>{s.window.labels}</td>
             <td>{fmt.num(s.window.auc)}</td>
             <td>{fmt.num(s.validation.auc)}</td>
+            <td>{estimatedAuc(s, s.window)}</td>
           </tr>
         ))}
       </tbody>
