@@ -124,6 +124,11 @@ describe('progressive rollouts judged on live traffic and labels', { timeout: 18
       const metrics = (await t.http.get('/metrics').expect(200)).text;
       expect(metrics).toContain(`modelgate_rollout_state{model="loan",rollout="${r.id}",state="completed"} 1`);
       expect(metrics).toContain(`modelgate_rollout_weight{model="loan",rollout="${r.id}"} 100`);
+      // Each transition is a registry event, committed with the move it describes.
+      const events = (await t.http.get('/api/v1/events').query({ model: 'loan', type: 'rollout.*', limit: 50 }).set(t.admin).expect(200)).body.events;
+      const ours = events.filter((e: any) => e.data?.rollout === r.id).reverse();
+      expect(ours.map((e: any) => e.type)).toEqual(['rollout.started', 'rollout.step', 'rollout.step', 'rollout.completed']);
+      expect(ours.every((e: any) => e.actor === `rollout:${r.id}` && e.version === 2)).toBe(true);
     } finally {
       await load.stop();
     }
