@@ -85,8 +85,12 @@ export async function startNats(bin: string): Promise<TestNats> {
     },
     async readAll() {
       const conn = await nc();
-      const jsm = await jetstreamManager(conn);
-      const total = (await jsm.streams.info(PREDICTION_STREAM)).state.messages;
+      // After a restart the reading client reconnects on its own schedule and
+      // JetStream may not answer at once: a request that times out is retried.
+      const { jsm, total } = await retrying(async () => {
+        const m = await jetstreamManager(conn);
+        return { jsm: m, total: (await m.streams.info(PREDICTION_STREAM)).state.messages };
+      });
       const name = `reader_${Math.random().toString(36).slice(2)}`;
       await jsm.consumers.add(PREDICTION_STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
       const consumer = await jetstream(conn).consumers.get(PREDICTION_STREAM, name);
@@ -112,4 +116,16 @@ export async function startNats(bin: string): Promise<TestNats> {
       await fsp.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function retrying<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
