@@ -98,7 +98,10 @@ describe("the README's monitoring examples", () => {
     expect(model.monitoring_policy).toEqual({ window_seconds: 300, min_labels: 200, auc_min: 0.9 });
     expect(r.out).toMatch(/"accepted":1,"duplicate":0,"conflict":0,"not_found":0/);
     // The label joins at once; the prediction's count reaches its bucket with the next monitor flush (10 s), so 0 or 1 predictions; or the honest "none yet".
-    expect(r.out).toMatch(/^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+VALIDATION AUC\s+DELONG P\n1\s+v1\s+[01]\s+1\s+-\s+0\.977\s+-$|\(no predictions from \S+ to \S+\)$/m);
+    // The estimate needs scored predictions in the window: "-" until the flush, "~0.xxx (lo-hi)" after it.
+    expect(r.out).toMatch(
+      /^VERSION\s+VARIANT\s+PREDICTIONS\s+LABELS\s+AUC\s+ESTIMATED AUC \(95%\)\s+VALIDATION AUC\s+DELONG P\n1\s+v1\s+[01]\s+1\s+-\s+(?:-|~\d\.\d+ \(\d\.\d+-\d\.\d+\))\s+0\.977\s+-$|\(no predictions from \S+ to \S+\)$/m,
+    );
     expect(r.out).toMatch(/\(no drift checks yet: a window is checked once it has ended/m);
     expect(r.out).toMatch(/^\(no drift check for a window starting at 2026-12-07T16:21:50Z\)$/m);
     expect(r.out).toMatch(/\(no alerts\)$/m);
