@@ -23,6 +23,7 @@ import { fmtInt, log } from '../lib/log.mjs';
 import { waitForQuiet } from '../lib/cpu.mjs';
 import { freePort } from '../lib/http.mjs';
 import { measurements } from '../lib/measure.mjs';
+import { metricsDelta, scrape } from '../lib/metrics.mjs';
 import { figureRow, ratioRow } from '../lib/report.mjs';
 import { withModelgate } from '../lib/servers.mjs';
 import { h2loadMissing, pinServer, pinningPlan, runH2load } from '../lib/h2load.mjs';
@@ -40,18 +41,21 @@ const G = {
 async function load(h, server, plan, { label, target, protocol, url, dataFile, headers, h1 }) {
   const quiet = await waitForQuiet(server.rec.pid);
   const before = await servedCounts(server, protocol);
+  const metricsBefore = await scrape(server);
   const conns = h1 ? G.connections * G.streams : G.connections;
   log(`${label}: warm-up ${S.warmupS}s + ${S.durationS}s, h2load ${h1 ? `HTTP/1.1, ${conns} connections` : `h2c, ${conns} connections x ${G.streams} streams`}`);
   const r = await runH2load({ url, dataFile, headers, connections: conns, streams: G.streams, h1, seconds: S.durationS, warmupS: S.warmupS, cpus: plan.loadgen, serverPid: server.rec.pid, workDir: h.workDir });
   const after = await servedCounts(server, protocol);
+  // Modelgate's rows per onnxruntime run: whether it batched where the bare anchor runs one call at a time.
+  const mg = metricsDelta(metricsBefore, await scrape(server));
   const served = { ok: after.ok - before.ok, errors: after.errors - before.errors };
   // Answers h2load saw as 200 that the server did not count as OK (a grpc-status other than 0, say).
   const unseen = Math.max(0, r.ok - served.ok);
   // A call the server answered with an error is counted once, whether h2load saw it as a 200 or not.
-  const m = { label, server: server.name, target, kind: 'peak', ...r, errors: r.errors + Math.max(served.errors, unseen), served, unseen_ok: unseen, others_before_pct: quiet };
+  const m = { label, server: server.name, target, kind: 'peak', ...r, errors: r.errors + Math.max(served.errors, unseen), served, unseen_ok: unseen, others_before_pct: quiet, modelgate: mg };
   if (m.cpu && m.cpu.others_pct > S.noisyCpuPct) m.noisy = true;
   measurements.push(m);
-  log(`${label}: ${fmtInt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms; server counted ${served.ok} OK, ${served.errors} errors${unseen ? `, ${unseen} fewer OK than h2load saw` : ''}${m.cpu ? `; cpu server ${m.cpu.server_pct}% load ${m.cpu.loadgen_pct}% others ${m.cpu.others_pct}%` : ''}`);
+  log(`${label}: ${fmtInt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms; server counted ${served.ok} OK, ${served.errors} errors${unseen ? `, ${unseen} fewer OK than h2load saw` : ''}${mg?.mean_rows_per_inference ? `, rows/inference ${mg.mean_rows_per_inference}` : ''}${m.cpu ? `; cpu server ${m.cpu.server_pct}% load ${m.cpu.loadgen_pct}% others ${m.cpu.others_pct}%` : ''}`);
   return m;
 }
 

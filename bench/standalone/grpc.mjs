@@ -75,7 +75,7 @@ const doc = await compare({
   describe: 'gRPC ModelInfer (raw FP32 [1, 30]) vs REST POST /v1/models/bc/predict (one row)',
   a: { label: 'rest_v1', send: async () => { const r = await v1(); if (r.status !== 200) throw new Error(String(r.status)); } },
   b: { label: 'grpc', send: wireInfer },
-  extra: [{ label: 'grpc_js_client', send: grpcJsInfer, note: 'the @grpc/grpc-js client on the same loop: information, not the bar (its own CPU bounds it on this machine)' }],
+  extra: [{ label: 'grpc_js_client', send: grpcJsInfer, note: 'the @grpc/grpc-js client on the same loop, for information: its own CPU bounds it on this machine' }],
 });
 client.close();
 session.close();
