@@ -259,6 +259,8 @@ async function main() {
   if (profile.startTime > to || profile.endTime < from) throw new Error('the profile does not cover the measured window (its clock is not this process\'s CLOCK_MONOTONIC?)');
   const b = breakdown(profile, from, to, r.requests);
   printBreakdown(b, r.rps);
+  // Failed requests cost differently: a breakdown over them is not a prediction's.
+  if (r.non2xx || r.errors) process.stdout.write(`\nWARNING: ${r.non2xx} non-2xx answers and ${r.errors} socket errors during the window: these figures are not a prediction's cost\n`);
   const base = path.join(RESULTS, `profile-predict-${stamp}`);
   fs.copyFileSync(path.join(profDir, file), `${base}.cpuprofile`);
   const machine = machineInfo();
