@@ -84,6 +84,10 @@ async function main() {
     measuring_s: Math.round((Date.now() - started) / 1000),
     machine: { ...machine, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     settings,
+    rounds: S.rounds,
+    // The table as printed, and every row with a bar: the figures a note quotes.
+    table: table.split('\n'),
+    bars: rows.filter((r) => r.bar).map((r) => ({ scenario: r.scenario, server: r.server, value: r.ratio, bar: r.bar, result: r.result, runs: r.runs ?? null, rps: r.rps ?? null, rps_each: r.rps_each ?? null, note: r.note ?? null })),
     workload: { model: path.relative(ROOT, MODEL_FILE), rows_cycled: h.work.rows.length, batch_size: 1, row_indexes: h.work.rows.map((r) => r.index) },
     summary: rows,
     facts: h.facts,

@@ -73,6 +73,8 @@ export function machineInfo() {
     hostname: os.hostname(),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus.length,
+    /** CPUs this process may run on (its affinity), which taskset can make fewer than `cpus`. */
+    cpus_available: os.availableParallelism?.() ?? cpus.length,
     cpu_model: cpus[0]?.model ?? null,
     memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     loadavg_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100),

@@ -84,13 +84,14 @@ let mgStarts = 0;
  * Starts dist/main.js and waits until it is live, has an admin key, is ready
  * and (unless `setUp: false`) serves model `bc` right on /v1 and V2. The first
  * start on a database uploads the fixture as `bc` version 1, alias production.
+ * `nodeArgs` go before the script (`--cpu-prof`, say).
  */
-export async function startModelgate(h, label, extraEnv = {}, { setUp = true } = {}) {
+export async function startModelgate(h, label, extraEnv = {}, { setUp = true, nodeArgs = [] } = {}) {
   const port = await freePort();
   const main = path.join(ROOT, 'dist/main.js');
   if (!fs.existsSync(main)) throw new BenchError(`${main} is missing: run "npm run build" first (npm run bench does)`);
   const logName = `modelgate-${++mgStarts}-${label.replace(/[^\w.-]+/g, '_')}.log`;
-  const rec = spawnChild(`modelgate (${label})`, process.execPath, [main], { env: modelgateEnv(h, port, extraEnv), logFile: path.join(h.logDir, logName) });
+  const rec = spawnChild(`modelgate (${label})`, process.execPath, [...nodeArgs, main], { env: modelgateEnv(h, port, extraEnv), logFile: path.join(h.logDir, logName) });
   const server = { rec, kind: 'modelgate', name: `modelgate ${label}`, base: `http://127.0.0.1:${port}`, port, env: extraEnv, log: path.join(h.logDir, logName) };
   const started = Date.now();
   await waitFor(rec, 'GET /health/live 200', async () => (await http('GET', `${server.base}/health/live`)).status === 200 || 'not live', S.startTimeoutS);

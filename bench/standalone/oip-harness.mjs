@@ -188,8 +188,8 @@ const median = (xs) => {
 
 /**
  * Interleaved rounds of two request kinds (A B B A every round, plus any
- * `extra` kinds measured for information); the bar compares the medians of
- * B's and A's throughput.
+ * `extra` kinds measured for information); the bar, if any, compares the
+ * medians of B's and A's throughput (without one, B ÷ A is information).
  */
 export async function compare({ scenario, a, b, bar, describe, extra = [] }) {
   const kinds = [a, b, ...extra];
@@ -207,7 +207,7 @@ export async function compare({ scenario, a, b, bar, describe, extra = [] }) {
   const rpsA = median(rounds.map((r) => r[a.label].rps));
   const rpsB = median(rounds.map((r) => r[b.label].rps));
   const ratio = rpsB / rpsA;
-  const passed = ratio >= bar;
+  const passed = bar === undefined || ratio >= bar;
   const rows = kinds.map((k) => {
     const rs = rounds.map((r) => r[k.label]);
     return { kind: k.label, rps: median(rs.map((r) => r.rps)), p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)), errors: rs.reduce((s, r) => s + r.errors, 0), ratio_to_a: median(rs.map((r) => r.rps)) / rpsA };
@@ -216,11 +216,12 @@ export async function compare({ scenario, a, b, bar, describe, extra = [] }) {
   console.log(`| kind | req/s | p50 ms | p99 ms | errors | ÷ ${a.label} |\n|---|---|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.kind} | ${r.rps.toFixed(0)} | ${r.p50_ms.toFixed(2)} | ${r.p99_ms.toFixed(2)} | ${r.errors} | ${r.ratio_to_a.toFixed(3)} |`);
   for (const k of extra) if (k.note) console.log(`${k.label}: ${k.note}`);
-  console.log(`\n${b.label} / ${a.label} = ${ratio.toFixed(3)} (bar >= ${bar}): ${passed ? 'PASS' : 'FAIL'}${S.quick ? ' (quick run: not a measurement)' : ''}`);
+  const verdict = bar === undefined ? '(information, no bar)' : `(bar >= ${bar}): ${passed ? 'PASS' : 'FAIL'}`;
+  console.log(`\n${b.label} / ${a.label} = ${ratio.toFixed(3)} ${verdict}${S.quick ? ' (quick run: not a measurement)' : ''}`);
   const results = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(results, { recursive: true });
   const file = path.join(results, `${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const doc = { kind: `modelgate-bench-${scenario}`, settings: S, machine: { cpus: os.cpus().length, node: process.version }, rows, rounds, ratio, bar, passed, notes: Object.fromEntries(extra.filter((k) => k.note).map((k) => [k.label, k.note])) };
+  const doc = { kind: `modelgate-bench-${scenario}`, settings: S, machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, node: process.version }, rows, rounds, ratio, bar: bar ?? null, passed, notes: Object.fromEntries(extra.filter((k) => k.note).map((k) => [k.label, k.note])) };
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   log(`wrote ${path.relative(ROOT, file)}`);
   return doc;
