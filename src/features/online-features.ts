@@ -17,14 +17,15 @@ const REF_PATTERN = /^([^:\s]+):([^:\s]+)$/;
 const refSchema = z.string().max(300).regex(REF_PATTERN, 'a feature reference is "view:feature"');
 const defaultValueSchema = z.union([z.number(), z.string().max(10_000), z.boolean()]);
 
-const featureSchema = z.union([
-  refSchema,
+/** A bare `"view:feature"` is short for `{"ref": "view:feature"}` (policy `fail`). */
+const featureSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { ref: v } : v),
   z.strictObject({
     ref: refSchema,
     on_missing: z.enum(ON_MISSING, { message: `on_missing is one of ${ON_MISSING.join(', ')}` }).default('fail'),
     default: defaultValueSchema.optional(),
   }),
-]);
+);
 
 export const onlineFeaturesSchema = z
   .strictObject({
@@ -38,7 +39,6 @@ export const onlineFeaturesSchema = z
   .superRefine((block, ctx) => {
     if (new Set(block.entities).size !== block.entities.length) ctx.addIssue({ code: 'custom', path: ['entities'], message: 'entity keys must be distinct' });
     for (const [name, f] of Object.entries(block.features)) {
-      if (typeof f === 'string') continue;
       if (f.on_missing === 'default' && f.default === undefined) {
         ctx.addIssue({ code: 'custom', path: ['features', name, 'default'], message: 'on_missing "default" needs a default value' });
       }
@@ -53,7 +53,7 @@ export const onlineFeaturesSchema = z
     features: Object.fromEntries(
       Object.entries(block.features).map(([name, f]) => [
         name,
-        typeof f === 'string' ? { ref: f, on_missing: 'fail' as const } : { ref: f.ref, on_missing: f.on_missing, ...(f.default !== undefined ? { default: f.default } : {}) },
+        { ref: f.ref, on_missing: f.on_missing, ...(f.default !== undefined ? { default: f.default } : {}) },
       ]),
     ),
   }));
