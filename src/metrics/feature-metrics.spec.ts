@@ -15,7 +15,7 @@ describe('feature look-up metrics', () => {
     for (const name of FEATURE_METRIC_NAMES) expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
     expect(text).toContain('modelgate_feature_lookups_total{view="customer_profile",outcome="hit"} 5');
     expect(text).not.toContain('outcome="stale"');
-    expect(text).toContain('modelgate_feature_lookup_duration_seconds_bucket{le="0.0005",store="redis",outcome="ok"} 1');
+    expect(text).toContain('modelgate_feature_lookup_duration_seconds_bucket{store="redis",outcome="ok",le="0.0005"} 1');
     expect(text).toContain('modelgate_feature_store_circuit_open{store="redis"} 1');
   });
 });
