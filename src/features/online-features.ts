@@ -29,7 +29,11 @@ const featureSchema = z.preprocess(
 
 export const onlineFeaturesSchema = z
   .strictObject({
-    timeout_ms: z.int('timeout_ms must be an integer number of milliseconds').min(1).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+    timeout_ms: z
+      .int('timeout_ms must be an integer number of milliseconds')
+      .min(1, 'timeout_ms is at least 1')
+      .max(MAX_TIMEOUT_MS, `timeout_ms is at most ${MAX_TIMEOUT_MS}`)
+      .default(DEFAULT_TIMEOUT_MS),
     entities: z.array(z.string().min(1).max(128)).min(1, 'name at least one entity key').max(8, 'at most 8 entity keys'),
     features: z
       .record(z.string().min(1).max(200), featureSchema)
