@@ -9,6 +9,9 @@ import { FeatureStore, type ViewLookup } from './stores/feature-store.js';
 /** Breaker settings for tests; the service runs with DEFAULT_BREAKER. */
 export const FEATURE_BREAKER_OPTIONS = Symbol('FEATURE_BREAKER_OPTIONS');
 
+/** How often a known view's definition is read again (in the background). */
+const VIEW_REFRESH_MS = 5_000;
+
 export interface FilledBatch {
   /** One per request row, in order: the row with its looked-up features filled, and per feature its value, source and age. */
   rows: FilledRow[];
@@ -40,6 +43,7 @@ export interface FilledBatch {
 @Injectable()
 export class OnlineFeatureResolver {
   private readonly breaker: StoreBreaker;
+  private readonly views = new Map<string, { view: ViewDefinition | undefined; at: number; refreshing: boolean }>();
   /** The parsed features of a block, kept per block object (the serving core holds one per loaded version). */
   private readonly parsed = new WeakMap<OnlineFeaturesBlock, { features: LookedUpFeature[]; views: string[] }>();
 
@@ -61,7 +65,7 @@ export class OnlineFeatureResolver {
     if (!p) this.parsed.set(block, (p = { features: lookedUpFeatures(block), views: viewsOf(block) }));
     const views = new Map<string, ViewDefinition | undefined>();
     // A view deleted since the upload reads as holding nothing: its features' policies decide.
-    for (const name of p.views) views.set(name, await this.catalog.find(name));
+    for (const name of p.views) views.set(name, await this.view(name));
     const plan = planLookups(p.features, views, rows);
     const { answers, reads, ms } = await this.read(plan.requests, block.timeout_ms);
     const outcome = fillRows(p.features, views, rows, plan, answers, this.store.kind, Date.now());
@@ -71,6 +75,29 @@ export class OnlineFeatureResolver {
       throw outcome.failure;
     }
     return { rows: outcome.rows, reads, lookup_ms: ms };
+  }
+
+  /**
+   * A view's definition. Once known it is answered from memory and refreshed
+   * in the background every few seconds, so a batch never waits on the
+   * database for a definition it has seen (a deleted view disappears at the
+   * next refresh).
+   */
+  private async view(name: string): Promise<ViewDefinition | undefined> {
+    const hit = this.views.get(name);
+    if (!hit) {
+      const view = await this.catalog.find(name);
+      this.views.set(name, { view, at: Date.now(), refreshing: false });
+      return view;
+    }
+    if (!hit.refreshing && Date.now() - hit.at > VIEW_REFRESH_MS) {
+      hit.refreshing = true;
+      this.catalog.find(name).then(
+        (view) => this.views.set(name, { view, at: Date.now(), refreshing: false }),
+        () => (hit.refreshing = false),
+      );
+    }
+    return hit.view;
   }
 
   private async read(requests: ViewLookup[], timeoutMs: number): Promise<{ answers: Map<string, ViewAnswer>; reads: number; ms: number }> {
