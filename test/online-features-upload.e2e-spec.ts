@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { OnlineFeatureResolver } from '../src/features/online-feature-resolver.js';
 import { createModel, fixture, uploadOk, uploadVersion } from './support/registry.js';
 
 const BC = fixture('breast_cancer_xgb.onnx');
@@ -58,5 +59,24 @@ describe('a version declares its online features at upload', () => {
     expect(res.body.error.details.field).toBe(field);
     expect(res.body.error.message).toMatch(message);
     expect((await t.http.get('/api/v1/models/tumour').set(t.admin).expect(200)).body.latest_version).toBe(before);
+  });
+
+  it('fills a batch through the app resolver from the block the version answers, with rows written over HTTP', async () => {
+    const v = await uploadOk(t, 'tumour', { file: BC, metadata: { online_features: BLOCK } });
+    await t.http
+      .put('/api/v1/feature-views/tumour_profile/rows')
+      .set(t.admin)
+      .send({ rows: [{ patient_id: 'p-1', mean_radius: 14.2, mean_texture: 19.5, event_time: new Date().toISOString() }] })
+      .expect(200);
+    const resolver = t.app.get(OnlineFeatureResolver);
+    const batch = await resolver.fill('tumour', v.version, v.online_features, [{ patient_id: 'p-1', mean_area: 600 }, { patient_id: 'p-2', mean_radius: 11 }]);
+    expect(batch.reads).toBe(1);
+    expect(batch.rows[0].values).toEqual({ patient_id: 'p-1', mean_area: 600, mean_radius: 14.2, mean_texture: 19.5 });
+    expect(batch.rows[1].features).toEqual({ mean_radius: { value: 11, source: 'sent', age_ms: null }, mean_texture: { value: 0, source: 'default', age_ms: null } });
+    const err = await resolver.fill('tumour', v.version, v.online_features, [{ patient_id: 'p-2' }]).catch((e) => e);
+    expect(err.code).toBe('FEATURE_MISSING');
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expect(metrics.text).toMatch(/^modelgate_feature_lookups_total\{view="tumour_profile",outcome="hit"\} 2$/m);
+    expect(metrics.text).toMatch(/^modelgate_feature_lookups_total\{view="tumour_profile",outcome="missing"\} 3$/m);
   });
 });
