@@ -121,6 +121,13 @@ describe.each(kinds)('filling batches from the %s store', (kind) => {
     expect(batch.rows[5].features.risk).toEqual({ value: null, source: 'missing', age_ms: null });
   });
 
+  it('shares one round trip among the batches of concurrent requests', async () => {
+    const before = roundTrips();
+    const batches = await Promise.all(['c-1', 'c-2', 'c-1'].map((c) => resolver.fill('credit', 3, BLOCK, [{ customer_id: c, merchant_id: 'm-1' }])));
+    expect(roundTrips() - before).toBe(1);
+    expect(batches.map((b) => b.rows[0].values.income)).toEqual([5200.5, 3100, 5200.5]);
+  });
+
   it('lets a sent value win and reads nothing for a batch that sends every looked-up feature', async () => {
     const before = roundTrips();
     const batch = await resolver.fill('credit', 3, BLOCK, [{ income: 1, debt: null, risk: 2 }]);
@@ -148,13 +155,13 @@ describe.each(kinds)('filling batches from the %s store', (kind) => {
     const text = await metrics.render();
     const value = (view: string, outcome: string) => Number(new RegExp(`^modelgate_feature_lookups_total\\{view="${view}",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
     // 8 rows + 1 mixed row of hits on customer_profile (income, and debt where stored), and the stale c-old twice.
-    expect(value('customer_profile', 'hit')).toBe(8 + 4 + 2 + 1);
-    expect(value('customer_profile', 'missing')).toBe(4 + 1);
+    expect(value('customer_profile', 'hit')).toBe(8 + 4 + 5 + 2 + 1);
+    expect(value('customer_profile', 'missing')).toBe(4 + 1 + 1);
     expect(value('customer_profile', 'stale')).toBe(2 + 1);
     expect(value('customer_profile', 'sent')).toBe(2 + 1);
-    expect(value('merchant_risk', 'hit')).toBe(4 + 1 + 2);
+    expect(value('merchant_risk', 'hit')).toBe(4 + 3 + 1 + 2);
     expect(value('merchant_risk', 'missing')).toBe(4);
-    expect(text).toMatch(new RegExp(`^modelgate_feature_lookup_duration_seconds_count\\{store="${kind}",outcome="ok"\\} 4$`, 'm'));
+    expect(text).toMatch(new RegExp(`^modelgate_feature_lookup_duration_seconds_count\\{store="${kind}",outcome="ok"\\} 5$`, 'm'));
   });
 });
 

@@ -4,6 +4,7 @@ import { FeatureViewCatalog } from './feature-view.catalog.js';
 import { fillRows, type FilledRow, LOOKUP_OUTCOMES, planLookups, type RequestRow, type ViewAnswer, type ViewDefinition } from './online-feature-fill.js';
 import { type LookedUpFeature, lookedUpFeatures, type OnlineFeaturesBlock, viewsOf } from './online-features.js';
 import { type BreakerOptions, DEFAULT_BREAKER, StoreBreaker } from './store-breaker.js';
+import type { StoredFeatureRow } from './feature-view.js';
 import { FeatureStore, type ViewLookup } from './stores/feature-store.js';
 
 /** Breaker settings for tests; the service runs with DEFAULT_BREAKER. */
@@ -43,6 +44,7 @@ export interface FilledBatch {
 @Injectable()
 export class OnlineFeatureResolver {
   private readonly breaker: StoreBreaker;
+  private gathering: SharedRead | undefined;
   private readonly views = new Map<string, { view: ViewDefinition | undefined; at: number; refreshing: boolean }>();
   /** The parsed features of a block, kept per block object (the serving core holds one per loaded version). */
   private readonly parsed = new WeakMap<OnlineFeaturesBlock, { features: LookedUpFeature[]; views: string[] }>();
@@ -111,26 +113,23 @@ export class OnlineFeatureResolver {
       return { answers, reads: 0, ms: 0 };
     }
     const started = performance.now();
+    const { read, offset } = this.join(requests);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-    const lookup = this.store.lookupMany(requests);
     try {
-      const got = await Promise.race([lookup, late]);
-      const seconds = (performance.now() - started) / 1000;
+      const got = await Promise.race([read.rows, late]);
       if (got === 'late') {
-        // The read may still settle; nobody waits for it.
-        lookup.catch(() => undefined);
-        this.breaker.failure();
-        this.metrics.observeRead(this.store.kind, 'timeout', seconds);
+        // The read may still settle; this batch does not wait for it. A late read counts against the breaker once, whoever shares it.
+        if (!read.late) {
+          read.late = true;
+          this.breaker.failure();
+          this.metrics.observeRead(this.store.kind, 'timeout', (performance.now() - read.started) / 1000);
+        }
         unavailable('timeout');
       } else {
-        this.breaker.success();
-        this.metrics.observeRead(this.store.kind, 'ok', seconds);
-        requests.forEach((r, i) => answers.set(r.view, { rows: got[i] }));
+        requests.forEach((r, i) => answers.set(r.view, { rows: got[offset + i] }));
       }
     } catch {
-      this.breaker.failure();
-      this.metrics.observeRead(this.store.kind, 'error', (performance.now() - started) / 1000);
       unavailable('error');
     } finally {
       clearTimeout(timer);
@@ -138,4 +137,47 @@ export class OnlineFeatureResolver {
     }
     return { answers, reads: 1, ms: performance.now() - started };
   }
+
+  /**
+   * Joins the store read being gathered in this turn of the event loop, or
+   * starts one: batches of concurrent requests (parsed in the same I/O
+   * phase) share one round trip, sent once that phase is over.
+   */
+  private join(requests: ViewLookup[]): { read: SharedRead; offset: number } {
+    let read = this.gathering;
+    if (!read) {
+      let settle!: (rows: Promise<(StoredFeatureRow | undefined)[][]>) => void;
+      const gathered: SharedRead = { requests: [], rows: new Promise((resolve) => (settle = resolve)), started: performance.now(), late: false };
+      gathered.rows.catch(() => undefined);
+      this.gathering = read = gathered;
+      setImmediate(() => {
+        this.gathering = undefined;
+        gathered.started = performance.now();
+        const lookup = this.store.lookupMany(gathered.requests);
+        settle(lookup);
+        lookup.then(
+          () => {
+            // A read that came back after its batches gave up on it does not prove the store healthy.
+            if (!gathered.late) this.breaker.success();
+            this.metrics.observeRead(this.store.kind, 'ok', (performance.now() - gathered.started) / 1000);
+          },
+          () => {
+            if (!gathered.late) this.breaker.failure();
+            this.metrics.observeRead(this.store.kind, 'error', (performance.now() - gathered.started) / 1000);
+          },
+        ).finally(() => this.metrics.setCircuitOpen(this.store.kind, this.breaker.state !== 'closed'));
+      });
+    }
+    const offset = read.requests.length;
+    read.requests.push(...requests);
+    return { read, offset };
+  }
+}
+
+interface SharedRead {
+  requests: ViewLookup[];
+  rows: Promise<(StoredFeatureRow | undefined)[][]>;
+  started: number;
+  /** Set once a batch stopped waiting for it. */
+  late: boolean;
 }
