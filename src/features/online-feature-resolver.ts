@@ -33,7 +33,7 @@ export interface FilledBatch {
  * `rows` are the named instances as sent (entity ids and sent features by
  * name); a sent value (`null` included) wins over the store. Every view and
  * entity of the batch is read in ONE store round trip under the block's
- * `timeout_ms`; a store that errs or is late counts against a breaker that,
+ * `timeout_ms` (shared with concurrent batches of the same event-loop turn); a store that errs or is late counts against a breaker that,
  * once open, refuses reads at once for a cool-down, so a dead store costs a
  * batch nothing but its policy. Throws (nothing is returned for a partial
  * batch: one failing row fails the request): 400 VALIDATION_FAILED for a
