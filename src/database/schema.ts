@@ -12,6 +12,7 @@ import { ReleasesGatesEvents1766300000001 } from './migrations/1766300000001-rel
 import { Rollouts1766400000001 } from './migrations/1766400000001-rollouts.js';
 import { FeatureStore1766600000001 } from './migrations/1766600000001-feature-store.js';
 import { TensorTask1766900000021 } from './migrations/1766900000021-tensor-task.js';
+import { VersionOnlineFeatures1767000000001 } from './migrations/1767000000001-version-online-features.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -36,4 +37,5 @@ export const MIGRATIONS: Function[] = [
   Rollouts1766400000001,
   FeatureStore1766600000001,
   TensorTask1766900000021,
+  VersionOnlineFeatures1767000000001,
 ];

@@ -5,6 +5,8 @@ import type { AppConfig } from '../config/config.schema.js';
 import { FeatureViewCatalog } from './feature-view.catalog.js';
 import { FeatureViewsController } from './feature-views.controller.js';
 import { FeatureViewsService } from './feature-views.service.js';
+import { FeatureMetrics } from '../metrics/feature-metrics.js';
+import { OnlineFeatureResolver } from './online-feature-resolver.js';
 import { FeatureStore } from './stores/feature-store.js';
 import { PostgresFeatureStore } from './stores/postgres-feature-store.js';
 import { RedisFeatureStore } from './stores/redis-feature-store.js';
@@ -22,7 +24,7 @@ class FeatureStoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Online features: views, their rows, and the store that holds them (the abstract class is the injection token). */
+/** Online features: views, their rows, the store that holds them (the abstract class is the injection token), and the resolver that fills a batch from it. */
 @Module({
   controllers: [FeatureViewsController],
   providers: [
@@ -30,7 +32,9 @@ class FeatureStoreLifecycle implements OnApplicationShutdown {
     FeatureViewCatalog,
     FeatureViewsService,
     FeatureStoreLifecycle,
+    FeatureMetrics,
+    OnlineFeatureResolver,
   ],
-  exports: [FeatureStore, FeatureViewCatalog],
+  exports: [FeatureStore, FeatureViewCatalog, OnlineFeatureResolver],
 })
 export class FeaturesModule {}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FeaturesModule } from '../features/features.module.js';
 import { ArtifactSweeper } from './artifact-sweeper.js';
 import { EventsController } from './events/events.controller.js';
 import { RegistryEvents } from './events/registry-events.js';
@@ -18,6 +19,7 @@ import { VersionsService } from './versions.service.js';
 
 /** Models, versions, aliases, traffic policies and revisions: what should serve; with its gates, approvals and events. */
 @Module({
+  imports: [FeaturesModule],
   controllers: [ModelsController, VersionsController, ServingStateController, ApprovalsController, EventsController],
   providers: [
     ModelsService,

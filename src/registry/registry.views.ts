@@ -42,6 +42,7 @@ export function versionView(modelName: string, v: ModelVersionEntity, aliases: s
     /** Expected calibration error of the scores on the labelled baseline; estimates need it at most MODELGATE_CBPE_MAX_ECE. */
     calibration_error: v.calibrationError ?? null,
     lineage: v.lineage,
+    online_features: v.onlineFeatures ?? null,
     created_by: v.createdBy,
     created_at: v.createdAt.toISOString(),
     updated_at: v.updatedAt.toISOString(),

@@ -80,6 +80,23 @@ export function behavesAsAFeatureStore(name: string, open: () => Promise<{ store
       expect(await store.lookup(a, ['a?', 'a'])).toEqual([undefined, undefined]);
     });
 
+    it('reads several views in one batch, each answer in its request order, empty requests included', async () => {
+      await store.upsert(a, [row('m-1', { income: 1 }), row('m-2', { income: 2 })]);
+      await store.upsert(b, [row('m-1', { score: 7 }, T0 + 5)]);
+      const got = await store.lookupMany([
+        { view: a, entities: ['m-2', 'nobody', 'm-1'] },
+        { view: b, entities: [] },
+        { view: b, entities: ['m-1', 'm-2'] },
+      ]);
+      expect(got).toEqual([
+        [{ values: { income: 2 }, eventTime: T0 }, undefined, { values: { income: 1 }, eventTime: T0 }],
+        [],
+        [{ values: { score: 7 }, eventTime: T0 + 5 }, undefined],
+      ]);
+      expect(await store.lookupMany([])).toEqual([]);
+      expect(await store.lookupMany([{ view: a, entities: [] }])).toEqual([[]]);
+    });
+
     it('writes and reads 5,000 entities in one batch each', async () => {
       const ids = Array.from({ length: 5_000 }, (_, i) => `bulk-${i}`);
       expect((await store.upsert(a, ids.map((e, i) => row(e, { income: i })))).written).toBe(5_000);

@@ -6,6 +6,12 @@ export interface UpsertOutcome {
   older: number;
 }
 
+/** The entities to read from one view. */
+export interface ViewLookup {
+  view: string;
+  entities: readonly string[];
+}
+
 /**
  * The online store seam: rows of feature views keyed by (view, entity).
  * Every implementation passes test/support/feature-store-contract.ts.
@@ -25,7 +31,16 @@ export abstract class FeatureStore {
   abstract upsert(view: string, rows: readonly FeatureRow[]): Promise<UpsertOutcome>;
 
   /** The stored rows of `entities` (same order; `undefined` where none), in one round trip. */
-  abstract lookup(view: string, entities: readonly string[]): Promise<(StoredFeatureRow | undefined)[]>;
+  async lookup(view: string, entities: readonly string[]): Promise<(StoredFeatureRow | undefined)[]> {
+    return (await this.lookupMany([{ view, entities }]))[0];
+  }
+
+  /**
+   * The stored rows of several views' entities in one round trip, whatever
+   * their number: what a micro-batch whose version reads two views costs.
+   * One answer per request, each in its request's entity order.
+   */
+  abstract lookupMany(requests: readonly ViewLookup[]): Promise<(StoredFeatureRow | undefined)[][]>;
 
   /** Removes every row of a view. */
   abstract deleteView(view: string): Promise<void>;

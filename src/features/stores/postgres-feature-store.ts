@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { FeatureRow, StoredFeatureRow } from '../feature-view.js';
-import { FeatureStore, latestPerEntity, type UpsertOutcome } from './feature-store.js';
+import { FeatureStore, latestPerEntity, type UpsertOutcome, type ViewLookup } from './feature-store.js';
 
 /**
  * Feature rows in the service's own PostgreSQL (the embedded default): one
@@ -29,14 +29,18 @@ export class PostgresFeatureStore extends FeatureStore {
     return { written: stored.length, older: rows.length - stored.length };
   }
 
-  async lookup(view: string, entities: readonly string[]): Promise<(StoredFeatureRow | undefined)[]> {
-    if (entities.length === 0) return [];
-    const rows: { entity: string; values: StoredFeatureRow['values']; t: number }[] = await this.dataSource.query(
-      `SELECT entity, "values", (extract(epoch FROM event_time) * 1000)::float8 AS t FROM feature_rows WHERE view = $1 AND entity = ANY($2::text[])`,
-      [view, entities],
+  async lookupMany(requests: readonly ViewLookup[]): Promise<(StoredFeatureRow | undefined)[][]> {
+    const views: string[] = [];
+    const entities: string[] = [];
+    for (const r of requests) for (const e of r.entities) views.push(r.view), entities.push(e);
+    if (entities.length === 0) return requests.map(() => []);
+    const rows: { view: string; entity: string; values: StoredFeatureRow['values']; t: number }[] = await this.dataSource.query(
+      `SELECT f.view, f.entity, f."values", (extract(epoch FROM f.event_time) * 1000)::float8 AS t
+       FROM feature_rows f WHERE (f.view, f.entity) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [views, entities],
     );
-    const byEntity = new Map(rows.map((r) => [r.entity, { values: r.values, eventTime: Math.round(r.t) }]));
-    return entities.map((e) => byEntity.get(e));
+    const found = new Map(rows.map((r) => [`${r.view}\u0000${r.entity}`, { values: r.values, eventTime: Math.round(r.t) }]));
+    return requests.map((r) => r.entities.map((e) => found.get(`${r.view}\u0000${e}`)));
   }
 
   async deleteView(view: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { FeatureRow, FeatureValue, StoredFeatureRow } from '../feature-view.js';
-import { FeatureStore, latestPerEntity, type UpsertOutcome } from './feature-store.js';
+import { FeatureStore, latestPerEntity, type UpsertOutcome, type ViewLookup } from './feature-store.js';
 
 /** The hash field holding a row's event time (milliseconds); feature fields hold JSON values. */
 const EVENT_TIME_FIELD = '__event_time_ms';
@@ -82,20 +82,14 @@ export class RedisFeatureStore extends FeatureStore {
     return { written, older: rows.length - written };
   }
 
-  async lookup(view: string, entities: readonly string[]): Promise<(StoredFeatureRow | undefined)[]> {
-    if (entities.length === 0) return [];
+  async lookupMany(requests: readonly ViewLookup[]): Promise<(StoredFeatureRow | undefined)[][]> {
+    const total = requests.reduce((n, r) => n + r.entities.length, 0);
+    if (total === 0) return requests.map(() => []);
     const pipeline = this.redis.pipeline();
-    for (const e of entities) pipeline.hgetall(this.key(view, e));
+    for (const r of requests) for (const e of r.entities) pipeline.hgetall(this.key(r.view, e));
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, hash]) => {
-      if (err) throw err;
-      const h = hash as Record<string, string>;
-      const t = h[EVENT_TIME_FIELD];
-      if (t === undefined) return undefined;
-      const values: Record<string, FeatureValue> = {};
-      for (const [field, raw] of Object.entries(h)) if (field !== EVENT_TIME_FIELD) values[field] = JSON.parse(raw) as FeatureValue;
-      return { values, eventTime: Number(t) };
-    });
+    let i = 0;
+    return requests.map((r) => r.entities.map(() => decodeHash(results[i++])));
   }
 
   async deleteView(view: string): Promise<void> {
@@ -111,4 +105,14 @@ export class RedisFeatureStore extends FeatureStore {
   async close(): Promise<void> {
     this.redis.disconnect();
   }
+}
+
+function decodeHash([err, hash]: [Error | null, unknown]): StoredFeatureRow | undefined {
+  if (err) throw err;
+  const h = hash as Record<string, string>;
+  const t = h[EVENT_TIME_FIELD];
+  if (t === undefined) return undefined;
+  const values: Record<string, FeatureValue> = {};
+  for (const [field, raw] of Object.entries(h)) if (field !== EVENT_TIME_FIELD) values[field] = JSON.parse(raw) as FeatureValue;
+  return { values, eventTime: Number(t) };
 }

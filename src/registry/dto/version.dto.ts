@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../common/page-cursor.js';
+import { onlineFeaturesSchema } from '../../features/online-features.js';
 import { INT4_MAX, int4Query, tagsSchema } from '../../common/validation.js';
 
 /** The multipart field `metadata` of an upload; every key optional. */
@@ -19,6 +20,8 @@ export const uploadMetadataSchema = z.strictObject({
     .default({}),
   tags: tagsSchema.default({}),
   description: z.string().max(10_000).default(''),
+  /** Features serving looks up in feature views; checked against the feature names and the views at upload. */
+  online_features: onlineFeaturesSchema.optional(),
 });
 export type UploadMetadata = z.infer<typeof uploadMetadataSchema>;
 

@@ -2,6 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { VersionCalibration } from '../../monitoring/estimate/calibration.js';
 import type { BaselineSketch } from '../../monitoring/sketch/baseline-sketch.js';
 import type { ModelSignature, ScoreOutput } from '../../onnx/model-signature.js';
+import type { OnlineFeaturesBlock } from '../../features/online-features.js';
 
 export type VersionStatus = 'ready' | 'archived';
 
@@ -63,6 +64,10 @@ export class ModelVersionEntity {
   /** The baseline's expected calibration error (10 bins); null without a labelled binary baseline. */
   @Column({ name: 'calibration_error', type: 'double precision', nullable: true })
   calibrationError: number | null;
+
+  /** What serving looks up in feature views for this version (normal form); null: callers send every feature. */
+  @Column({ name: 'online_features', type: 'jsonb', nullable: true })
+  onlineFeatures: OnlineFeaturesBlock | null;
 
   @Column({ name: 'created_by', type: 'text' })
   createdBy: string;

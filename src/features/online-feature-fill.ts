@@ -1,0 +1,169 @@
+import { type AppError, ValidationFailed } from '../common/errors.js';
+import { entityId, entityKey, type FeatureValue, type FeatureViewSpec, isStale, type StoredFeatureRow } from './feature-view.js';
+import { FeatureMissing, FeatureStoreUnavailable } from './features.errors.js';
+import type { LookedUpFeature } from './online-features.js';
+
+/**
+ * What filling a micro-batch decides, apart from any I/O: which entities to
+ * read (each once per view), and per row and looked-up feature which value
+ * serves and why. Pure: the resolver does the read and the metrics.
+ */
+
+/** Where a served value came from. */
+export type FeatureSource = 'sent' | 'store' | 'default' | 'missing';
+/** What a look-up found, counted per view in `modelgate_feature_lookups_total`. */
+export type LookupOutcome = 'hit' | 'sent' | 'missing' | 'stale' | 'error';
+export const LOOKUP_OUTCOMES: readonly LookupOutcome[] = ['hit', 'sent', 'missing', 'stale', 'error'];
+
+export type ViewDefinition = Pick<FeatureViewSpec, 'entities' | 'features' | 'ttl_s'>;
+/** A request row as sent: feature values and entity ids by name. */
+export type RequestRow = Readonly<Record<string, unknown>>;
+
+export interface LookupPlan {
+  /** One entry per view that needs reading: its distinct entity keys. */
+  requests: { view: string; entities: string[] }[];
+  /** Per view, per row, the index into that view's `entities`; -1 when the row needs nothing from the view. */
+  slots: Map<string, Int32Array>;
+  /** Per view, per row, the entity ids as the caller sent them (for error messages). */
+  entityLabels: Map<string, (string | undefined)[]>;
+}
+
+/** Whether the caller sent a value for `name` (`null` is a value: it says "missing" and wins over the store). */
+const sent = (row: RequestRow, name: string) => Object.hasOwn(row, name) && row[name] !== undefined;
+
+/**
+ * The reads a batch needs. A row that sends every feature it would read
+ * from a view needs no entity id for that view; otherwise a missing or
+ * malformed entity id is the caller's mistake (400, naming row and key).
+ */
+export function planLookups(features: readonly LookedUpFeature[], views: ReadonlyMap<string, ViewDefinition | undefined>, rows: readonly RequestRow[]): LookupPlan {
+  const plan: LookupPlan = { requests: [], slots: new Map(), entityLabels: new Map() };
+  const byView = new Map<string, LookedUpFeature[]>();
+  for (const f of features) byView.set(f.view, [...(byView.get(f.view) ?? []), f]);
+  for (const [viewName, viewFeatures] of byView) {
+    const view = views.get(viewName);
+    if (!view) continue;
+    const slots = new Int32Array(rows.length).fill(-1);
+    const labels: (string | undefined)[] = new Array(rows.length);
+    const index = new Map<string, number>();
+    const entities: string[] = [];
+    rows.forEach((row, r) => {
+      if (viewFeatures.every((f) => sent(row, f.name))) return;
+      const ids = view.entities.map((e) => {
+        const id = entityId(row[e]);
+        if (id === undefined) {
+          throw new ValidationFailed(`instances.${r}.${e}: entity key "${e}" must be a non-empty string (at most 256 characters) or a number, to look up ${viewFeatures.find((f) => !sent(row, f.name))!.name}`, {
+            field: `instances.${r}.${e}`,
+            row: r,
+          });
+        }
+        return id;
+      });
+      const key = entityKey(ids);
+      let at = index.get(key);
+      if (at === undefined) {
+        at = entities.push(key) - 1;
+        index.set(key, at);
+      }
+      slots[r] = at;
+      labels[r] = ids.join(',');
+    });
+    plan.slots.set(viewName, slots);
+    plan.entityLabels.set(viewName, labels);
+    if (entities.length) plan.requests.push({ view: viewName, entities });
+  }
+  return plan;
+}
+
+/** A view's answer: the stored rows in the order of its request's entities, or why the store gave none. */
+export type ViewAnswer = { rows: readonly (StoredFeatureRow | undefined)[] } | { unavailable: 'timeout' | 'error' | 'circuit_open' };
+
+export interface FeatureFill {
+  value: FeatureValue;
+  source: FeatureSource;
+  /** Age of a stored value (now minus its event time); null for sent, default and missing values. */
+  age_ms: number | null;
+}
+
+export interface FilledRow {
+  /** The row as sent, with every looked-up feature filled in (sent values untouched). */
+  values: Record<string, unknown>;
+  /** Per looked-up feature, the value served, its source and age. */
+  features: Record<string, FeatureFill>;
+}
+
+export interface FillOutcome {
+  rows: FilledRow[];
+  /** Per view, how many values each outcome had. */
+  counts: Map<string, Record<LookupOutcome, number>>;
+  /** The first value whose policy is `fail` and that had none: the whole batch fails with it. */
+  failure?: AppError;
+}
+
+/** A stored value as a model input: booleans become 1 and 0 (inputs are numeric); the rest as stored. */
+const asInput = (v: FeatureValue): FeatureValue => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+/**
+ * Fills every row. A sent value wins; else a fresh stored value; else (absent,
+ * null, stale, or the store could not answer) the feature's policy:
+ * `default` serves its default, `missing` serves null (NaN to the model),
+ * `fail` fails the batch with 422 FEATURE_MISSING or, when the store could
+ * not answer, 503 FEATURE_STORE_UNAVAILABLE. Every value is counted.
+ */
+export function fillRows(
+  features: readonly LookedUpFeature[],
+  views: ReadonlyMap<string, ViewDefinition | undefined>,
+  rows: readonly RequestRow[],
+  plan: LookupPlan,
+  answers: ReadonlyMap<string, ViewAnswer>,
+  storeKind: string,
+  now: number,
+): FillOutcome {
+  const out: FillOutcome = { rows: [], counts: new Map() };
+  const count = (view: string, outcome: LookupOutcome) => {
+    let c = out.counts.get(view);
+    if (!c) out.counts.set(view, (c = { hit: 0, sent: 0, missing: 0, stale: 0, error: 0 }));
+    c[outcome]++;
+  };
+  rows.forEach((row, r) => {
+    const filled: FilledRow = { values: { ...row }, features: {} };
+    for (const f of features) {
+      const ref = `${f.view}:${f.feature}`;
+      if (sent(row, f.name)) {
+        filled.features[f.name] = { value: row[f.name] as FeatureValue, source: 'sent', age_ms: null };
+        count(f.view, 'sent');
+        continue;
+      }
+      const view = views.get(f.view);
+      const answer = answers.get(f.view);
+      const slot = plan.slots.get(f.view)?.[r] ?? -1;
+      const entity = plan.entityLabels.get(f.view)?.[r] ?? '';
+      let outcome: LookupOutcome;
+      let stored: StoredFeatureRow | undefined;
+      if (answer && 'unavailable' in answer) {
+        outcome = 'error';
+      } else {
+        stored = view && answer && slot >= 0 ? answer.rows[slot] : undefined;
+        const v = stored?.values[f.feature];
+        outcome = v === undefined || v === null ? 'missing' : isStale(view!, stored!.eventTime, now) ? 'stale' : 'hit';
+      }
+      count(f.view, outcome);
+      if (outcome === 'hit') {
+        filled.features[f.name] = { value: asInput(stored!.values[f.feature]), source: 'store', age_ms: Math.max(0, now - stored!.eventTime) };
+      } else if (f.onMissing === 'default') {
+        filled.features[f.name] = { value: asInput(f.default), source: 'default', age_ms: null };
+      } else if (f.onMissing === 'missing') {
+        filled.features[f.name] = { value: null, source: 'missing', age_ms: null };
+      } else {
+        out.failure ??=
+          answer && 'unavailable' in answer
+            ? new FeatureStoreUnavailable(f.name, ref, storeKind, answer.unavailable)
+            : new FeatureMissing(f.name, ref, entity, outcome === 'stale' ? 'stale' : 'missing', r);
+        filled.features[f.name] = { value: null, source: 'missing', age_ms: null };
+      }
+      filled.values[f.name] = filled.features[f.name].value;
+    }
+    out.rows.push(filled);
+  });
+  return out;
+}
