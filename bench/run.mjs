@@ -114,8 +114,8 @@ async function main() {
       `others cpu% = CPU used by processes outside this bench during the measured window, % of one core (max ${machine.cpus * 100}); ! = above ${S.noisyCpuPct}%.` +
       (others.length && Math.max(...others) > S.quietCpuPct ? ` Some runs shared the machine (up to ${Math.max(...others)}%): their numbers are low.` : '') +
       (rows.some((r) => r.result?.endsWith('*')) ? `\n* = every run of this row (or of the row it is compared with) shared the machine; shown is its best run: not reliable, run again on a quiet machine.` : '') +
-      `\n${failed.length ? `${failed.length} check(s) failed: ${result.failed.join('; ')}` : unjudged.length ? 'No bar failed.' : 'All bars passed.'}` +
-      `${unjudged.length ? ` ${unjudged.length} bar(s) not judged, measured on fewer rounds than they need (lower-case verdicts): ${unjudged.map((r) => `${r.scenario}: ${r.server}`).join('; ')}` : ''}\n` +
+      `\n${failed.length ? `${failed.length} check(s) failed: ${result.failed.join('; ')}` : unjudged.length ? 'No judged bar failed.' : 'All bars passed.'}` +
+      `${unjudged.length ? `\n${unjudged.length} bar(s) not judged, measured on fewer rounds than they need (lower-case verdicts): ${unjudged.map((r) => `${r.scenario}: ${r.server}`).join('; ')}` : ''}\n` +
       `Took ${took}s. Wrote ${path.relative(ROOT, file)} and bench/results/latest.json${keepLogs ? `; server logs in ${path.relative(ROOT, logDir)}/` : ''}\n`,
   );
   // Logs of a run that went fine are not needed.

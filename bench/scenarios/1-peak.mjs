@@ -12,7 +12,7 @@
 //
 // Bars (medians of at least 5 rounds; fewer show a lower-case verdict):
 // /v1 >= 0.80 x the batching anchor, V2 JSON and V2 binary >= 0.75 x it.
-// Ratios against the unbatched anchor (PRODUCT.md's older bar, >= 0.70) and
+// Ratios against the unbatched anchor (the older bar, >= 0.70) and
 // the Fastify route are shown for information.
 import { CROSS } from '../lib/settings.mjs';
 import { withAnchor } from '../lib/anchors.mjs';
@@ -58,14 +58,14 @@ export default {
         ratioRow(rows, sc, server, `${label}${x}`, `batch-peak${x}`, bar, `ratio = ${server} / bare node:http batching${how}`);
         requireRounds(rows.at(-1), MIN_ROUNDS);
       }
-      // The older figures, for information: against one run per request (PRODUCT.md's >= 0.70) and the Fastify route.
+      // The older figures, for information: against one run per request (the older bar, >= 0.70) and the Fastify route.
       const bare = h.combine(`bare-peak${x}`);
       const fastify = h.combine(`fastify-peak${x}`);
       for (const [, label, server] of ROUTES) {
         const c = h.combine(`${label}${x}`);
         if (!c?.rps) continue;
         const r3 = (b) => (b?.rps ? Math.round((c.rps / b.rps) * 1000) / 1000 : null);
-        if (bare?.rps) figureRow(rows, sc, `${server} / bare (information)`, r3(bare), '', undefined, { note: `PRODUCT.md's older bar: >= 0.70 of bare node:http${how}` });
+        if (bare?.rps) figureRow(rows, sc, `${server} / bare (information)`, r3(bare), '', undefined, { note: `the older bar: >= 0.70 of bare node:http${how}` });
         if (fastify?.rps) figureRow(rows, sc, `${server} / fastify (information)`, r3(fastify), '', undefined, { note: how || undefined });
       }
     };
