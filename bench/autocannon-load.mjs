@@ -7,13 +7,13 @@
 //   node bench/autocannon-load.mjs '{"url":"...","connections":50,"durationS":12,"bodiesFile":"/tmp/b.txt","auth":"<key>"}'
 //
 // Prints one line: ACJSON {...}
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { readBodies } from './lib/bodies.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
-const bodies = readFileSync(opts.bodiesFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
-const headers = { 'content-type': 'application/json' };
-if (opts.auth) headers.authorization = `Bearer ${opts.auth}`;
+// bench/lib/bodies.mjs: JSON lines, or binary bodies with their own headers.
+const bodies = readBodies(opts.bodiesFile);
+const auth = opts.auth ? { authorization: `Bearer ${opts.auth}` } : {};
 
 let lat = new Float64Array(1 << 20);
 let n = 0;
@@ -22,7 +22,7 @@ const instance = autocannon({
   connections: Number(opts.connections ?? 50),
   duration: Number(opts.durationS ?? 10),
   timeout: 5,
-  requests: bodies.map((body) => ({ method: 'POST', headers, body })),
+  requests: bodies.map(({ headers, body }) => ({ method: 'POST', headers: { ...headers, ...auth }, body })),
 });
 instance.on('response', (_client, statusCode, _bytes, responseTime) => {
   if (statusCode < 200 || statusCode >= 300) return;

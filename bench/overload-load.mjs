@@ -10,17 +10,20 @@
 //
 // Prints one line: OVERLOADJSON {...}
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readBodies } from './lib/bodies.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const url = new URL(opts.url);
 const connections = Number(opts.connections ?? 50);
 const warmupS = Number(opts.warmupS ?? 0);
 const durationS = Number(opts.durationS ?? 10);
-const bodies = readFileSync(opts.bodiesFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
 const auth = opts.auth ? `Authorization: Bearer ${opts.auth}\r\n` : '';
-const requests = bodies.map((b) =>
-  Buffer.from(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n${auth}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`),
+// bench/lib/bodies.mjs: JSON lines, or binary bodies with their own headers.
+const requests = readBodies(opts.bodiesFile).map(({ headers, body }) =>
+  Buffer.concat([
+    Buffer.from(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}${auth}Content-Length: ${body.length}\r\n\r\n`),
+    body,
+  ]),
 );
 const HEADER_END = Buffer.from('\r\n\r\n');
 const now = () => performance.now();

@@ -14,7 +14,7 @@
 //
 // Prints one line: PACEDJSON {...}
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readBodies } from './lib/bodies.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const url = new URL(opts.url);
@@ -27,13 +27,16 @@ const durationS = Number(opts.durationS ?? 10);
 const graceMs = Number(opts.graceMs ?? 5000);
 if (!(rate > 0) || !(durationS > 0) || !(connections > 0)) throw new Error('rate, durationS and connections must be > 0');
 
-const bodies = readFileSync(opts.bodiesFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
 const auth = opts.auth ? `Authorization: Bearer ${opts.auth}\r\n` : '';
-const requests = bodies.map((b) =>
-  Buffer.from(
-    `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n${auth}` +
-      `Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
-  ),
+// Each request's bytes, built once (bench/lib/bodies.mjs: JSON lines, or binary bodies with their headers).
+const requests = readBodies(opts.bodiesFile).map(({ headers, body }) =>
+  Buffer.concat([
+    Buffer.from(
+      `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}${auth}` +
+        `Content-Length: ${body.length}\r\n\r\n`,
+    ),
+    body,
+  ]),
 );
 
 const now = () => performance.now();

@@ -58,7 +58,7 @@ async function main() {
   for (let round = 1; round <= S.rounds; round++) {
     if (S.rounds > 1) log(`round ${round} of ${S.rounds}`);
     for (const s of scenarios) {
-      if ((s.once && round > 1) || errors.some((e) => e.scenario === s.name)) continue;
+      if ((s.once && round > 1) || (s.lastRound && round < S.rounds) || errors.some((e) => e.scenario === s.name)) continue;
       try {
         await s.run(h, { round });
       } catch (err) {
@@ -73,6 +73,8 @@ async function main() {
   for (const e of errors) rows.push({ scenario: e.scenario, server: `failed: ${e.error.split('\n')[0].slice(0, 100)}`, rps: null, result: 'ERROR', non2xx: 0, errors: 1 });
   const table = printTable(rows);
   const failed = rows.filter((r) => /^(FAIL|ERROR)/.test(r.result));
+  // A lower-case verdict: a bar measured on fewer rounds than it is judged on (its verdict is not one).
+  const unjudged = rows.filter((r) => /^(pass|fail)/.test(r.result ?? ''));
   const took = Math.round((Date.now() - t0) / 1000);
   const keepLogs = S.keep || failed.some((r) => r.result.startsWith('ERROR'));
   const settings = { ...S, scenarios: scenarios.map((s) => s.name), crosscheck_tool: CROSS, modelgate_defaults: h.config.defaults, database: h.db.databaseUrl ? 'external' : 'embedded' };
@@ -87,13 +89,15 @@ async function main() {
     rounds: S.rounds,
     // The table as printed, and every row with a bar: the figures a note quotes.
     table: table.split('\n'),
-    bars: rows.filter((r) => r.bar).map((r) => ({ scenario: r.scenario, server: r.server, value: r.ratio, bar: r.bar, result: r.result, runs: r.runs ?? null, rps: r.rps ?? null, rps_each: r.rps_each ?? null, note: r.note ?? null })),
+    // `against`: the anchor row a ratio is taken of (its median req/s and p99), so a bar can be read without the summary.
+    bars: rows.filter((r) => r.bar).map((r) => ({ scenario: r.scenario, server: r.server, value: r.ratio, bar: r.bar, result: r.result, runs: r.runs ?? null, quiet_runs: r.quiet_runs ?? null, rps: r.rps ?? null, rps_each: r.rps_each ?? null, p99: r.p99 ?? null, p99_each: r.p99_each ?? null, against: r.against ?? null, note: r.note ?? null })),
     workload: { model: path.relative(ROOT, MODEL_FILE), rows_cycled: h.work.rows.length, batch_size: 1, row_indexes: h.work.rows.map((r) => r.index) },
     summary: rows,
     facts: h.facts,
     errors,
     passed: failed.length === 0,
     failed: failed.map((r) => `${r.scenario}: ${r.server}`),
+    not_judged: unjudged.map((r) => `${r.scenario}: ${r.server}: ${r.result}`),
     measurements,
     logs: keepLogs ? path.relative(ROOT, logDir) : null,
   };
@@ -106,11 +110,12 @@ async function main() {
     `\nModelgate bench: ${machine.cpus} cpus, node ${machine.node}, commit ${machine.git_commit?.slice(0, 10) ?? '?'}${machine.git_dirty ? ' (dirty)' : ''}, ` +
       `${S.connections} connections, batch size 1, ${h.work.rows.length} rows cycled, load by ${S.loadgen} (peaks${CROSS ? `; ${CROSS} as a cross-check` : ''}) and paced-load (fixed rate), ` +
       `${S.warmupS}s warm-up + ${S.durationS}s measured${S.rounds > 1 ? `, ${S.rounds} rounds` : ''}${QUICK ? ', QUICK' : ''}\n\n${table}\n\n` +
-      `Each row is the median of its runs (${S.rounds} round(s) of peaks; fixed rate in round 1), leaving out runs that shared the machine; spread = (max - min) / median req/s.\n` +
+      `Each row is the median of its runs (${S.rounds} round(s), interleaved; scenario 2's fixed-rate rounds after the last peaks), leaving out runs that shared the machine; spread = (max - min) / median req/s.\n` +
       `others cpu% = CPU used by processes outside this bench during the measured window, % of one core (max ${machine.cpus * 100}); ! = above ${S.noisyCpuPct}%.` +
       (others.length && Math.max(...others) > S.quietCpuPct ? ` Some runs shared the machine (up to ${Math.max(...others)}%): their numbers are low.` : '') +
       (rows.some((r) => r.result?.endsWith('*')) ? `\n* = every run of this row (or of the row it is compared with) shared the machine; shown is its best run: not reliable, run again on a quiet machine.` : '') +
-      `\n${failed.length ? `${failed.length} check(s) failed: ${result.failed.join('; ')}` : 'All bars passed.'}\n` +
+      `\n${failed.length ? `${failed.length} check(s) failed: ${result.failed.join('; ')}` : unjudged.length ? 'No judged bar failed.' : 'All bars passed.'}` +
+      `${unjudged.length ? `\n${unjudged.length} bar(s) not judged, measured on fewer rounds than they need (lower-case verdicts): ${unjudged.map((r) => `${r.scenario}: ${r.server}`).join('; ')}` : ''}\n` +
       `Took ${took}s. Wrote ${path.relative(ROOT, file)} and bench/results/latest.json${keepLogs ? `; server logs in ${path.relative(ROOT, logDir)}/` : ''}\n`,
   );
   // Logs of a run that went fine are not needed.

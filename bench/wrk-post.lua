@@ -1,5 +1,7 @@
--- wrk script for `npm run bench`: POSTs the JSON bodies in the file named by
--- WRK_BODIES (one body per line), cycling through them, with an optional
+-- wrk script for `npm run bench`: POSTs the bodies in the file named by
+-- WRK_BODIES (one per line: a JSON body, or `hex <name=value&...|-> <hex>` for
+-- a binary body with its own headers, as bench/lib/bodies.mjs writes them),
+-- cycling through them, with an optional
 -- bearer key from WRK_AUTH; at the end prints one line "WRKJSON {...}" with
 -- the totals and latency percentiles (microseconds) for bench/run.mjs.
 local bodies_file = os.getenv("WRK_BODIES")
@@ -7,11 +9,27 @@ local auth = os.getenv("WRK_AUTH")
 local requests = {}
 local counter = 0
 
-function init(args)
-  local headers = { ["Content-Type"] = "application/json" }
+-- The headers and body of one line of the bodies file.
+local function parse(line)
+  local headers = {}
   if auth ~= nil and auth ~= "" then headers["Authorization"] = "Bearer " .. auth end
+  local hdrs, hex = line:match("^hex (%S+) (%x+)$")
+  if hex == nil then
+    headers["Content-Type"] = "application/json"
+    return headers, line
+  end
+  if hdrs ~= "-" then
+    for name, value in hdrs:gmatch("([^&=]+)=([^&]*)") do headers[name] = value end
+  end
+  return headers, (hex:gsub("%x%x", function(cc) return string.char(tonumber(cc, 16)) end))
+end
+
+function init(args)
   for line in io.lines(bodies_file) do
-    if line ~= "" then requests[#requests + 1] = wrk.format("POST", nil, headers, line) end
+    if line ~= "" then
+      local headers, body = parse(line)
+      requests[#requests + 1] = wrk.format("POST", nil, headers, body)
+    end
   end
   if #requests == 0 then error("no request bodies in " .. tostring(bodies_file)) end
   -- Start each thread at a different row.

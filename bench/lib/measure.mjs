@@ -28,12 +28,15 @@ async function measure(fn) {
   return m;
 }
 
-export const targetUrl = (server, target) => `${server.base}${target === 'v2' ? `/v2/models/${MODEL}/infer` : target === 'v1' ? `/v1/models/${MODEL}/predict` : '/'}`;
+/** `target`: `v1` (predict), `v2` (infer, JSON), `v2bin` (infer, binary tensor data) on Modelgate; `bare` (POST /) on an anchor. */
+export const targetUrl = (server, target) => `${server.base}${target === 'v2' || target === 'v2bin' ? `/v2/models/${MODEL}/infer` : target === 'v1' ? `/v1/models/${MODEL}/predict` : '/'}`;
+/** The bodies file of `target`: the anchors read /v1's body. */
+export const bodiesOf = (h, target) => (target === 'v2' ? h.work.files.v2 : target === 'v2bin' ? h.work.files.v2bin : h.work.files.v1);
 export const authOf = (server) => (server.kind === 'modelgate' ? server.headers.authorization.slice('Bearer '.length) : undefined);
 
 async function peakOnce(h, server, target, label, tool = S.loadgen) {
   const url = targetUrl(server, target);
-  const bodiesFile = target === 'v2' ? h.work.files.v2 : h.work.files.v1;
+  const bodiesFile = bodiesOf(h, target);
   const auth = authOf(server);
   log(`${label}: warm-up ${S.warmupS}s`);
   if (S.warmupS > 0) await runLoad(tool, { url, bodiesFile, auth, seconds: S.warmupS }, server.rec.pid);
@@ -59,7 +62,7 @@ async function pacedOnce(h, server, target, label, rate, { during } = {}) {
   const quiet = await waitForQuiet(server.rec.pid);
   const before = await scrape(server);
   log(`${label}: ${fmtInt(rate)} req/s fixed rate, warm-up ${S.warmupS}s + ${S.durationS}s measured`);
-  const load = runLoad('paced', { url, bodiesFile: h.work.files.v1, auth, seconds: S.durationS, warmupS: S.warmupS, rate }, server.rec.pid);
+  const load = runLoad('paced', { url, bodiesFile: bodiesOf(h, target), auth, seconds: S.durationS, warmupS: S.warmupS, rate }, server.rec.pid);
   const side = during ? during(server) : null;
   const [r, sideResult] = await Promise.all([load, side]);
   const after = await scrape(server);
@@ -108,6 +111,8 @@ export function combine(label) {
     errors: ms.reduce((a, m) => a + (m.errors ?? 0), 0),
     others_pct: median(pool.map((m) => m.cpu?.others_pct)),
     noisy: quiet.length === 0,
+    /** Runs that had the machine to themselves: what the median is of. */
+    quiet_runs: quiet.length,
     rows_per_inference: med((m) => m.modelgate?.mean_rows_per_inference),
     target_rate: ms[0].target_rate,
     unfinished: med((m) => m.unfinished),

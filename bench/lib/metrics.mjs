@@ -1,4 +1,5 @@
 // Modelgate's /metrics before and after a run: rows per inference, telemetry.
+// An anchor (bench/bare-server.mjs, fastify-server.mjs) counts its runs and rows on GET /metrics as JSON.
 import { MODEL } from './settings.mjs';
 import { http } from './http.mjs';
 
@@ -18,7 +19,18 @@ export function parseProm(text) {
 export const sumOf = (samples, name, where = {}) =>
   samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
 
+async function scrapeAnchor(server) {
+  try {
+    const r = await http('GET', `${server.base}/metrics`);
+    if (r.status !== 200 || !r.json) return null;
+    return { batchRowsSum: r.json.rows, batchRowsCount: r.json.runs, predictionErrors: r.json.errors, telemetryFlushed: 0, telemetryDropped: 0 };
+  } catch {
+    return null;
+  }
+}
+
 export async function scrape(server) {
+  if (server.kind === 'anchor') return scrapeAnchor(server);
   if (server.kind !== 'modelgate') return null;
   try {
     const r = await http('GET', `${server.base}/metrics`, { headers: server.headers });

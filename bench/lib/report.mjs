@@ -18,7 +18,19 @@ export function ratioRow(rows, scenario, server, label, baseLabel, bar, note) {
   if (!ok) result = 'ERROR';
   else if (bar !== undefined && ratio !== null) result = ratio >= bar ? 'PASS' : 'FAIL';
   if (c.noisy || b?.noisy) result += '*';
-  rows.push({ ...c, scenario, server, ratio, bar: bar !== undefined ? `>= ${bar.toFixed(2)}` : '', result, note });
+  const against = b ? { label: baseLabel, rps: b.rps, p99: b.p99, runs: b.runs, quiet_runs: b.quiet_runs } : null;
+  rows.push({ ...c, scenario, server, ratio, bar: bar !== undefined ? `>= ${bar.toFixed(2)}` : '', result, note, against });
+}
+
+/**
+ * A bar is judged on medians of at least `min` rounds: with fewer quiet runs
+ * (of the row or of the row it is compared with) its verdict is shown in
+ * lower case with the count, e.g. "pass (1 of 5 rounds)".
+ */
+export function requireRounds(row, min) {
+  if (!row || !/^(PASS|FAIL)/.test(row.result)) return;
+  const n = Math.min(row.quiet_runs ?? 0, row.against?.quiet_runs ?? Infinity);
+  if (n < min) row.result = `${row.result.replace(/^PASS|^FAIL/, (x) => x.toLowerCase())} (${n} of ${min} rounds)`;
 }
 
 /** A row with no load of its own: a figure and, when `pass` is boolean, its verdict. */

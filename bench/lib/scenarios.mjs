@@ -17,7 +17,7 @@ export async function loadScenarios() {
     if (!s || typeof s.name !== 'string' || typeof s.run !== 'function' || typeof s.rows !== 'function') {
       throw new BenchError(`bench/scenarios/${f} must export default { name, run(h, {round}), rows(h) }`);
     }
-    all.push({ byDefault: true, needs: [], once: false, ...s, file: f });
+    all.push({ byDefault: true, needs: [], once: false, lastRound: false, ...s, file: f });
   }
   return all;
 }

@@ -1,16 +1,18 @@
-// Starting the servers under test: the bare node:http baseline and Modelgate
-// (dist/main.js on the embedded PostgreSQL or a fresh database of a given
-// server), each checked to answer the fixture's first row right before any load.
-// `withBare` / `withModelgate` are the one place a server is started, used and stopped.
+// Starting Modelgate, the server under test (dist/main.js on the embedded
+// PostgreSQL or a fresh database of a given server), checked to answer the
+// fixture's first row right on /v1, V2 JSON and V2 binary before any load.
+// `withModelgate` (and lib/anchors.mjs's `withAnchor` for the anchors) is the
+// one place a server is started, used and stopped.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH, CSV_FILE, MODEL, MODEL_FILE, ROOT, S } from './settings.mjs';
+import { MODEL, MODEL_FILE, ROOT, S } from './settings.mjs';
 import { BenchError, log, sleep } from './log.mjs';
 import { onCleanup, spawnChild, stopChild, tail } from './children.mjs';
 import { cpuScope } from './cpu.mjs';
 import { freePort, http } from './http.mjs';
+import { v2BinaryScore } from './workload.mjs';
 
 export async function waitFor(rec, what, fn, timeoutS) {
   const deadline = Date.now() + timeoutS * 1000;
@@ -42,19 +44,6 @@ export function checkScore(server, what, res, score, expected) {
 export function expectStatus(server, what, r, ...want) {
   if (!want.includes(r.status)) throw new BenchError(`${server.name}: ${what} answered ${r.status}: ${r.text.slice(0, 500)}\nLog tail:\n${tail(server.rec)}`);
   return r;
-}
-
-export async function startBare(h) {
-  const port = await freePort();
-  const rec = spawnChild('bare-server', process.execPath, [path.join(BENCH, 'bare-server.mjs')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL: MODEL_FILE, FEATURES_CSV: CSV_FILE },
-    logFile: path.join(h.logDir, 'bare-server.log'),
-  });
-  const server = { rec, kind: 'bare', name: 'bare node:http', base: `http://127.0.0.1:${port}`, headers: {}, port };
-  await waitFor(rec, 'listening', async () => (await http('GET', `${server.base}/`)).status === 200, 30);
-  const r = await http('POST', `${server.base}/`, { body: h.work.first.v1 });
-  checkScore(server, 'POST /', r, r.json?.predictions?.[0]?.score, h.work.first.p1);
-  return server;
 }
 
 /** Modelgate's config variables (cleared from the environment servers inherit) and its defaults. */
@@ -120,6 +109,11 @@ export async function startModelgate(h, label, extraEnv = {}, { setUp = true, no
   const v2 = await http('POST', `${server.base}/v2/models/${MODEL}/infer`, { body: first.v2, headers: server.headers });
   const probs = v2.json?.outputs?.find((o) => o.name === 'probabilities')?.data;
   checkScore(server, `POST /v2/models/${MODEL}/infer`, v2, probs?.[1], first.p1);
+  const bin = await fetch(`${server.base}/v2/models/${MODEL}/infer`, { method: 'POST', headers: { ...server.headers, ...first.v2bin.headers }, body: first.v2bin.body, signal: AbortSignal.timeout(10_000) });
+  const binBody = Buffer.from(await bin.arrayBuffer());
+  const headerLength = Number(bin.headers.get('inference-header-content-length'));
+  const binScore = bin.status === 200 && headerLength > 0 ? v2BinaryScore(headerLength, binBody) : undefined;
+  checkScore(server, `POST /v2/models/${MODEL}/infer (binary tensor data)`, { status: bin.status, text: binBody.toString('utf8', 0, 500) }, binScore, first.p1);
   return server;
 }
 
@@ -157,7 +151,6 @@ async function withServer(start, fn) {
     await stopChild(srv.rec);
   }
 }
-export const withBare = (h, fn) => withServer(startBare(h), fn);
 export const withModelgate = (h, label, extraEnv, fn, opts) => withServer(startModelgate(h, label, extraEnv, opts), fn);
 
 /**

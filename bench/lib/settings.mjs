@@ -51,7 +51,8 @@ export const S = {
   connections: numEnv('BENCH_CONNECTIONS', 50),
   rows: numEnv('BENCH_ROWS', 32),
   ratePct: numEnv('BENCH_RATE_PCT', 80),
-  rounds: Math.max(1, Math.floor(numEnv('BENCH_ROUNDS', QUICK ? 1 : 2))),
+  // The REST bars (scenarios 1 and 2) are judged on medians of at least 5 interleaved rounds.
+  rounds: Math.max(1, Math.floor(numEnv('BENCH_ROUNDS', QUICK ? 1 : 5))),
   batchWaits: (env.BENCH_BATCH_WAITS ?? '0,1').split(',').filter((s) => s.trim() !== '').map(Number),
   /** Scenario names or numbers asked for; null = every scenario whose `byDefault` is true. */
   only: only === null ? null : only.split(',').map((s) => s.trim()).filter(Boolean),

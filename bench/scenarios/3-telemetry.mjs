@@ -14,7 +14,8 @@ export default {
     await withModelgate(h, 'telemetry off', { MODELGATE_TELEMETRY_QUEUE_SIZE: '0' }, async (srv) => {
       await h.peak(srv, 'v1', 'v1-telemetry-off');
       // Not a bar: the same fixed rate as /v1 with telemetry on, to show what telemetry does to p99.
-      if (h.selected('latency') && round === 1) await h.paced(srv, 'v1', 'v1-paced-telemetry-off', h.rateFor('v1-peak'));
+      // In the last round, as scenario 2: the rate is then the median of every round's /v1 peak.
+      if (h.selected('latency') && round === h.S.rounds) await h.paced(srv, 'v1', 'v1-paced-telemetry-off', h.rateFor('v1-peak'));
     });
   },
   rows() {

@@ -4,6 +4,7 @@
 // Bar: binary at least as fast as JSON. `node bench/standalone/v2-binary.mjs`
 // after `npm run build`; BENCH_QUICK=1 for a smoke run.
 import { compare, firstRow, log, MODEL, request, stopModelgate, startModelgate } from './oip-harness.mjs';
+import { v2BinaryRequest, v2BinaryScore } from '../lib/workload.mjs';
 
 const mg = await startModelgate();
 const { row, p1 } = firstRow();
@@ -12,23 +13,16 @@ const url = `/v2/models/${MODEL}/infer`;
 const jsonBody = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, row.length], datatype: 'FP32', data: row }] }));
 const jsonHeaders = { ...mg.auth, 'content-type': 'application/json' };
 
-const raw = Buffer.from(new Float32Array(row).buffer);
-const head = JSON.stringify({ inputs: [{ name: 'input', shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: raw.length } }], parameters: { binary_data_output: true } });
-const binBody = Buffer.concat([Buffer.from(head), raw]);
-const binHeaders = { ...mg.auth, 'inference-header-content-length': String(Buffer.byteLength(head)) };
+// The same binary request `npm run bench` sends in scenario 1 (bench/lib/workload.mjs).
+const bin = v2BinaryRequest(row);
+const binBody = bin.body;
+const binHeaders = { ...mg.auth, ...bin.headers };
 
 // Both kinds must answer, and answer right, before any load.
 const j = await request(mg.base, 'POST', url, { headers: jsonHeaders, body: jsonBody });
 const jp = JSON.parse(j.body.toString()).outputs.find((o) => o.name === 'probabilities').data[1];
 const b = await request(mg.base, 'POST', url, { headers: binHeaders, body: binBody });
-const n = Number(b.headers['inference-header-content-length']);
-const outs = JSON.parse(b.body.toString('utf8', 0, n)).outputs;
-let at = n;
-let bp;
-for (const o of outs) {
-  if (o.name === 'probabilities') bp = b.body.readFloatLE(at + 4);
-  at += o.parameters.binary_data_size;
-}
+const bp = v2BinaryScore(Number(b.headers['inference-header-content-length']), b.body);
 for (const [what, p] of [['JSON', jp], ['binary', bp]]) if (!(Math.abs(p - p1) < 1e-5)) throw new Error(`${what} infer scored ${p}, expected ${p1}`);
 log('both request kinds answer the fixture probability to 1e-5');
 
