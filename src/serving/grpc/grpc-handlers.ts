@@ -6,12 +6,13 @@ import { Admission } from '../../auth/admission.js';
 import { grpcPeerAddress } from '../../common/client-address.js';
 import type { Scope } from '../../common/http-route-table.js';
 import { parseVersionParam } from '../../common/validation.js';
-import { PredictionService, type Target } from '../prediction.service.js';
-import { stickyKeyFrom } from '../routing/traffic-router.js';
+import { EdgeAdmissionHook } from '../edge-admission.hook.js';
+import { InferenceCore } from '../inference-core.js';
 import { V2Extensions } from '../v2/v2-extensions.js';
-import { V2Inference } from '../v2/v2-inference.js';
+import { oipPayload, v2Answer } from '../v2/oip-payload.js';
 import { V2Metadata } from '../v2/v2-metadata.js';
 import { V2_EXTENSIONS } from '../v2-routes.js';
+import { admittedUnary } from './grpc-admission.js';
 import { type GrpcInferRequest, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
 import { grpcStatusOf } from './grpc-status.js';
 
@@ -62,9 +63,9 @@ export class GrpcHandlers {
   constructor(
     private readonly admission: Admission,
     private readonly meta: V2Metadata,
-    private readonly inference: V2Inference,
-    private readonly predictions: PredictionService,
+    private readonly core: InferenceCore,
     private readonly extensions: V2Extensions,
+    private readonly edge: EdgeAdmissionHook,
   ) {}
 
   inferenceService(): UntypedServiceImplementation {
@@ -79,7 +80,8 @@ export class GrpcHandlers {
         const m = await this.meta.metadata({ name: c.request.name, version: versionOf(c.request.version) });
         return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
       }),
-      ModelInfer: guarded<GrpcInferRequest>(byModelName, (c) => this.infer(c)),
+      // The hot call takes its slot from the REST routes' edge admission: past capacity, RESOURCE_EXHAUSTED at once.
+      ModelInfer: admittedUnary(this.edge, byModelName, guarded<GrpcInferRequest>(byModelName, (c) => this.infer(c))),
       // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
       RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', byModelName, async (c) => {
         await this.extensions.loadVersions(c.request.model_name);
@@ -135,15 +137,10 @@ export class GrpcHandlers {
   private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>) {
     const m = call.request;
     const req = inferRequestFromGrpc(m);
-    const version = versionOf(m.model_version);
-    let target: Target;
-    if (version !== undefined) target = { kind: 'version', version };
-    else {
-      const sticky = this.predictions.stickySource(m.model_name);
-      target = { kind: 'routed', stickyKey: sticky ? stickyKeyFrom(sticky, headersOf(call.metadata) as any, req.parameters) : undefined };
-    }
-    const choice = this.predictions.choose(m.model_name, target);
-    const out = await this.inference.infer(m.model_name, choice, req, 'grpc');
+    // The protocol's empty version means "the server's choice".
+    const version = m.model_version || undefined;
+    const target = this.core.target(m.model_name, version !== undefined ? 'version' : 'routed', { version }, headersOf(call.metadata), req.parameters);
+    const out = v2Answer(await this.core.infer(m.model_name, target, oipPayload(req), 'grpc'), req);
     return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
   }
 
