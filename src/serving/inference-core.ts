@@ -11,9 +11,8 @@ import { LiveSketches } from '../monitoring/live/live-sketches.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import { AliasNotFound, ModelNotFound } from '../registry/registry.errors.js';
 import { type RouteKind, type RouteRef, type Target, targetOf } from './edge-target.js';
-import type { NumericMatrix } from './feature-reader.js';
-import { type Choice, type InferenceFeeds, type InferOutcome, isTensors, type Payload, takesMatrix, type TensorPayload } from './inference-payload.js';
-import type { InferenceResults, LoadedVersion } from './loaded-version.js';
+import { type Choice, type InferOutcome, isTensors, type Payload, takesMatrix, type TensorPayload } from './inference-payload.js';
+import type { LoadedVersion } from './loaded-version.js';
 import { ModelRuntime } from './model-runtime.js';
 import { extraOutputs, fieldOf, inputRow, type PredictionRow, read, rowCount, type RowsInput, sameFeatures } from './prediction-rows.js';
 import { RoutingTable } from './routing-table.js';
@@ -21,27 +20,11 @@ import type { HeaderBag } from './routing/traffic-router.js';
 import { ModelNotServing, NoVersionAvailable, TooManyRows } from './serving.errors.js';
 import { ServingSync } from './serving-sync.js';
 import { ShadowRunner } from './shadow-runner.js';
-import { attemptRows, attemptTensors, type AttemptContext, type Miss } from './version-attempt.js';
+import { attemptRows, attemptTensors, type AttemptContext, type Miss, type Served, type Work } from './version-attempt.js';
 
 const NO_SHADOW: readonly number[] = [];
 const NO_ROWS = new Float64Array(0);
 const NO_ANSWERS: readonly DecodedRow[] = [];
-
-/** What one version runs: feature rows (the micro-batched matrix way) or feeds (the tensor way), and how many rows. */
-interface Work {
-  n: number;
-  input?: RowsInput;
-  data?: NumericMatrix;
-  feeds?: InferenceFeeds;
-}
-
-interface Served {
-  v: LoadedVersion;
-  work: Work;
-  decoded?: DecodedRow[];
-  results: InferenceResults;
-  offset: number;
-}
 
 /**
  * The one inference core every edge calls (`/v1`, V2 REST, gRPC): the edge
@@ -264,13 +247,9 @@ export class InferenceCore {
     return { n: rows, feeds };
   }
 
-  private async tryOn(model: string, v: LoadedVersion, work: Work, started: number, timeoutMs?: number): Promise<Served | Miss> {
-    if (work.data !== undefined) {
-      const r = await attemptRows(this.ctx, model, v, work.data, work.n, started, timeoutMs);
-      return 'reason' in r ? r : { v, work, decoded: r.decoded, results: r.results, offset: r.offset };
-    }
-    const r = await attemptTensors(this.ctx, model, v, work.feeds!, started, timeoutMs);
-    return 'reason' in r ? r : { v, work, results: r.results, offset: 0 };
+  /** One version's try, the way its work goes: no extra promise between the core and the version. */
+  private tryOn(model: string, v: LoadedVersion, work: Work, started: number, timeoutMs?: number): Promise<Served | Miss> {
+    return work.data !== undefined ? attemptRows(this.ctx, model, v, work, started, timeoutMs) : attemptTensors(this.ctx, model, v, work, started, timeoutMs);
   }
 
   private checkedRows(input: RowsInput): number {

@@ -4,6 +4,7 @@ import type { FallbackReason, Metrics } from '../metrics/metrics.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import type { NumericMatrix } from './feature-reader.js';
 import type { InferenceResults, LoadedVersion } from './loaded-version.js';
+import type { RowsInput } from './prediction-rows.js';
 import { QueueFull, RequestDeadlineExceeded } from './serving.errors.js';
 
 export type InferenceFeeds = Parameters<LoadedVersion['run']>[0];
@@ -17,34 +18,44 @@ export interface Miss {
   error?: AppError;
 }
 
+/** What one version runs: feature rows (the micro-batched matrix way) or feeds (the tensor way), and how many rows. */
+export interface Work {
+  n: number;
+  input?: RowsInput;
+  data?: NumericMatrix;
+  feeds?: InferenceFeeds;
+}
+
+/** A version's answer to a request: decoded rows on the matrix way, and the run's raw outputs (this request's from `offset`). */
+export interface Served {
+  v: LoadedVersion;
+  work: Work;
+  decoded?: DecodedRow[];
+  results: InferenceResults;
+  offset: number;
+}
+
 /** What a try needs of the core: counters for shed work and the log for the version's failures. */
 export interface AttemptContext {
   metrics: Metrics;
   logger: Logger;
 }
 
-/** One version's try on feature rows, through its micro-batcher: decoded rows, or why it could not answer. */
-export async function attemptRows(
-  ctx: AttemptContext,
-  model: string,
-  v: LoadedVersion,
-  data: NumericMatrix,
-  n: number,
-  started: number,
-  timeoutMs?: number,
-): Promise<{ decoded: DecodedRow[]; results: InferenceResults; offset: number } | Miss> {
+/** One version's try on feature rows (`work.data`), through its micro-batcher: decoded rows, or why it could not answer. */
+export async function attemptRows(ctx: AttemptContext, model: string, v: LoadedVersion, work: Work, started: number, timeoutMs?: number): Promise<Served | Miss> {
   const version = v.version;
+  const n = work.n;
   if (!v.breaker.canPass(Date.now())) return { version, reason: 'circuit_open', detail: 'circuit open' };
   try {
     const opts = timeoutMs !== undefined ? { deadline: started + timeoutMs, timeoutMs } : undefined;
-    const { results, offset } = await v.infer(data, n, opts);
+    const { results, offset } = await v.infer(work.data!, n, opts);
     // onnxruntime blocks the event loop while it runs, so a timer could not
     // interrupt it: lateness is judged when the answer arrives, and a
     // version that keeps being late opens its breaker.
     const late = lateness(model, v, started, timeoutMs);
     if (late) return late;
     v.breaker.onSuccess();
-    return { decoded: v.decode(results, offset, n), results, offset };
+    return { v, work, decoded: v.decode(results, offset, n), results, offset };
   } catch (err) {
     // Shed before running: the version did nothing wrong, so its breaker is left alone.
     if (err instanceof QueueFull) {
@@ -64,21 +75,14 @@ export async function attemptRows(
  * micro-batching, since arbitrary shapes do not stack. An onnxruntime
  * failure is the version's (fallback, then 503), never the caller's.
  */
-export async function attemptTensors(
-  ctx: AttemptContext,
-  model: string,
-  v: LoadedVersion,
-  feeds: InferenceFeeds,
-  started: number,
-  timeoutMs?: number,
-): Promise<{ results: InferenceResults } | Miss> {
+export async function attemptTensors(ctx: AttemptContext, model: string, v: LoadedVersion, work: Work, started: number, timeoutMs?: number): Promise<Served | Miss> {
   if (!v.breaker.canPass(Date.now())) return { version: v.version, reason: 'circuit_open', detail: 'circuit open' };
   try {
-    const results = await v.run(feeds);
+    const results = await v.run(work.feeds!);
     const late = lateness(model, v, started, timeoutMs);
     if (late) return late;
     v.breaker.onSuccess();
-    return { results };
+    return { v, work, results, offset: 0 };
   } catch (err) {
     return failed(ctx, model, v, err);
   }

@@ -22,7 +22,8 @@ const pkg = createRequire(import.meta.url)('../../../package.json') as { version
 export const HEALTH_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 const WATCH_POLL_MS = 1000;
 
-type Unary<Req> = (call: ServerUnaryCall<Req, unknown>) => unknown;
+/** A handler, given the call and its metadata as headers (read once per call). */
+type Unary<Req> = (call: ServerUnaryCall<Req, unknown>, headers: IncomingHttpHeaders) => unknown;
 /** The model a request names, for the key's `models` patterns. */
 type ModelOf<Req> = (request: Req) => string | undefined;
 
@@ -81,7 +82,7 @@ export class GrpcHandlers {
         return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
       }),
       // The hot call takes its slot from the REST routes' edge admission: past capacity, RESOURCE_EXHAUSTED at once.
-      ModelInfer: admittedUnary(this.edge, byModelName, guarded<GrpcInferRequest>(byModelName, (c) => this.infer(c))),
+      ModelInfer: admittedUnary(this.edge, byModelName, guarded<GrpcInferRequest>(byModelName, (c, h) => this.infer(c, h))),
       // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
       RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', byModelName, async (c) => {
         await this.extensions.loadVersions(c.request.model_name);
@@ -134,12 +135,12 @@ export class GrpcHandlers {
     return this.meta.isServerReady() ? 'SERVING' : 'NOT_SERVING';
   }
 
-  private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>) {
+  private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>, headers: IncomingHttpHeaders) {
     const m = call.request;
     const req = inferRequestFromGrpc(m);
     // The protocol's empty version means "the server's choice".
     const version = m.model_version || undefined;
-    const target = this.core.target(m.model_name, version !== undefined ? 'version' : 'routed', { version }, headersOf(call.metadata), req.parameters);
+    const target = this.core.target(m.model_name, version !== undefined ? 'version' : 'routed', { version }, headers, req.parameters);
     const out = v2Answer(await this.core.infer(m.model_name, target, oipPayload(req), 'grpc'), req);
     return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
   }
@@ -148,8 +149,9 @@ export class GrpcHandlers {
   private unary<Req>(scope: Scope | null, model: ModelOf<Req>, fn: Unary<Req>) {
     return (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => {
       const run = async () => {
-        if (scope) await this.admission.admit(headersOf(call.metadata), scope, grpcPeerAddress(call.getPeer()), model(call.request));
-        return fn(call);
+        const headers = headersOf(call.metadata);
+        if (scope) await this.admission.admit(headers, scope, grpcPeerAddress(call.getPeer()), model(call.request));
+        return fn(call, headers);
       };
       run().then(
         (res) => callback(null, res),
