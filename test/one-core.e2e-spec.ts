@@ -4,6 +4,7 @@ import { GrpcServer } from '../src/serving/grpc/grpc-server.js';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { grpcCall, inferenceClient } from './support/grpc-client.js';
+import { logisticBinaryClassifier, slowClassifier } from './support/onnx-builder.js';
 import { readFixtureCsv } from './support/onnx-fixtures.js';
 import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
 import { inject } from './support/serving.js';
@@ -43,8 +44,15 @@ describe('one inference core: V2 and gRPC traffic is monitored and shadowed like
     await setAlias(t, 'lookup', 'production', 1);
     const put = await t.http.put('/api/v1/models/lookup/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100 }], shadow: [2] });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
+    // Version 1 is slow (late past the policy's timeout) on features a, b, c; its fallback takes them as c, b, a and scores only c.
+    await createModel(t, 'swap');
+    await uploadOk(t, 'swap', { file: slowClassifier({ featureNames: ['a', 'b', 'c'], layout: 'columns', weights: [0, 0, 0], bias: 0 }) });
+    await uploadOk(t, 'swap', { file: logisticBinaryClassifier({ featureNames: ['c', 'b', 'a'], layout: 'columns', weights: [4, 0, 0], bias: 0 }) });
+    await setAlias(t, 'swap', 'production', 1);
+    const swap = await t.http.put('/api/v1/models/swap/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100 }], fallback: 2, timeout_ms: 20 });
+    expect(swap.status, JSON.stringify(swap.body)).toBe(200);
     client = inferenceClient(t.app.get(GrpcServer).port!);
-    for (const name of ['bc-v1', 'bc-v2', 'bc-grpc', 'lookup']) {
+    for (const name of ['bc-v1', 'bc-v2', 'bc-grpc', 'lookup', 'swap']) {
       await eventually(async () => (await inject(t, 'GET', `/v2/models/${name}/ready`)).statusCode === 200, 30_000);
     }
   });
@@ -113,5 +121,22 @@ describe('one inference core: V2 and gRPC traffic is monitored and shadowed like
       return r.rows.length === 3 ? r.rows : undefined;
     }, 20_000);
     expect(shadows!.every((s: any) => s.version === 2 && s.error === null)).toBe(true);
+  });
+
+  it('reads a tensor request by input name for the version that actually answers: a fallback with its features in another order', async () => {
+    const features = { a: 300_000, b: 0, c: 0 };
+    const inputs = Object.entries(features).map(([name, v]) => ({ name, shape: [1, 1], datatype: 'FP32', data: [v] }));
+    const rest = await inject(t, 'POST', '/v2/models/swap/infer', { inputs, outputs: [{ name: 'probabilities' }] });
+    expect(rest.statusCode, rest.body).toBe(200);
+    expect(rest.json()).toMatchObject({ model_version: '2', parameters: { fallback: true } });
+    // The fallback sees c = 0: a score of one half, not the saturated score of a read in version 1's order.
+    expect(rest.json().outputs[0].data[1]).toBeCloseTo(0.5, 5);
+    const viaGrpc = await grpcCall<any>(client, 'ModelInfer', {
+      model_name: 'swap',
+      inputs: Object.entries(features).map(([name, v]) => ({ name, datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [v] } })),
+      outputs: [{ name: 'probabilities' }],
+    });
+    expect(viaGrpc.model_version).toBe('2');
+    expect(viaGrpc.outputs[0].contents.fp32_contents[1]).toBeCloseTo(0.5, 5);
   });
 });
