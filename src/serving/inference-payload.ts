@@ -4,7 +4,6 @@ import type { PredictionRow, RowsInput } from './prediction-rows.js';
 import type { InferenceFeeds } from './version-attempt.js';
 
 export type { InferenceFeeds } from './version-attempt.js';
-export type { Target } from './edge-target.js';
 
 /** A request's rows as one row-major matrix in a version's feature order. */
 export interface MatrixRows {
