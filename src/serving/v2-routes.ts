@@ -9,7 +9,7 @@ import { parseVersionParam } from '../common/validation.js';
 import { InferenceCore } from './inference-core.js';
 import { parseInferRequest } from './v2/infer-request.js';
 import { answerBody, encodeAnswer } from './v2/infer-response.js';
-import { oipPayload, v2Answer } from './v2/oip-payload.js';
+import { OipPayload, v2Answer } from './v2/oip-payload.js';
 import { V2Metadata } from './v2/v2-metadata.js';
 import { installV2Wire } from './v2/v2-wire.js';
 
@@ -87,7 +87,8 @@ export class V2Routes {
     const req = parseInferRequest(request.body, request.headers['inference-header-content-length']);
     // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
     const target = this.core.target(name, version !== undefined ? 'version' : 'routed', { version }, request.headers, req.fields, req.parameters);
-    const out = v2Answer(await this.core.infer(name, target, oipPayload(req), 'v2'), req);
+    const payload = new OipPayload(req);
+    const out = v2Answer(await this.core.infer(name, target, payload, 'v2'), payload);
     const encoded = encodeAnswer(
       {
         model_name: out.model,

@@ -9,7 +9,7 @@ import { parseVersionParam } from '../../common/validation.js';
 import { EdgeAdmissionHook } from '../edge-admission.hook.js';
 import { InferenceCore } from '../inference-core.js';
 import { V2Extensions } from '../v2/v2-extensions.js';
-import { oipPayload, v2Answer } from '../v2/oip-payload.js';
+import { OipPayload, v2Answer } from '../v2/oip-payload.js';
 import { V2Metadata } from '../v2/v2-metadata.js';
 import { V2_EXTENSIONS } from '../v2-routes.js';
 import { admittedUnary } from './grpc-admission.js';
@@ -141,7 +141,8 @@ export class GrpcHandlers {
     // The protocol's empty version means "the server's choice".
     const version = m.model_version || undefined;
     const target = this.core.target(m.model_name, version !== undefined ? 'version' : 'routed', { version }, headers, req.parameters);
-    const out = v2Answer(await this.core.infer(m.model_name, target, oipPayload(req), 'grpc'), req);
+    const payload = new OipPayload(req);
+    const out = v2Answer(await this.core.infer(m.model_name, target, payload, 'grpc'), payload);
     return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
   }
 

@@ -27,19 +27,35 @@ export interface V2Answer {
  * outputs are checked against the version about to answer, before it runs:
  * an unknown name is the caller's mistake.
  */
-export function oipPayload(req: InferRequest): TensorPayload {
-  return {
-    tensors: true,
-    check: (v) => void outputsOf(v, req),
-    matrixFor: (v) => featureMatrix(v, req.inputs),
-    feedsFor: (v) => tensorFeeds(v, req.inputs),
-  };
+export class OipPayload implements TensorPayload {
+  readonly tensors = true as const;
+  /** The outputs the last checked version answers with: the version that answered, once the core is done. */
+  private checked?: { v: LoadedVersion; wanted: RequestedOutput[] };
+
+  constructor(readonly req: InferRequest) {}
+
+  check(v: LoadedVersion): void {
+    this.checked = { v, wanted: outputsOf(v, this.req) };
+  }
+
+  matrixFor(v: LoadedVersion): MatrixRows {
+    return featureMatrix(v, this.req.inputs);
+  }
+
+  feedsFor(v: LoadedVersion): { feeds: InferenceFeeds; rows: number } {
+    return tensorFeeds(v, this.req.inputs);
+  }
+
+  /** The requested outputs of version `v` (checked once per version). */
+  outputsFor(v: LoadedVersion): RequestedOutput[] {
+    return this.checked?.v === v ? this.checked.wanted : outputsOf(v, this.req);
+  }
 }
 
 /** The protocol's answer from the core's: the requested outputs, cut to this request's rows when it shared a micro-batch. */
-export function v2Answer(out: InferOutcome, req: InferRequest): V2Answer {
+export function v2Answer(out: InferOutcome, payload: OipPayload): V2Answer {
   const a = out.answer;
-  const wanted = outputsOf(out.served, req);
+  const wanted = payload.outputsFor(out.served);
   const outputs = out.batched ? pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, out.rows)) : pick(out.served, out.results, wanted, (t) => t);
   const predictionIds = new Array<string>(a.predictions.length);
   for (let i = 0; i < predictionIds.length; i++) predictionIds[i] = a.predictions[i].prediction_id;
