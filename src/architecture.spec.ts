@@ -69,6 +69,21 @@ describe('import directions', () => {
     }
   });
 
+  it('keeps the serving edges to their protocol: one inference core routes and picks versions for /v1, V2 REST and gRPC', () => {
+    const edges = all.filter((f) => /^serving\/(v1-routes\.ts|v2-routes\.ts|grpc\/|v2\/(infer-|oip-payload|v2-wire))/.test(rel(f)));
+    expect(edges.map(rel)).toEqual(expect.arrayContaining(['serving/v1-routes.ts', 'serving/v2-routes.ts', 'serving/grpc/grpc-handlers.ts', 'serving/v2/oip-payload.ts']));
+    for (const f of edges) {
+      for (const spec of imports(f)) {
+        expect(/(routing-table|model-runtime|routing\/traffic-router|routing\/routing-plan|prediction\.service|version-attempt)\.js$/.test(spec), `${rel(f)} imports ${spec}`).toBe(false);
+      }
+      const text = fs.readFileSync(f, 'utf8');
+      expect(text, `${rel(f)} resolves targets or versions itself`).not.toMatch(/\b(choose|loadedFor|stickySource|stickyKeyFrom|runTensors|onDemand)\(|\bruntime\.get\(|\bRoutingTable\b|\bModelRuntime\b/);
+    }
+    for (const edge of ['serving/v1-routes.ts', 'serving/v2-routes.ts', 'serving/grpc/grpc-handlers.ts']) {
+      expect(fs.readFileSync(path.join(SRC, edge), 'utf8'), edge).toMatch(/this\.core\.infer\(/);
+    }
+  });
+
   it('keeps every source file under about 400 lines', () => {
     for (const f of all) {
       const lines = fs.readFileSync(f, 'utf8').split('\n').length;

@@ -1,5 +1,9 @@
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './support/app.js';
+import { EdgeAdmissionHook } from '../src/serving/edge-admission.hook.js';
+import { GrpcServer } from '../src/serving/grpc/grpc-server.js';
+import { eventually, startTestApp, type TestApp } from './support/app.js';
+import { adminMetadata, grpcCall, inferenceClient } from './support/grpc-client.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { logisticBinaryClassifier, slowClassifier } from './support/onnx-builder.js';
 import { createModel, setAlias, uploadOk } from './support/registry.js';
@@ -78,6 +82,42 @@ describe('edge admission: past the in-flight limit a prediction is refused at on
       expect(s.json().code).toBe('OVERLOADED');
       expect(typeof s.json().error).toBe('string');
       expect(s.headers['retry-after']).toBe('1');
+    }
+  });
+
+  it('sheds gRPC ModelInfer past the same limit with RESOURCE_EXHAUSTED (OVERLOADED) at once, and gives every slot back', async () => {
+    const client = inferenceClient(t.app.get(GrpcServer).port!);
+    const admission = t.app.get(EdgeAdmissionHook).admission;
+    const request = { model_name: 'slow', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [SLOW, 2, 3] } }] };
+    const infer = (options: grpc.CallOptions = {}) => grpcCall(client, 'ModelInfer', request, adminMetadata(), options).then(() => null, (e: grpc.ServiceError) => e);
+    try {
+      const series = 'modelgate_requests_shed_total{model="slow",reason="in_flight"}';
+      const before = sample((await t.http.get('/metrics')).text, series);
+      const answers = await Promise.all(Array.from({ length: 12 }, () => timed(infer)));
+      const ok = answers.filter((a) => a.answer === null);
+      const shed = answers.filter((a) => a.answer?.code === grpc.status.RESOURCE_EXHAUSTED);
+      expect(ok.length).toBe(LIMIT);
+      expect(shed.length).toBe(12 - LIMIT);
+      for (const s of shed) {
+        expect(s.answer!.metadata.get('modelgate-code')).toEqual(['OVERLOADED']);
+        expect(s.answer!.metadata.get('retry-after')).toEqual(['1']);
+      }
+      expect(Math.max(...shed.map((s) => s.ms))).toBeLessThan(Math.min(...ok.map((a) => a.ms)));
+      expect(sample((await t.http.get('/metrics')).text, series) - before).toBe(12 - LIMIT);
+      expect(admission.current).toBe(0);
+
+      // One limit for both edges: slow gRPC calls holding every slot shed a REST request.
+      const holding = Array.from({ length: LIMIT }, () => infer());
+      await eventually(() => admission.current === LIMIT, 5_000, 1);
+      expect((await inject(t, 'POST', '/v1/models/fast/predict', row(1))).statusCode).toBe(503);
+      expect(await Promise.all(holding)).toEqual(Array(LIMIT).fill(null));
+
+      // A call its caller gives up on gives its slot back when it is cancelled, not when its inference ends.
+      const late = await infer({ deadline: Date.now() + 20 });
+      expect(late?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      await eventually(() => admission.current === 0, 5_000, 1);
+    } finally {
+      client.close();
     }
   });
 

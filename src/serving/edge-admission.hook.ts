@@ -18,13 +18,14 @@ const RETRY_AFTER_S = '1';
 /** Distinct model labels kept for edge shedding: it runs before the key or the model is checked. */
 const MAX_MODEL_LABELS = 256;
 
-const message = (reason: EdgeShedReason) =>
+/** What a shed caller is told, on every edge (REST bodies, gRPC status details). */
+export const shedMessage = (reason: EdgeShedReason) =>
   reason === 'in_flight' ? 'the service is at its limit of prediction requests in flight; retry shortly' : 'the service is saturated (event-loop delay past its limit); retry shortly';
 // Precomputed: a shed answer must cost a small part of an admitted one.
 const bodies = new Map<string, string>();
 for (const reason of ['in_flight', 'event_loop_delay'] as const) {
-  bodies.set(`v1 ${reason}`, JSON.stringify({ error: { code: 'OVERLOADED', message: message(reason), details: { reason } } }));
-  bodies.set(`v2 ${reason}`, JSON.stringify({ error: message(reason), code: 'OVERLOADED' }));
+  bodies.set(`v1 ${reason}`, JSON.stringify({ error: { code: 'OVERLOADED', message: shedMessage(reason), details: { reason } } }));
+  bodies.set(`v2 ${reason}`, JSON.stringify({ error: shedMessage(reason), code: 'OVERLOADED' }));
 }
 
 /**
@@ -32,7 +33,7 @@ for (const reason of ['in_flight', 'event_loop_delay'] as const) {
  * routes): before the key check, before the body is read. Health, metrics
  * and registry routes are never shed. Call before the routes are registered.
  */
-export function installEdgeAdmission(fastify: FastifyInstance, limits: EdgeAdmissionLimits, metrics: Metrics): EdgeAdmission {
+export function installEdgeAdmission(fastify: FastifyInstance, limits: EdgeAdmissionLimits, countShed: CountShed): EdgeAdmission {
   if (limits.maxInFlight === 0 && limits.maxEventLoopDelayMs === 0) return new EdgeAdmission(limits);
   const sampler = limits.maxEventLoopDelayMs > 0 ? new EventLoopDelaySampler() : undefined;
   const admission = new EdgeAdmission(limits, sampler ? () => sampler.delayMs : undefined);
@@ -42,17 +43,6 @@ export function installEdgeAdmission(fastify: FastifyInstance, limits: EdgeAdmis
   });
   fastify.decorateRequest('modelgateAdmitted', false);
 
-  const shedCounters = new Map<string, { inc(): void }>();
-  const countShed = (model: string, reason: EdgeShedReason) => {
-    const key = `${reason}\u0001${model}`;
-    let c = shedCounters.get(key);
-    if (!c) {
-      const label = shedCounters.size < MAX_MODEL_LABELS * 2 ? model : '_other';
-      c = metrics.requestsShed.labels(label, reason);
-      if (label === model) shedCounters.set(key, c);
-    }
-    c.inc();
-  };
   const giveBack = (request: FastifyRequest) => {
     if (request.modelgateAdmitted) {
       request.modelgateAdmitted = false;
@@ -97,11 +87,34 @@ function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-/** Installs edge admission on the Fastify instance as the serving module is built, before any route is registered. */
+export type CountShed = (model: string, reason: EdgeShedReason) => void;
+
+/** Counts edge shedding per model and reason, with a bounded set of model labels. */
+export function shedCounter(metrics: Metrics): CountShed {
+  const shedCounters = new Map<string, { inc(): void }>();
+  return (model, reason) => {
+    const key = `${reason}\u0001${model}`;
+    let c = shedCounters.get(key);
+    if (!c) {
+      const label = shedCounters.size < MAX_MODEL_LABELS * 2 ? model : '_other';
+      c = metrics.requestsShed.labels(label, reason);
+      if (label === model) shedCounters.set(key, c);
+    }
+    c.inc();
+  };
+}
+
+/**
+ * Installs edge admission on the Fastify instance as the serving module is
+ * built, before any route is registered; the gRPC edge takes its slots from
+ * the same admission, so REST and gRPC share one limit.
+ */
 @Injectable()
 export class EdgeAdmissionHook {
   readonly admission: EdgeAdmission;
+  readonly countShed: CountShed;
   constructor(adapter: HttpAdapterHost, @InjectConfig() config: AppConfig, metrics: Metrics) {
-    this.admission = installEdgeAdmission(adapter.httpAdapter.getInstance<FastifyInstance>(), config.serving.admission, metrics);
+    this.countShed = shedCounter(metrics);
+    this.admission = installEdgeAdmission(adapter.httpAdapter.getInstance<FastifyInstance>(), config.serving.admission, this.countShed);
   }
 }

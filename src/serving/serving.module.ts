@@ -2,14 +2,13 @@ import { Module } from '@nestjs/common';
 import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { ModelRuntime } from './model-runtime.js';
-import { PredictionService } from './prediction.service.js';
+import { InferenceCore } from './inference-core.js';
 import { RoutingTable } from './routing-table.js';
 import { ServingReadiness } from './serving-readiness.js';
 import { ServingSync } from './serving-sync.js';
 import { ShadowRunner } from './shadow-runner.js';
 import { V1Routes } from './v1-routes.js';
 import { V2Routes } from './v2-routes.js';
-import { V2Inference } from './v2/v2-inference.js';
 import { GrpcHandlers } from './grpc/grpc-handlers.js';
 import { GrpcServer } from './grpc/grpc-server.js';
 import { V2Extensions } from './v2/v2-extensions.js';
@@ -19,7 +18,7 @@ import { EdgeAdmissionHook } from './edge-admission.hook.js';
 /** How models serve: runtime, routing table, micro-batching, fallback, shadow, and the /v1 and /v2 routes. */
 @Module({
   imports: [RegistryModule, MonitoringModule],
-  providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, PredictionService, ShadowRunner, ServingReadiness, V1Routes, V2Inference, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
+  providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, InferenceCore, ShadowRunner, ServingReadiness, V1Routes, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
   exports: [ServingReadiness, ModelRuntime, GrpcServer],
 })
 export class ServingModule {}

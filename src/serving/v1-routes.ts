@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationFailed } from '../common/errors.js';
 import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js';
-import { parseVersionParam } from '../common/validation.js';
-import { PredictionService, type Target } from './prediction.service.js';
+import type { RouteKind } from './edge-target.js';
+import { InferenceCore } from './inference-core.js';
 import type { RowsInput } from './prediction-rows.js';
-import { stickyKeyFrom } from './routing/traffic-router.js';
 
 type Params = { name: string; version?: string; alias?: string };
 
@@ -48,13 +47,13 @@ export const PREDICT_BODY_SCHEMA = {
  * The `/v1` prediction routes, registered on Fastify directly: the route
  * table's hook checks the key (a cached lookup) before the body is read,
  * body checks are by hand, serialisation by a compiled schema. Everything
- * else happens in PredictionService.
+ * else happens in the inference core.
  */
 @Injectable()
 export class V1Routes {
   constructor(
     routes: HttpRouteTable,
-    private readonly predictions: PredictionService,
+    private readonly core: InferenceCore,
   ) {
     const base = { method: 'POST' as const, scope: 'predict' as const, tags: ['serving'], hot: true, bodySchema: PREDICT_BODY_SCHEMA, responseSchema: PREDICT_RESPONSE_SCHEMA };
     const defs: HttpRouteDef[] = [
@@ -65,20 +64,11 @@ export class V1Routes {
     routes.add(...defs);
   }
 
-  private async handle(request: FastifyRequest, _reply: FastifyReply, kind: Target['kind']) {
+  private async handle(request: FastifyRequest, _reply: FastifyReply, kind: RouteKind) {
     const params = request.params as Params;
     const input = rowsOf(request.body);
-    let target: Target;
-    if (kind === 'routed') {
-      const sticky = this.predictions.stickySource(params.name);
-      target = { kind, stickyKey: sticky ? stickyKeyFrom(sticky, request.headers as any, request.body) : undefined };
-    } else if (kind === 'version') {
-      target = { kind, version: parseVersionParam(params.version!) };
-    } else {
-      target = { kind, alias: params.alias! };
-    }
-    const choice = this.predictions.choose(params.name, target);
-    return this.predictions.predict(params.name, choice, input, 'v1');
+    const target = this.core.target(params.name, kind, params, request.headers, request.body);
+    return (await this.core.infer(params.name, target, input, 'v1')).answer;
   }
 }
 

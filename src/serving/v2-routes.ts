@@ -6,11 +6,10 @@ import { InjectConfig } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js';
 import { parseVersionParam } from '../common/validation.js';
-import { PredictionService, type Target } from './prediction.service.js';
-import { stickyKeyFrom } from './routing/traffic-router.js';
+import { InferenceCore } from './inference-core.js';
 import { parseInferRequest } from './v2/infer-request.js';
 import { answerBody, encodeAnswer } from './v2/infer-response.js';
-import { V2Inference } from './v2/v2-inference.js';
+import { OipPayload, v2Answer } from './v2/oip-payload.js';
 import { V2Metadata } from './v2/v2-metadata.js';
 import { installV2Wire } from './v2/v2-wire.js';
 
@@ -60,8 +59,7 @@ export class V2Routes {
     routes: HttpRouteTable,
     adapter: HttpAdapterHost,
     @InjectConfig() config: AppConfig,
-    private readonly predictions: PredictionService,
-    private readonly inference: V2Inference,
+    private readonly core: InferenceCore,
     private readonly meta: V2Metadata,
   ) {
     installV2Wire(adapter.httpAdapter.getInstance<FastifyInstance>(), config.limits.maxBodyBytes);
@@ -85,18 +83,12 @@ export class V2Routes {
   }
 
   private async infer(request: FastifyRequest, reply: FastifyReply) {
-    const { name, version } = params(request);
+    const { name, version } = request.params as { name: string; version?: string };
     const req = parseInferRequest(request.body, request.headers['inference-header-content-length']);
-    let target: Target;
-    if (version !== undefined) target = { kind: 'version', version };
-    else {
-      const sticky = this.predictions.stickySource(name);
-      // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
-      const stickyKey = sticky ? stickyKeyFrom(sticky, request.headers as any, { ...req.parameters, ...req.fields }) : undefined;
-      target = { kind: 'routed', stickyKey };
-    }
-    const choice = this.predictions.choose(name, target);
-    const out = await this.inference.infer(name, choice, req, 'v2');
+    // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
+    const target = this.core.target(name, version !== undefined ? 'version' : 'routed', { version }, request.headers, req.fields, req.parameters);
+    const payload = new OipPayload(req);
+    const out = v2Answer(await this.core.infer(name, target, payload, 'v2'), payload);
     const encoded = encodeAnswer(
       {
         model_name: out.model,

@@ -5,7 +5,7 @@ import { tensorToRaw } from '../../onnx/v2-binary.js';
 import { tensorToV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
 import type { InferRequest, RequestedOutput } from '../v2/infer-request.js';
 import { classify } from '../v2/infer-response.js';
-import type { InferOutcome } from '../v2/v2-inference.js';
+import type { V2Answer } from '../v2/oip-payload.js';
 
 /** `InferParameter` as @grpc/proto-loader decodes it with `oneofs: true`. */
 export interface GrpcParameter {
@@ -110,7 +110,7 @@ function classCount(v: unknown): number {
  * typed field (FP16); typed contents otherwise. Prediction ids travel as
  * one comma-joined string parameter, as over REST.
  */
-export function inferResponseToGrpc(out: InferOutcome, id: string | undefined, rawRequested: boolean) {
+export function inferResponseToGrpc(out: V2Answer, id: string | undefined, rawRequested: boolean) {
   const tensors = out.outputs.map((o) => ({ name: o.name, tensor: o.classification > 0 ? classify(o.name, o.tensor, o.classification) : o.tensor }));
   const raw = rawRequested || tensors.some((t) => t.tensor.type === 'float16');
   const outputs = tensors.map(({ name, tensor }) => {

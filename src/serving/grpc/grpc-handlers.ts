@@ -6,12 +6,13 @@ import { Admission } from '../../auth/admission.js';
 import { grpcPeerAddress } from '../../common/client-address.js';
 import type { Scope } from '../../common/http-route-table.js';
 import { parseVersionParam } from '../../common/validation.js';
-import { PredictionService, type Target } from '../prediction.service.js';
-import { stickyKeyFrom } from '../routing/traffic-router.js';
+import { EdgeAdmissionHook } from '../edge-admission.hook.js';
+import { InferenceCore } from '../inference-core.js';
 import { V2Extensions } from '../v2/v2-extensions.js';
-import { V2Inference } from '../v2/v2-inference.js';
+import { OipPayload, v2Answer } from '../v2/oip-payload.js';
 import { V2Metadata } from '../v2/v2-metadata.js';
 import { V2_EXTENSIONS } from '../v2-routes.js';
+import { admittedUnary } from './grpc-admission.js';
 import { type GrpcInferRequest, inferRequestFromGrpc, inferResponseToGrpc } from './grpc-codec.js';
 import { grpcStatusOf } from './grpc-status.js';
 
@@ -21,7 +22,8 @@ const pkg = createRequire(import.meta.url)('../../../package.json') as { version
 export const HEALTH_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 const WATCH_POLL_MS = 1000;
 
-type Unary<Req> = (call: ServerUnaryCall<Req, unknown>) => unknown;
+/** A handler, given the call and its metadata as headers (read once per call). */
+type Unary<Req> = (call: ServerUnaryCall<Req, unknown>, headers: IncomingHttpHeaders) => unknown;
 /** The model a request names, for the key's `models` patterns. */
 type ModelOf<Req> = (request: Req) => string | undefined;
 
@@ -62,9 +64,9 @@ export class GrpcHandlers {
   constructor(
     private readonly admission: Admission,
     private readonly meta: V2Metadata,
-    private readonly inference: V2Inference,
-    private readonly predictions: PredictionService,
+    private readonly core: InferenceCore,
     private readonly extensions: V2Extensions,
+    private readonly edge: EdgeAdmissionHook,
   ) {}
 
   inferenceService(): UntypedServiceImplementation {
@@ -79,7 +81,8 @@ export class GrpcHandlers {
         const m = await this.meta.metadata({ name: c.request.name, version: versionOf(c.request.version) });
         return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
       }),
-      ModelInfer: guarded<GrpcInferRequest>(byModelName, (c) => this.infer(c)),
+      // The hot call takes its slot from the REST routes' edge admission: past capacity, RESOURCE_EXHAUSTED at once.
+      ModelInfer: admittedUnary(this.edge, byModelName, guarded<GrpcInferRequest>(byModelName, (c, h) => this.infer(c, h))),
       // The proto's requests name no version: the routed versions are loaded and kept, or every loaded one unloaded.
       RepositoryModelLoad: this.unary<{ model_name: string }>('registry:write', byModelName, async (c) => {
         await this.extensions.loadVersions(c.request.model_name);
@@ -132,18 +135,14 @@ export class GrpcHandlers {
     return this.meta.isServerReady() ? 'SERVING' : 'NOT_SERVING';
   }
 
-  private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>) {
+  private async infer(call: ServerUnaryCall<GrpcInferRequest, unknown>, headers: IncomingHttpHeaders) {
     const m = call.request;
     const req = inferRequestFromGrpc(m);
-    const version = versionOf(m.model_version);
-    let target: Target;
-    if (version !== undefined) target = { kind: 'version', version };
-    else {
-      const sticky = this.predictions.stickySource(m.model_name);
-      target = { kind: 'routed', stickyKey: sticky ? stickyKeyFrom(sticky, headersOf(call.metadata) as any, req.parameters) : undefined };
-    }
-    const choice = this.predictions.choose(m.model_name, target);
-    const out = await this.inference.infer(m.model_name, choice, req, 'grpc');
+    // The protocol's empty version means "the server's choice".
+    const version = m.model_version || undefined;
+    const target = this.core.target(m.model_name, version !== undefined ? 'version' : 'routed', { version }, headers, req.parameters);
+    const payload = new OipPayload(req);
+    const out = v2Answer(await this.core.infer(m.model_name, target, payload, 'grpc'), payload);
     return inferResponseToGrpc(out, m.id || undefined, (m.raw_input_contents?.length ?? 0) > 0);
   }
 
@@ -151,8 +150,9 @@ export class GrpcHandlers {
   private unary<Req>(scope: Scope | null, model: ModelOf<Req>, fn: Unary<Req>) {
     return (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => {
       const run = async () => {
-        if (scope) await this.admission.admit(headersOf(call.metadata), scope, grpcPeerAddress(call.getPeer()), model(call.request));
-        return fn(call);
+        const headers = headersOf(call.metadata);
+        if (scope) await this.admission.admit(headers, scope, grpcPeerAddress(call.getPeer()), model(call.request));
+        return fn(call, headers);
       };
       run().then(
         (res) => callback(null, res),

@@ -3,7 +3,7 @@ import { AppError } from '../../common/errors.js';
 import type { TensorSpec } from '../../onnx/model-signature.js';
 import { VersionsService } from '../../registry/versions.service.js';
 import { ModelRuntime } from '../model-runtime.js';
-import { PredictionService } from '../prediction.service.js';
+import { InferenceCore } from '../inference-core.js';
 import { RoutingTable } from '../routing-table.js';
 import { ServingReadiness } from '../serving-readiness.js';
 
@@ -24,7 +24,7 @@ export class V2Metadata {
     private readonly table: RoutingTable,
     private readonly versions: VersionsService,
     private readonly readiness: ServingReadiness,
-    private readonly predictions: PredictionService,
+    private readonly core: InferenceCore,
   ) {}
 
   serverReady() {
@@ -72,7 +72,7 @@ export class V2Metadata {
   /** The version most unpinned traffic goes to: the heaviest route of the plan. */
   primaryVersion(name: string): number {
     const routing = this.table.get(name);
-    if (!routing?.plan.ok) return this.predictions.choose(name, { kind: 'routed' }).version;
+    if (!routing?.plan.ok) return this.core.choose(name, { kind: 'routed' }).version;
     return routing.plan.routes.reduce((a, b) => (b.weight > a.weight ? b : a)).version;
   }
 }

@@ -1,74 +1,68 @@
-import { Injectable } from '@nestjs/common';
 import ort from 'onnxruntime-node';
 import { ValidationFailed } from '../../common/errors.js';
-import type { Protocol } from '../../metrics/metrics.js';
 import type { TensorSpec } from '../../onnx/model-signature.js';
 import { tensorFromV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
+import type { InferenceFeeds, InferOutcome, MatrixRows, TensorPayload } from '../inference-payload.js';
 import type { InferenceResults, LoadedVersion } from '../loaded-version.js';
-import { ModelRuntime } from '../model-runtime.js';
-import { type Choice, type InferenceFeeds, PredictionService } from '../prediction.service.js';
-import { NoVersionAvailable } from '../serving.errors.js';
 import type { InferRequest, RequestedOutput } from './infer-request.js';
 
-export interface InferOutcome {
+/** One output of an Open Inference Protocol answer, as the V2 REST and gRPC encoders take it. */
+export type V2Output = RequestedOutput & { tensor: ort.Tensor };
+
+/** What V2 REST and gRPC answer beside the outputs. */
+export interface V2Answer {
   model: string;
   version: number;
   variant: string;
   fallback: boolean;
   predictionIds: string[];
-  outputs: { name: string; tensor: ort.Tensor; binary: boolean; classification: number }[];
+  outputs: V2Output[];
 }
 
 /**
- * The Open Inference Protocol's inference, shared by V2 REST and gRPC: a
- * request whose inputs are a tabular version's features becomes a feature
- * matrix for the prediction core (micro-batching, fallback, telemetry);
- * any other request runs as tensors through the core's tensor path (the
- * same routing, breaker, fallback, row limit, metrics and telemetry).
+ * An Open Inference Protocol request as the core's tensor payload: for a
+ * tabular version its inputs become that version's feature matrix (by
+ * input name, so each version gets its own feature order); for any other
+ * its inputs become feeds checked against its signature. The requested
+ * outputs are checked against the version about to answer, before it runs:
+ * an unknown name is the caller's mistake.
  */
-@Injectable()
-export class V2Inference {
-  constructor(
-    private readonly predictions: PredictionService,
-    private readonly runtime: ModelRuntime,
-  ) {}
+export class OipPayload implements TensorPayload {
+  readonly tensors = true as const;
+  /** The outputs the last checked version answers with: the version that answered, once the core is done. */
+  private checked?: { v: LoadedVersion; wanted: RequestedOutput[] };
 
-  async infer(name: string, choice: Choice, req: InferRequest, protocol: Protocol): Promise<InferOutcome> {
-    const lv = await this.predictions.loadedFor(name, choice);
-    // A routed version that is not loaded may still be answered by the
-    // fallback: check the request against whichever version will take it.
-    const reader = lv ?? (choice.fallback !== undefined ? this.runtime.get(name, choice.fallback) : undefined);
-    if (!reader) throw new NoVersionAvailable(name, [{ version: choice.version, reason: 'not loaded' }]);
-    // Requested outputs are checked before anything runs: an unknown name is the caller's mistake.
-    const wanted = outputsOf(reader, req);
+  constructor(readonly req: InferRequest) {}
 
-    // A generic tensor model (task `tensor`) has no rows to decode: always the tensor path.
-    if (reader.tabular && (reader.task as string) !== 'tensor') {
-      const matrix = featureMatrix(reader, req.inputs);
-      const out = await this.predictions.run(name, choice, { matrix }, protocol);
-      const outputs = pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, matrix.rows));
-      return {
-        model: name,
-        version: out.served.version,
-        variant: out.answer.variant,
-        fallback: out.answer.fallback,
-        predictionIds: out.answer.predictions.map((p) => p.prediction_id),
-        outputs,
-      };
-    }
-    const out = await this.predictions.runTensors(name, choice, { feedsFor: (v) => tensorFeeds(v, req.inputs) }, protocol);
-    return {
-      model: name,
-      version: out.served.version,
-      variant: out.variant,
-      fallback: out.fallback,
-      predictionIds: out.predictionIds,
-      outputs: pick(out.served, out.results, wanted, (t) => t),
-    };
+  check(v: LoadedVersion): void {
+    this.checked = { v, wanted: outputsOf(v, this.req) };
+  }
+
+  matrixFor(v: LoadedVersion): MatrixRows {
+    return featureMatrix(v, this.req.inputs);
+  }
+
+  feedsFor(v: LoadedVersion): { feeds: InferenceFeeds; rows: number } {
+    return tensorFeeds(v, this.req.inputs);
+  }
+
+  /** The requested outputs of version `v` (checked once per version). */
+  outputsFor(v: LoadedVersion): RequestedOutput[] {
+    return this.checked?.v === v ? this.checked.wanted : outputsOf(v, this.req);
   }
 }
 
-function outputsOf(v: LoadedVersion, req: InferRequest): RequestedOutput[] {
+/** The protocol's answer from the core's: the requested outputs, cut to this request's rows when it shared a micro-batch. */
+export function v2Answer(out: InferOutcome, payload: OipPayload): V2Answer {
+  const a = out.answer;
+  const wanted = payload.outputsFor(out.served);
+  const outputs = out.batched ? pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, out.rows)) : pick(out.served, out.results, wanted, (t) => t);
+  const predictionIds = new Array<string>(a.predictions.length);
+  for (let i = 0; i < predictionIds.length; i++) predictionIds[i] = a.predictions[i].prediction_id;
+  return { model: a.model, version: a.version, variant: a.variant, fallback: a.fallback, predictionIds, outputs };
+}
+
+export function outputsOf(v: LoadedVersion, req: InferRequest): RequestedOutput[] {
   const names = new Set(v.spec.signature.outputs.map((o) => o.name));
   if (!req.outputs) return [...names].map((name) => ({ name, binary: req.binaryOutput, classification: req.classification }));
   for (const o of req.outputs) {
@@ -77,7 +71,7 @@ function outputsOf(v: LoadedVersion, req: InferRequest): RequestedOutput[] {
   return req.outputs;
 }
 
-function pick(served: LoadedVersion, results: InferenceResults, wanted: RequestedOutput[], shape: (t: ort.Tensor) => ort.Tensor) {
+function pick(served: LoadedVersion, results: InferenceResults, wanted: RequestedOutput[], shape: (t: ort.Tensor) => ort.Tensor): V2Output[] {
   return wanted.map((o) => {
     // Own properties only: an output named `toString` must not find Object.prototype's.
     const t = Object.hasOwn(results, o.name) ? results[o.name] : undefined;
@@ -124,7 +118,7 @@ function tensorFeeds(v: LoadedVersion, inputs: V2InputTensor[]): { feeds: Infere
  * A tabular version's features as one row-major matrix: its one [N, F]
  * input, or its [N, 1] inputs (one per feature) joined in feature order.
  */
-function featureMatrix(v: LoadedVersion, inputs: V2InputTensor[]) {
+function featureMatrix(v: LoadedVersion, inputs: V2InputTensor[]): MatrixRows {
   const layout = v.layout!;
   const specs = layout.kind === 'matrix' ? [layout.input] : layout.inputs;
   unknownInputs(specs, inputs);
