@@ -65,43 +65,49 @@ export function exactAucs(cells: readonly ScoredCell[], bucketCount: number): Ex
     }
   }
   const sorted = sortKeysWithTags(keys, tags, m.keys2.subarray(0, n), m.tags2.subarray(0, n));
-  return groupsAndAucs(sorted.keys, sorted.tags, perBucket, m);
+  // Whichever key array the sort did not end in holds the whole range's positive counts.
+  const free = sorted.keys.buffer === m.keys.buffer ? m.keys2 : m.keys;
+  return groupsAndAucs(sorted.keys, sorted.tags, perBucket, { wp: free, wn: m.wn, bp: m.bp, bn: m.bn });
 }
 
 /**
  * Working arrays kept between reads and grown as needed: on this kind of
  * machine first touching fresh memory costs more than the sort itself
  * (about 100 ms for the 15 MB of 3.7M scores), and every array here is
- * written before it is read. Dropped after a minute without an exact read.
+ * written before it is read. Dropped after a minute without an exact read,
+ * and shrunk when a minute has passed without a read that needed most of
+ * them (the gauges' five-minute reads do not hold an hour's arrays).
  */
 interface Scratch {
   keys: Uint32Array;
   keys2: Uint32Array;
   tags: Uint8Array;
   tags2: Uint8Array;
-  wp: Uint32Array;
   wn: Uint32Array;
   bp: Uint32Array;
   bn: Uint32Array;
 }
 let kept: Scratch | null = null;
+let bigUseAt = 0;
 let release: NodeJS.Timeout | null = null;
 const KEEP_MS = 60_000;
 
 function scratch(n: number): Scratch {
-  if (!kept || kept.keys.length < n) {
+  const now = Date.now();
+  const shrink = kept !== null && n <= kept.keys.length / 4 && now - bigUseAt > KEEP_MS;
+  if (!kept || kept.keys.length < n || shrink) {
     const size = Math.max(1024, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
     kept = {
       keys: new Uint32Array(size),
       keys2: new Uint32Array(size),
       tags: new Uint8Array(size),
       tags2: new Uint8Array(size),
-      wp: new Uint32Array(size),
       wn: new Uint32Array(size),
       bp: new Uint32Array(size),
       bn: new Uint32Array(size),
     };
   }
+  if (n > kept.keys.length / 4) bigUseAt = now;
   if (release) clearTimeout(release);
   release = setTimeout(() => {
     kept = null;
@@ -208,7 +214,7 @@ export function sortKeysWithTags(
  * changes, for the whole range and, within each bucket's own region of the
  * bucket arrays, wherever it changes among that bucket's keys.
  */
-function groupsAndAucs(keys: U32, tags: U8, perBucket: Int32Array, m: Scratch): ExactAucs {
+function groupsAndAucs(keys: U32, tags: U8, perBucket: Int32Array, m: { wp: U32; wn: U32; bp: U32; bn: U32 }): ExactAucs {
   const n = keys.length;
   const B = perBucket.length;
   const { wp, wn, bp, bn } = m;
