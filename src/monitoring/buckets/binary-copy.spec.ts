@@ -67,5 +67,10 @@ describe('binary COPY output', () => {
     giveBack(a);
     expect(leaseBuffer(50_000)).toBe(a);
     expect(leaseBuffer(10 * a.length).length).toBeGreaterThanOrEqual(10 * a.length);
+    const big = leaseBuffer(1_000_000);
+    giveBack(big);
+    giveBack(b);
+    expect(leaseBuffer(1000)).toBe(b);
+    expect(leaseBuffer(1000)).toBe(big);
   });
 });

@@ -52,24 +52,34 @@ export function sqlString(s: string): string {
 /**
  * Buffers for COPY output kept between reads: first touching fresh memory
  * costs more on this kind of machine than the read (about 100 ms for the
- * 15 MB of 3.7M scores). A read leases one, and gives it back once nothing
- * points into it; two are kept, dropped after a minute unused.
+ * 15 MB of 3.7M scores). A read leases the smallest that fits, and gives it
+ * back once nothing points into it; two are kept, each dropped after a
+ * minute unused (so the gauges' small reads do not hold an hour's buffer).
  */
-const idle: Buffer[] = [];
+const idle: { buf: Buffer; at: number }[] = [];
 const KEEP = 2;
 const KEEP_MS = 60_000;
 let drop: NodeJS.Timeout | null = null;
 
+function prune(now: number): void {
+  for (let i = idle.length - 1; i >= 0; i--) if (now - idle[i].at > KEEP_MS) idle.splice(i, 1);
+}
+
 export function leaseBuffer(size: number): Buffer {
-  const i = idle.findIndex((b) => b.length >= size);
-  if (i >= 0) return idle.splice(i, 1)[0];
+  prune(Date.now());
+  let best = -1;
+  idle.forEach((e, i) => {
+    if (e.buf.length >= size && (best < 0 || e.buf.length < idle[best].buf.length)) best = i;
+  });
+  if (best >= 0) return idle.splice(best, 1)[0].buf;
   return Buffer.allocUnsafeSlow(Math.max(65_536, 2 ** Math.ceil(Math.log2(Math.max(1, size)))));
 }
 
 export function giveBack(b: Buffer): void {
-  idle.push(b);
-  idle.sort((x, y) => y.length - x.length);
-  idle.length = Math.min(idle.length, KEEP);
+  const now = Date.now();
+  prune(now);
+  idle.push({ buf: b, at: now });
+  if (idle.length > KEEP) idle.splice(0, idle.length - KEEP);
   if (drop) clearTimeout(drop);
   drop = setTimeout(() => {
     idle.length = 0;
