@@ -24,6 +24,13 @@
 // BENCH_PERF_BATCH (1000 rows per predict request), BENCH_PERF_LABEL_BATCH (2000),
 // BENCH_PERF_CONCURRENCY (4), BENCH_PERF_SECOND_FACTOR (3; 0 skips the second volume).
 // Prints a table and one line `RESULT {...json}`; writes bench/results/performance-at-rate-<stamp>.json.
+//
+// Query-only: BENCH_PERF_DATABASE=<name> (a database kept by an earlier run with BENCH_KEEP=1, on the same
+// server) skips ingestion: the current dist/main.js is started on it and the span query (the span its
+// minute cells cover) and the day query are measured again, with the exact AUC of the span computed here
+// from the stored scores; the result (performance-at-rate-query-only-<stamp>.json) says which database and
+// how many predictions and labels it re-measured. The database is left as it was. BENCH_CPU_PROF=1 also
+// profiles the span query (see perf-query-lib.mjs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -291,6 +298,11 @@ async function measure(labelled, sent, span, labels) {
     day_query: { ms: dayQ.median_ms, rows_covered: d?.predictions, labels_covered: d?.labels, exact: dayQ.body.exact, auc: d?.auc, auc_error_bound: d?.auc_error_bound },
     gauge_fresh: fresh,
   };
+}
+
+if (env.BENCH_PERF_DATABASE) {
+  const { queryOnlyRun } = await import('./perf-query-only.mjs');
+  process.exit(await queryOnlyRun({ database: env.BENCH_PERF_DATABASE, serverUrl, token, model: MODEL, bars: BARS }));
 }
 
 process.on('SIGTERM', () => {

@@ -1,8 +1,8 @@
 import { type BucketSpan, cellKey } from './bucket-grid.js';
 import type { LabelCellRow, PredictionCellRow } from './bucket-store.js';
-import { ScoreList } from './label-deltas.js';
+import { exactAucs, exactAucsBySorting, type ScoredCell } from './exact-auc.js';
 import { addCounts, LABEL_BINS } from './score-histograms.js';
-import { type AucSummary, aucOfGroups, groupsOfSorted } from './split-auc.js';
+import { type AucSummary, aucOfGroups } from './split-auc.js';
 
 /** One series' figures over one bucket or the whole range (JSON-ready numbers; null where undefined). */
 export interface Figures {
@@ -46,8 +46,6 @@ class Acc {
   valued = 0;
   sq = 0;
   abs = 0;
-  pos = new ScoreList();
-  neg = new ScoreList();
   posH: Float64Array | null = null;
   negH: Float64Array | null = null;
 
@@ -68,8 +66,6 @@ class Acc {
     this.valued += r.valued;
     this.sq += r.sq_error_sum;
     this.abs += r.abs_error_sum;
-    this.pos.add(r.pos_scores ?? null);
-    this.neg.add(r.neg_scores ?? null);
     if (r.pos_histogram) addCounts((this.posH ??= new Float64Array(LABEL_BINS)), r.pos_histogram);
     if (r.neg_histogram) addCounts((this.negH ??= new Float64Array(LABEL_BINS)), r.neg_histogram);
   }
@@ -78,12 +74,9 @@ class Acc {
     return this.predictions === 0 && this.labels === 0;
   }
 
-  auc(task: string, exact: boolean): AucSummary | null {
+  /** AUC from the labelled-score histograms (ranges past an hour; exact ones come from `exactAucs`). */
+  binnedAuc(task: string): AucSummary | null {
     if (task !== 'binary_classification') return null;
-    if (exact) {
-      const { p, n } = groupsOfSorted(this.pos.sorted(), this.neg.sorted());
-      return aucOfGroups(p, n);
-    }
     const P = this.posH ?? new Float64Array(LABEL_BINS);
     const N = this.negH ?? new Float64Array(LABEL_BINS);
     return aucOfGroups(P, N, true);
@@ -138,11 +131,13 @@ export function seriesFigures(
   }
   for (const r of labels) of(r.version, r.variant).lab.set(cellKey(r.grain, r.bucket_start.getTime()), r);
 
+  const scored = exact && task === 'binary_classification';
   const out: SeriesFigures[] = [];
   for (const s of [...series.values()].sort((a, b) => a.version - b.version || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0))) {
     const whole = new Acc();
-    const buckets: SeriesFigures['buckets'] = [];
-    for (const span of spans) {
+    const accs: Acc[] = [];
+    const cells: ScoredCell[] = [];
+    spans.forEach((span, bucket) => {
       const acc = new Acc();
       for (const c of span.cells) {
         const k = cellKey(c.grain, c.start);
@@ -154,11 +149,18 @@ export function seriesFigures(
         if (l) {
           acc.addLabels(l);
           whole.addLabels(l);
+          if (scored) cells.push({ bucket, pos: l.pos_scores, neg: l.neg_scores });
         }
       }
-      if (!acc.empty) buckets.push({ ...acc.figures(task, acc.auc(task, exact)), span });
-    }
-    const side = whole.auc(task, exact);
+      accs.push(acc);
+    });
+    // Exact: every bucket's and the whole range's AUC from one sort of every labelled score.
+    const aucs = scored ? (exactAucs(cells, spans.length) ?? exactAucsBySorting(cells, spans.length)) : null;
+    const buckets: SeriesFigures['buckets'] = [];
+    accs.forEach((acc, i) => {
+      if (!acc.empty) buckets.push({ ...acc.figures(task, aucs ? aucs.buckets[i] : exact ? null : acc.binnedAuc(task)), span: spans[i] });
+    });
+    const side = aucs ? aucs.whole : exact ? null : whole.binnedAuc(task);
     out.push({ version: s.version, variant: s.variant, buckets, whole: whole.figures(task, side), side: side && Number.isFinite(side.auc) ? side : null });
   }
   return out;

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import copyStreams from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
+import { float8, leaseBuffer, parseBinaryCopy, sqlString, text } from './binary-copy.js';
 import type { Cell } from './bucket-grid.js';
 import { type JoinedLabel, type LabelDelta, labelDeltas, packScores } from './label-deltas.js';
 import { acceptLabelsSql, joinPendingSql, upsertLabelBucketsSql } from './label-join-sql.js';
@@ -48,6 +50,30 @@ export type LabelDetail = 'counts' | 'scores' | 'histograms';
 const PREDICTION_CHUNK = 500;
 const LABEL_CHUNK = 200;
 type Query = (sql: string, params?: unknown[]) => Promise<any>;
+/** Runs `COPY (...) TO STDOUT (FORMAT binary)` and returns its bytes. */
+export type CopyOut = (sql: string) => Promise<Buffer>;
+
+/**
+ * `COPY ... TO STDOUT` on the connection of `em` (inside its transaction,
+ * under its statement timeout), into a leased buffer added to `leased`:
+ * the caller gives it back (`giveBack`) once nothing points into it.
+ */
+export function copyOutOf(em: EntityManager, leased: Buffer[]): CopyOut {
+  return async (sql) => {
+    const client = (await em.queryRunner!.connect()) as { query<S>(stream: S): S };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of client.query(copyStreams.to(sql))) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const out = leaseBuffer(size);
+    leased.push(out);
+    let at = 0;
+    for (const c of chunks) at += c.copy(out, at);
+    return out.subarray(0, size);
+  };
+}
 
 /**
  * The I/O of performance buckets: each replica's prediction cells (rewritten
@@ -90,8 +116,13 @@ export class BucketStore {
     );
   }
 
-  /** Label cells of one model: counts and sums, with the labelled scores or the histograms when asked. */
-  async labelCells(model: string, cells: readonly Cell[], filter: SeriesFilter, detail: LabelDetail, query: Query = this.q): Promise<LabelCellRow[]> {
+  /**
+   * Label cells of one model: counts and sums, with the labelled scores or
+   * the histograms when asked. Scores are read by binary COPY when `copy` is
+   * given: their bytes as stored, where a query returns them as hex text.
+   */
+  async labelCells(model: string, cells: readonly Cell[], filter: SeriesFilter, detail: LabelDetail, query: Query = this.q, copy?: CopyOut): Promise<LabelCellRow[]> {
+    if (detail === 'scores' && copy) return labelCellsByCopy(model, cells, filter, copy);
     const { minutes, hours } = split(cells);
     const extra = detail === 'scores' ? ', pos_scores, neg_scores' : detail === 'histograms' ? ', pos_histogram, neg_histogram' : '';
     return query(
@@ -152,6 +183,32 @@ export class BucketStore {
   private get q(): Query {
     return (sql, params) => this.dataSource.query(sql, params);
   }
+}
+
+const LABEL_COLUMNS =
+  'labels, binary_labels, positives, log_loss_sum, score_sum, classified, correct, valued, sq_error_sum, abs_error_sum';
+
+/** `labelCells` with the scores, in one binary COPY (a COPY takes no parameters: values are written as literals). */
+async function labelCellsByCopy(model: string, cells: readonly Cell[], filter: SeriesFilter, copy: CopyOut): Promise<LabelCellRow[]> {
+  const { minutes, hours } = split(cells);
+  const times = (ds: Date[]) => `'{${ds.map((d) => d.toISOString()).join(',')}}'::timestamptz[]`;
+  if (filter.version !== undefined && !Number.isInteger(filter.version)) throw new RangeError('version must be an integer');
+  const numbers = LABEL_COLUMNS.split(', ').map((c) => `${c}::float8`);
+  const data = await copy(
+    `COPY (SELECT version::float8, variant, grain::float8, (extract(epoch FROM bucket_start) * 1000)::float8, ${numbers.join(', ')}, pos_scores, neg_scores
+       FROM label_buckets
+      WHERE model_name = ${sqlString(model)} AND ((grain = 60 AND bucket_start = ANY(${times(minutes)})) OR (grain = 3600 AND bucket_start = ANY(${times(hours)})))
+        ${filter.version !== undefined ? `AND version = ${filter.version}` : ''} ${filter.variant !== undefined ? `AND variant = ${sqlString(filter.variant)}` : ''}
+    ) TO STDOUT (FORMAT binary)`,
+  );
+  const names = LABEL_COLUMNS.split(', ');
+  return parseBinaryCopy(data).map((f) => {
+    const row: Record<string, unknown> = { version: float8(f[0]), variant: text(f[1]), grain: float8(f[2]), bucket_start: new Date(float8(f[3])!) };
+    names.forEach((name, i) => (row[name] = float8(f[4 + i])));
+    row.pos_scores = f[4 + names.length];
+    row.neg_scores = f[5 + names.length];
+    return row as unknown as LabelCellRow;
+  });
 }
 
 function split(cells: readonly Cell[]): { minutes: Date[]; hours: Date[] } {

@@ -4,7 +4,8 @@ import { InjectConfig } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { type BucketSpan, bucketSpans, EXACT_RANGE_MS, MINUTE_MS } from '../buckets/bucket-grid.js';
 import { type SeriesFigures, seriesFigures } from '../buckets/bucket-figures.js';
-import { BucketStore, type SeriesFilter } from '../buckets/bucket-store.js';
+import { BucketStore, copyOutOf, type SeriesFilter } from '../buckets/bucket-store.js';
+import { giveBack } from '../buckets/binary-copy.js';
 import { addCounts, SCORE_BINS } from '../buckets/score-histograms.js';
 import { rocAucOvr } from '../stats/roc-auc.js';
 import { uuidFloor } from '../telemetry/partition-bounds.js';
@@ -114,13 +115,19 @@ export class PerformanceReader {
     // Labelled scores are kept per minute only: an exact read covers its range with minutes.
     const used = exact ? spans.map((s) => ({ ...s, cells: toMinutes(s.cells) })) : spans;
     const cells = used.flatMap((s) => s.cells);
-    const [predictions, labels] = await this.bounded((em) =>
-      Promise.all([
-        this.store.predictionCells(q.model, cells, q, false, (sql, p) => em.query(sql, p)),
-        this.store.labelCells(q.model, cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p)),
-      ]),
-    );
-    return { from: new Date(from), to: new Date(to), exact, series: seriesFigures(used, predictions, labels, facts.task, exact) };
+    // The scores' COPY lands in leased buffers: given back once the figures are computed (nothing points into them after).
+    const leased: Buffer[] = [];
+    try {
+      const [predictions, labels] = await this.bounded((em) =>
+        Promise.all([
+          this.store.predictionCells(q.model, cells, q, false, (sql, p) => em.query(sql, p)),
+          this.store.labelCells(q.model, cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p), copyOutOf(em, leased)),
+        ]),
+      );
+      return { from: new Date(from), to: new Date(to), exact, series: seriesFigures(used, predictions, labels, facts.task, exact) };
+    } finally {
+      leased.forEach(giveBack);
+    }
   }
 
   /**
