@@ -105,12 +105,17 @@ export async function timeGet(url, headers, times = 5) {
  * prediction cell), with its predictions, labels and the series with the
  * most predictions.
  */
-export async function storedSpan(db, model) {
+export async function storedSpan(db, model, firstPredictions = 0) {
+  // With `firstPredictions`, the shortest run of minutes from the first that
+  // holds that many predictions: a kept run's first volume, measured again.
   const span = (
     await db.query(
-      `SELECT min(bucket_start) AS first, max(bucket_start) AS last, sum(predictions)::float8 AS predictions
-         FROM prediction_buckets WHERE model_name = $1 AND grain = 60`,
-      [model],
+      `WITH minutes AS (
+         SELECT bucket_start, sum(predictions) AS n FROM prediction_buckets WHERE model_name = $1 AND grain = 60 GROUP BY bucket_start),
+       running AS (SELECT bucket_start, sum(n) OVER (ORDER BY bucket_start) AS upto, n FROM minutes)
+       SELECT min(bucket_start) AS first, max(bucket_start) AS last, sum(n)::float8 AS predictions FROM running
+        WHERE $2::float8 <= 0 OR upto - n < $2::float8`,
+      [model, firstPredictions],
     )
   ).rows[0];
   if (!span.first) throw new Error(`no prediction cells of model ${model}`);
@@ -210,13 +215,13 @@ export { pg };
  * times the span and day queries, then (with a profile) times `profileRuns`
  * more span queries in a window of the profile and summarises it by phase.
  */
-export async function queryOnly({ dbUrl, model, token, repeats = 5, cpuProfDir, profileRuns = 10, log = console.log }) {
+export async function queryOnly({ dbUrl, model, token, repeats = 5, cpuProfDir, profileRuns = 10, log = console.log, firstPredictions = 0 }) {
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
   let span;
   let expected;
   try {
-    span = await storedSpan(db, model);
+    span = await storedSpan(db, model, firstPredictions);
     expected = await exactAucOfCells(db, model, span.version, span.variant, span.from, span.to);
   } finally {
     await db.end();

@@ -23,11 +23,12 @@ export async function queryOnlyRun({ database, serverUrl, token, model, bars }) 
     await probe.end();
     if (!exists) throw new Error(`no database ${database} on ${new URL(serverUrl).host}`);
     const cpuProfDir = env.BENCH_CPU_PROF === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'mg-cpuprof-')) : undefined;
-    const q = await queryOnly({ dbUrl: dbUrlOf(serverUrl, database), model, token, repeats: Number(env.BENCH_PERF_QUERY_REPEATS || 5), cpuProfDir });
+    const q = await queryOnly({ dbUrl: dbUrlOf(serverUrl, database), model, token, repeats: Number(env.BENCH_PERF_QUERY_REPEATS || 5), cpuProfDir, firstPredictions: Number(env.BENCH_PERF_FIRST_PREDICTIONS || 0) });
     delete q.measured.bodies;
     result.query_only = {
       note: `a query-only re-measure of database ${database} (kept by an earlier run), by the build in ${path.join(ROOT, 'dist')}: no ingestion, so no labels/s, gauge freshness or memory figures`,
       database,
+      span: { from: q.span.from.toISOString(), to: q.span.to.toISOString(), first_predictions_asked: Number(env.BENCH_PERF_FIRST_PREDICTIONS || 0) || null },
       predictions: q.span.predictions,
       labels: q.span.labels,
       series: { version: q.span.version, variant: q.span.variant },

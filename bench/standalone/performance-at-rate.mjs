@@ -29,7 +29,8 @@
 // server) skips ingestion: the current dist/main.js is started on it and the span query (the span its
 // minute cells cover) and the day query are measured again, with the exact AUC of the span computed here
 // from the stored scores; the result (performance-at-rate-query-only-<stamp>.json) says which database and
-// how many predictions and labels it re-measured. The database is left as it was. BENCH_CPU_PROF=1 also
+// how many predictions and labels it re-measured (BENCH_PERF_FIRST_PREDICTIONS=<n>: only the first minutes
+// holding n of them). The database is left as it was. BENCH_CPU_PROF=1 also
 // profiles the span query (see perf-query-lib.mjs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
