@@ -223,19 +223,20 @@ describe('Admission: keys', () => {
       expect(sync).toBe(n);
       return ns;
     };
-    measure(headers, 20_000); // warm the JIT
-    const bearer = measure(headers, 200_000);
-    const apiKey = measure(xApiKey, 200_000);
+    // Small enough to finish well inside the cache's freshness on a loaded 2-core CI machine.
+    measure(headers, 5_000); // warm the JIT
+    const bearer = measure(headers, 30_000);
+    const apiKey = measure(xApiKey, 30_000);
     const admin = (() => {
       const h = { authorization: `Bearer ${ADMIN_TOKEN}` };
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < 200_000; i++) auth.admit(h, 'predict', PEER);
-      return Number(process.hrtime.bigint() - t0) / 200_000;
+      for (let i = 0; i < 30_000; i++) auth.admit(h, 'predict', PEER);
+      return Number(process.hrtime.bigint() - t0) / 30_000;
     })();
     console.log(
       `Admission.admit, cached key: ${bearer.toFixed(0)} ns/call (Bearer), ${apiKey.toFixed(0)} ns/call (X-API-Key); admin token: ${admin.toFixed(0)} ns/call`,
     );
-  });
+  }, 60_000);
 });
 
 const FAILURE_BUDGET_3 = { MODELGATE_RATE_LIMIT_AUTH_FAILURES_PER_S: '0.001', MODELGATE_RATE_LIMIT_AUTH_FAILURES_BURST: '3' };
