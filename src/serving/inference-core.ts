@@ -5,6 +5,9 @@ import { InjectLogger } from '../common/common.module.js';
 import { ServiceUnavailable, ValidationFailed } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
+import type { RequestRow } from '../features/online-feature-fill.js';
+import { OnlineFeatureResolver } from '../features/online-feature-resolver.js';
+import type { OnlineFeaturesBlock } from '../features/online-features.js';
 import { Metrics, type Protocol } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
 import { LiveSketches } from '../monitoring/live/live-sketches.js';
@@ -25,6 +28,12 @@ import { attemptRows, attemptTensors, type AttemptContext, type Miss, type Serve
 const NO_SHADOW: readonly number[] = [];
 const NO_ROWS = new Float64Array(0);
 const NO_ANSWERS: readonly DecodedRow[] = [];
+
+/** Whether two versions' online-features blocks fill a request the same way (a fallback may then reuse the filled rows). */
+function sameBlock(a: OnlineFeaturesBlock | null | undefined, b: OnlineFeaturesBlock | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
 
 /**
  * The one inference core every edge calls (`/v1`, V2 REST, gRPC): the edge
@@ -53,6 +62,7 @@ export class InferenceCore {
     @InjectConfig() config: AppConfig,
     @InjectLogger() logger: Logger,
     private readonly sketches: LiveSketches,
+    private readonly resolver: OnlineFeatureResolver,
   ) {
     this.maxRows = config.limits.maxRequestRows;
     this.defaultTimeoutMs = config.serving.defaultTimeoutMs;
@@ -119,7 +129,8 @@ export class InferenceCore {
     let done: Served | Miss | undefined;
     let first: Work | undefined;
     if (primary) {
-      first = this.workFor(primary, payload, rowsIn, n);
+      const block = rowsIn?.instances ? primary.spec.onlineFeatures : null;
+      first = block ? await this.filledWork(model, primary, block, rowsIn!, n) : this.workFor(primary, payload, rowsIn, n);
       done = await this.tryOn(model, primary, first, started, choice.timeoutMs);
       if ('reason' in done) misses.push(done);
     } else {
@@ -130,7 +141,9 @@ export class InferenceCore {
     if ((!done || 'reason' in done) && choice.fallback !== undefined && choice.fallback !== choice.version) {
       const fb = this.runtime.get(model, choice.fallback);
       if (fb) {
-        const work = rowsIn && first?.data && sameFeatures(primary!, fb) ? first : this.workFor(fb, payload, rowsIn, n);
+        const block = rowsIn?.instances ? fb.spec.onlineFeatures : null;
+        const reuse = rowsIn && first?.data && sameFeatures(primary!, fb) && sameBlock(primary!.spec.onlineFeatures, block);
+        const work = reuse ? first! : block ? await this.filledWork(model, fb, block, rowsIn!, n) : this.workFor(fb, payload, rowsIn, n);
         done = await this.tryOn(model, fb, work, started);
         if ('reason' in done) misses.push(done);
         else {
@@ -171,9 +184,12 @@ export class InferenceCore {
       const input = work.input!;
       const sampled = this.recorder.shouldSampleInputs();
       const multiclass = served.task === 'multiclass_classification';
+      const filled = work.filled;
+      const explain = filled !== undefined && (payload as RowsInput).explainFeatures === true;
       for (let i = 0; i < n; i++) {
         const row = decoded[i] as PredictionRow;
         row.prediction_id = uuidv7(now);
+        if (explain) row.features = filled[i].features;
         predictions[i] = row;
         this.recorder.record({
           id: row.prediction_id,
@@ -187,7 +203,7 @@ export class InferenceCore {
           score: row.score ?? row.value,
           label: row.label,
           outputs: extraOutputs(row, multiclass),
-          inputs: sampled ? inputRow(input, i, served.width) : undefined,
+          inputs: sampled ? inputRow(input, i, served.width, filled) : undefined,
         });
       }
       // Drift: live sketches of this series' window (O(features) per row, no I/O).
@@ -245,6 +261,25 @@ export class InferenceCore {
     const { feeds, rows } = p.feedsFor(v);
     if (rows > this.maxRows) throw new TooManyRows(rows, this.maxRows);
     return { n: rows, feeds };
+  }
+
+  /**
+   * The work of a version with online features: the request's named rows
+   * filled from the store (one read per batch, shared with the batches of
+   * this turn), then read as any rows. Throws the resolver's 400, 422
+   * FEATURE_MISSING or 503 FEATURE_STORE_UNAVAILABLE.
+   */
+  private async filledWork(model: string, v: LoadedVersion, block: OnlineFeaturesBlock, rowsIn: RowsInput, n: number): Promise<Work> {
+    const rows = rowsIn.instances!;
+    for (let r = 0; r < n; r++) {
+      const o = rows[r];
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+        throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
+      }
+    }
+    const batch = await this.resolver.fill(model, v.version, block, rows as readonly RequestRow[]);
+    const input: RowsInput = { instances: batch.rows.map((r) => r.values) };
+    return { n, input, data: read(v, input, n), filled: batch.rows };
   }
 
   /** One version's try, the way its work goes: no extra promise between the core and the version. */

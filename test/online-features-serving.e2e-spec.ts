@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveSketches } from '../src/monitoring/live/live-sketches.js';
+import { PredictionRecorder } from '../src/monitoring/telemetry/prediction-recorder.js';
+import { eventually, startTestApp, type TestApp } from './support/app.js';
+import { findBinary } from './support/binaries.js';
+import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
+import { readExpected, readFixtureCsv } from './support/onnx-fixtures.js';
+import { startRedis, type TestRedis } from './support/redis.js';
+import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
+import { inject, instanceOf } from './support/serving.js';
+
+const redisBin = findBinary('redis-server');
+if (!redisBin && process.env.MODELGATE_TEST_REQUIRE_ALL === '1') throw new Error('redis-server is required (MODELGATE_TEST_REQUIRE_ALL=1)');
+
+const csv = readFixtureCsv('breast_cancer_xgb.test.csv');
+const expected = readExpected('breast_cancer_xgb.expected.json');
+const NAMES = csv.header;
+const LOOKED_UP = ['mean_radius', 'mean_texture', 'mean_area'];
+const N = 14;
+const VIEW = { name: 'tumour_profile', entities: ['patient_id'], features: { mean_radius: 'float', mean_texture: 'float', mean_area: 'float' }, ttl_s: 3600 };
+const FAIL_BLOCK = {
+  timeout_ms: 200,
+  entities: ['patient_id'],
+  features: { mean_radius: 'tumour_profile:mean_radius', mean_texture: 'tumour_profile:mean_texture', mean_area: { ref: 'tumour_profile:mean_area', on_missing: 'default', default: 500 } },
+};
+const DEFAULTS = { mean_radius: 14, mean_texture: 19, mean_area: 650 };
+const SOFT_BLOCK = {
+  timeout_ms: 200,
+  entities: ['patient_id'],
+  features: Object.fromEntries(LOOKED_UP.map((f) => [f, { ref: `tumour_profile:${f}`, on_missing: 'default', default: DEFAULTS[f as keyof typeof DEFAULTS] }])),
+};
+
+const full = (i: number) => instanceOf(NAMES, csv.data, i);
+/** Row i as a caller that knows the patient sends it: its id, without the looked-up features. */
+const keyed = (i: number, id = `p-${i}`) => {
+  const row: Record<string, unknown> = { patient_id: id, ...full(i) };
+  for (const f of LOOKED_UP) delete row[f];
+  return row;
+};
+const scrape = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1] ?? 0);
+
+describe.runIf(redisBin)('/v1 predictions fill looked-up features from the online store (Redis)', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let t: TestApp;
+
+  const loadRows = () =>
+    t.http
+      .put('/api/v1/feature-views/tumour_profile/rows')
+      .set(t.admin)
+      .send({ rows: [...Array(N).keys()].map((i) => ({ patient_id: `p-${i}`, ...Object.fromEntries(LOOKED_UP.map((f) => [f, full(i)[f]])), event_time: new Date().toISOString() })) })
+      .expect(200);
+  const predict = (model: string, instances: unknown[], query = '') => inject(t, 'POST', `/v1/models/${model}/predict${query}`, { instances });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = await startRedis(redisBin!);
+    t = await startTestApp({ db, env: { MODELGATE_FEATURE_STORE: redis.url, MODELGATE_INPUT_SAMPLE_RATE: '1', MODELGATE_MONITOR_FLUSH_MS: '100' } });
+    await t.http.post('/api/v1/feature-views').set(t.admin).send(VIEW).expect(201);
+    await loadRows();
+    for (const [model, block] of [
+      ['tumour', FAIL_BLOCK],
+      ['tumour_soft', SOFT_BLOCK],
+    ] as const) {
+      await createModel(t, model);
+      const v = await uploadOk(t, model, { file: fixture('breast_cancer_xgb.onnx'), baseline: fixture('breast_cancer_xgb.train.csv'), metadata: { online_features: block } });
+      await setAlias(t, model, 'production', v.version);
+      await eventually(async () => (await predict(model, [keyed(0)])).statusCode === 200, 30_000, 100);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+    await db?.drop();
+  });
+
+  it('scores a row sent with only its entity id as the same row with every feature sent (fixture scores, 1e-6), one read per request', async () => {
+    const before = (await t.http.get('/metrics').set(t.admin)).text;
+    const rows = [...Array(N).keys()];
+    const looked = await predict('tumour', rows.map((i) => keyed(i)));
+    expect(looked.statusCode, looked.body).toBe(200);
+    const sent = await predict('tumour', rows.map(full));
+    expect(sent.statusCode, sent.body).toBe(200);
+    for (const i of rows) {
+      expect(Math.abs(looked.json().predictions[i].score - expected.p1[i])).toBeLessThan(1e-6);
+      expect(looked.json().predictions[i].score).toBeCloseTo(sent.json().predictions[i].score, 6);
+    }
+    expect(looked.json().predictions[0].features).toBeUndefined();
+    const after = (await t.http.get('/metrics').set(t.admin)).text;
+    const hits = 'modelgate_feature_lookups_total{view="tumour_profile",outcome="hit"}';
+    expect(scrape(after, hits) - scrape(before, hits)).toBe(3 * N);
+    const reads = 'modelgate_feature_lookup_duration_seconds_count{store="redis",outcome="ok"}';
+    expect(scrape(after, reads) - scrape(before, reads)).toBe(1);
+  });
+
+  it('lets a value the caller sends win over the store, and explains every looked-up feature with explain_features=true', async () => {
+    const row = { ...keyed(13), mean_texture: 39 };
+    const res = await predict('tumour', [row], '?explain_features=true');
+    expect(res.statusCode, res.body).toBe(200);
+    const mixed = await predict('tumour', [{ ...full(13), mean_texture: 39 }]);
+    const p = res.json().predictions[0];
+    expect(p.score).toBeCloseTo(mixed.json().predictions[0].score, 6);
+    expect(p.score).not.toBeCloseTo(expected.p1[13], 6);
+    expect(p.features.mean_texture).toEqual({ value: 39, source: 'sent', age_ms: null });
+    expect(p.features.mean_area).toMatchObject({ value: full(13).mean_area, source: 'store' });
+    expect(p.features.mean_area.age_ms).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(p.features).sort()).toEqual([...LOOKED_UP].sort());
+  });
+
+  it('answers 422 FEATURE_MISSING naming the feature for an unknown entity under fail, and serves the default under default', async () => {
+    const res = await predict('tumour', [keyed(0), keyed(2, 'p-nope')]);
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().error).toMatchObject({ code: 'FEATURE_MISSING', details: { feature: 'mean_radius', entity: 'p-nope', row: 1 } });
+    expect(res.json().error.message).toMatch(/mean_radius/);
+    const soft = await predict('tumour_soft', [keyed(2, 'p-nope')], '?explain_features=true');
+    expect(soft.statusCode, soft.body).toBe(200);
+    const defaulted = await predict('tumour_soft', [{ ...full(2), ...DEFAULTS }]);
+    expect(soft.json().predictions[0].score).toBeCloseTo(defaulted.json().predictions[0].score, 6);
+    expect(soft.json().predictions[0].features.mean_area).toEqual({ value: 650, source: 'default', age_ms: null });
+  });
+
+  it('still refuses a field that is neither a feature nor a declared entity key, and a missing entity id', async () => {
+    const res = await predict('tumour', [{ ...keyed(0), colour: 3 }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details).toMatchObject({ feature: 'colour', reason: 'unknown' });
+    const noId = keyed(0);
+    delete noId.patient_id;
+    const res2 = await predict('tumour', [noId]);
+    expect(res2.statusCode).toBe(400);
+    expect(res2.json().error.details.field).toBe('instances.0.patient_id');
+  });
+
+  it('records the served values with their source and age, and the live drift sketches see a looked-up feature', async () => {
+    await t.http
+      .put('/api/v1/feature-views/tumour_profile/rows')
+      .set(t.admin)
+      .send({ rows: [{ patient_id: 'p-big', mean_radius: 1000, mean_texture: full(3).mean_texture, mean_area: full(3).mean_area, event_time: new Date().toISOString() }] })
+      .expect(200);
+    const res = await predict('tumour', [keyed(3, 'p-big')]);
+    expect(res.statusCode, res.body).toBe(200);
+    const id = res.json().predictions[0].prediction_id;
+    await t.app.get(PredictionRecorder).flush();
+    const stored = await eventually(async () => {
+      const r = await withClient(db.url, (c) => c.query(`SELECT inputs FROM predictions WHERE id = $1`, [id]));
+      return r.rows[0]?.inputs;
+    });
+    expect(stored).toMatchObject({ patient_id: 'p-big', mean_radius: 1000, mean_texture: full(3).mean_texture, mean_smoothness: full(3).mean_smoothness });
+    expect(stored._online_features.mean_radius).toMatchObject({ source: 'store' });
+    expect(stored._online_features.mean_area.age_ms).toBeGreaterThanOrEqual(0);
+    await t.app.get(LiveSketches).flush();
+    const sketches = await withClient(db.url, (c) => c.query(`SELECT sketch FROM window_sketches WHERE model_name = 'tumour'`));
+    const radius = sketches.rows.map((r) => r.sketch.features[0]).filter(Boolean);
+    expect(radius.some((f) => f.sample?.includes(1000))).toBe(true);
+  });
+
+  it('answers 503 FEATURE_STORE_UNAVAILABLE at once under fail when the store is down, and the default under default', async () => {
+    await redis.stop();
+    try {
+      const started = performance.now();
+      const res = await predict('tumour', [keyed(0)]);
+      const ms = performance.now() - started;
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'FEATURE_STORE_UNAVAILABLE', details: { feature: 'mean_radius', store: 'redis' } });
+      expect(ms).toBeLessThan(2_000);
+      const soft = await predict('tumour_soft', [keyed(0)], '?explain_features=true');
+      expect(soft.statusCode, soft.body).toBe(200);
+      expect(soft.json().predictions[0].features.mean_radius).toEqual({ value: 14, source: 'default', age_ms: null });
+      const metrics = (await t.http.get('/metrics').set(t.admin)).text;
+      expect(scrape(metrics, 'modelgate_feature_lookups_total{view="tumour_profile",outcome="error"}')).toBeGreaterThanOrEqual(3);
+    } finally {
+      await redis.restart();
+    }
+  });
+});
