@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSketches } from '../src/monitoring/live/live-sketches.js';
 import { PredictionRecorder } from '../src/monitoring/telemetry/prediction-recorder.js';
+import * as grpc from '@grpc/grpc-js';
+import { GrpcServer } from '../src/serving/grpc/grpc-server.js';
+import { grpcCall, inferenceClient } from './support/grpc-client.js';
 import { eventually, startTestApp, type TestApp } from './support/app.js';
 import { findBinary } from './support/binaries.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
@@ -37,12 +40,23 @@ const keyed = (i: number, id = `p-${i}`) => {
   for (const f of LOOKED_UP) delete row[f];
   return row;
 };
+const SENT = NAMES.filter((f) => !LOOKED_UP.includes(f));
+/** Rows `ids` as Open Inference Protocol inputs: the entity key as BYTES, each sent feature as FP32 [N, 1]. */
+const v2Inputs = (ids: string[], rows: number[]) => [
+  { name: 'patient_id', datatype: 'BYTES', shape: [ids.length, 1], data: ids },
+  ...SENT.map((f) => ({ name: f, datatype: 'FP32', shape: [rows.length, 1], data: rows.map((i) => full(i)[f]) })),
+];
+const grpcInputs = (ids: string[], rows: number[]) => [
+  { name: 'patient_id', datatype: 'BYTES', shape: [ids.length], contents: { bytes_contents: ids.map((id) => Buffer.from(id)) } },
+  ...SENT.map((f) => ({ name: f, datatype: 'FP32', shape: [rows.length, 1], contents: { fp32_contents: rows.map((i) => full(i)[f]) } })),
+];
 const scrape = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1] ?? 0);
 
 describe.runIf(redisBin)('/v1 predictions fill looked-up features from the online store (Redis)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let t: TestApp;
+  let client: any;
 
   const loadRows = () =>
     t.http
@@ -67,8 +81,10 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
       await setAlias(t, model, 'production', v.version);
       await eventually(async () => (await predict(model, [keyed(0)])).statusCode === 200, 30_000, 100);
     }
+    client = inferenceClient(t.app.get(GrpcServer).port!);
   }, 120_000);
   afterAll(async () => {
+    client?.close();
     await t?.close();
     await redis?.stop();
     await db?.drop();
@@ -130,6 +146,29 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
     expect(res2.json().error.details.field).toBe('instances.0.patient_id');
   });
 
+  it('fills a V2 REST request whose entity key is a BYTES input, as /v1 does', async () => {
+    const rows = [0, 1, 2, 3];
+    const res = await inject(t, 'POST', '/v2/models/tumour/infer', { inputs: v2Inputs(rows.map((i) => `p-${i}`), rows), outputs: [{ name: 'probabilities' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    const p = res.json().outputs[0].data;
+    for (const i of rows) expect(Math.abs(p[i * 2 + 1] - expected.p1[i])).toBeLessThan(1e-6);
+    const missing = await inject(t, 'POST', '/v2/models/tumour/infer', { inputs: v2Inputs(['p-0', 'p-nope'], [0, 1]) });
+    expect(missing.statusCode, missing.body).toBe(422);
+    expect(missing.json()).toMatchObject({ code: 'FEATURE_MISSING', error: expect.stringMatching(/mean_radius/) });
+    const wrongType = await inject(t, 'POST', '/v2/models/tumour/infer', { inputs: [{ name: 'patient_id', datatype: 'INT64', shape: [1], data: [1] }] });
+    expect(wrongType.statusCode).toBe(400);
+  });
+
+  it('fills a gRPC ModelInfer whose entity key is a BYTES input; a missing value is INVALID_ARGUMENT naming the feature', async () => {
+    const rows = [4, 5, 6];
+    const res = await grpcCall<any>(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(rows.map((i) => `p-${i}`), rows), outputs: [{ name: 'probabilities' }] });
+    const p = res.outputs[0].contents.fp32_contents;
+    rows.forEach((i, k) => expect(Math.abs(p[k * 2 + 1] - expected.p1[i])).toBeLessThan(1e-6));
+    const err = (await grpcCall(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(['p-nope'], [0]) }).catch((e) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/mean_radius/);
+  });
+
   it('records the served values with their source and age, and the live drift sketches see a looked-up feature', async () => {
     await t.http
       .put('/api/v1/feature-views/tumour_profile/rows')
@@ -162,6 +201,9 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
       expect(res.statusCode, res.body).toBe(503);
       expect(res.json().error).toMatchObject({ code: 'FEATURE_STORE_UNAVAILABLE', details: { feature: 'mean_radius', store: 'redis' } });
       expect(ms).toBeLessThan(2_000);
+      const err = (await grpcCall(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(['p-0'], [0]) }).catch((e) => e)) as grpc.ServiceError;
+      expect(err.code).toBe(grpc.status.UNAVAILABLE);
+      expect(err.details).toMatch(/mean_radius/);
       const soft = await predict('tumour_soft', [keyed(0)], '?explain_features=true');
       expect(soft.statusCode, soft.body).toBe(200);
       expect(soft.json().predictions[0].features.mean_radius).toEqual({ value: 14, source: 'default', age_ms: null });

@@ -129,8 +129,8 @@ export class InferenceCore {
     let done: Served | Miss | undefined;
     let first: Work | undefined;
     if (primary) {
-      const block = rowsIn?.instances ? primary.spec.onlineFeatures : null;
-      first = block ? await this.filledWork(model, primary, block, rowsIn!, n) : this.workFor(primary, payload, rowsIn, n);
+      const named = this.lookupRows(primary, payload, rowsIn);
+      first = named ? await this.filledWork(model, primary, named) : this.workFor(primary, payload, rowsIn, n);
       done = await this.tryOn(model, primary, first, started, choice.timeoutMs);
       if ('reason' in done) misses.push(done);
     } else {
@@ -141,9 +141,9 @@ export class InferenceCore {
     if ((!done || 'reason' in done) && choice.fallback !== undefined && choice.fallback !== choice.version) {
       const fb = this.runtime.get(model, choice.fallback);
       if (fb) {
-        const block = rowsIn?.instances ? fb.spec.onlineFeatures : null;
-        const reuse = rowsIn && first?.data && sameFeatures(primary!, fb) && sameBlock(primary!.spec.onlineFeatures, block);
-        const work = reuse ? first! : block ? await this.filledWork(model, fb, block, rowsIn!, n) : this.workFor(fb, payload, rowsIn, n);
+        const named = this.lookupRows(fb, payload, rowsIn);
+        const reuse = rowsIn && first?.data && sameFeatures(primary!, fb) && sameBlock(primary!.spec.onlineFeatures, fb.spec.onlineFeatures);
+        const work = reuse ? first! : named ? await this.filledWork(model, fb, named) : this.workFor(fb, payload, rowsIn, n);
         done = await this.tryOn(model, fb, work, started);
         if ('reason' in done) misses.push(done);
         else {
@@ -264,20 +264,39 @@ export class InferenceCore {
   }
 
   /**
+   * The named rows a version with online features fills: `/v1` instances,
+   * or tensors sent with entity keys (V2 REST, gRPC); undefined otherwise
+   * (no block, ordered rows, every feature sent as tensors). Synchronous and
+   * first: a version without online features pays one property read.
+   */
+  private lookupRows(v: LoadedVersion, payload: Payload, rowsIn: RowsInput | undefined): RowsInput | undefined {
+    const block = v.spec.onlineFeatures;
+    if (!block) return undefined;
+    if (rowsIn) return rowsIn.instances ? rowsIn : undefined;
+    if (!takesMatrix(v)) return undefined;
+    const p = payload as TensorPayload;
+    const instances = p.namedRows(v, block.entities);
+    if (!instances) return undefined;
+    p.check(v);
+    return { instances };
+  }
+
+  /**
    * The work of a version with online features: the request's named rows
    * filled from the store (one read per batch, shared with the batches of
    * this turn), then read as any rows. Throws the resolver's 400, 422
    * FEATURE_MISSING or 503 FEATURE_STORE_UNAVAILABLE.
    */
-  private async filledWork(model: string, v: LoadedVersion, block: OnlineFeaturesBlock, rowsIn: RowsInput, n: number): Promise<Work> {
+  private async filledWork(model: string, v: LoadedVersion, rowsIn: RowsInput): Promise<Work> {
     const rows = rowsIn.instances!;
+    const n = this.checkedRows(rowsIn);
     for (let r = 0; r < n; r++) {
       const o = rows[r];
       if (o === null || typeof o !== 'object' || Array.isArray(o)) {
         throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
       }
     }
-    const batch = await this.resolver.fill(model, v.version, block, rows as readonly RequestRow[]);
+    const batch = await this.resolver.fill(model, v.version, v.spec.onlineFeatures!, rows as readonly RequestRow[]);
     const input: RowsInput = { instances: batch.rows.map((r) => r.values) };
     return { n, input, data: read(v, input, n), filled: batch.rows };
   }
