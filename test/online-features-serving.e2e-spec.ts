@@ -9,6 +9,7 @@ import { findBinary } from './support/binaries.js';
 import { createTestDatabase, type TestDatabase, withClient } from './support/database.js';
 import { readExpected, readFixtureCsv } from './support/onnx-fixtures.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import { failingClassifier, logisticBinaryClassifier } from './support/onnx-builder.js';
 import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
 import { inject, instanceOf } from './support/serving.js';
 
@@ -167,6 +168,30 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
     const err = (await grpcCall(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(['p-nope'], [0]) }).catch((e) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/mean_radius/);
+  });
+
+  it('fills again for a fallback whose block differs: the fallback serves its own looked-up values', async () => {
+    const abc = ['a', 'b', 'c'];
+    await t.http.post('/api/v1/feature-views').set(t.admin).send({ name: 'fb_view', entities: ['eid'], features: { big: 'float', small: 'float' }, ttl_s: 3600 }).expect(201);
+    const now = new Date().toISOString();
+    await t.http
+      .put('/api/v1/feature-views/fb_view/rows')
+      .set(t.admin)
+      .send({ rows: [{ eid: 'e-ok', big: 1, small: 1, event_time: now }, { eid: 'e-1', big: 5000, small: 2, event_time: now }] })
+      .expect(200);
+    await createModel(t, 'fb');
+    // Version 1 fails in onnxruntime when a >= 1000 and reads a from `big`; version 2 reads it from `small`.
+    await uploadOk(t, 'fb', { file: failingClassifier({ featureNames: abc }), metadata: { online_features: { entities: ['eid'], features: { a: 'fb_view:big' } } } });
+    await uploadOk(t, 'fb', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: abc }), metadata: { online_features: { entities: ['eid'], features: { a: 'fb_view:small' } } } });
+    const traffic = await t.http.put('/api/v1/models/fb/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100, name: 'main' }], fallback: 2 });
+    expect(traffic.status, JSON.stringify(traffic.body)).toBe(200);
+    await eventually(async () => (await predict('fb', [{ eid: 'e-ok', b: 1, c: 1 }])).json().version === 1, 30_000, 100);
+    const res = await predict('fb', [{ eid: 'e-1', b: 1, c: 1 }], '?explain_features=true');
+    expect(res.statusCode, res.body).toBe(200);
+    const p = res.json();
+    expect(p).toMatchObject({ version: 2, fallback: true });
+    expect(p.predictions[0].score).toBeCloseTo(1 / (1 + Math.exp(-(0.5 * 2 - 0.25 + 0.125))), 5);
+    expect(p.predictions[0].features.a).toMatchObject({ value: 2, source: 'store' });
   });
 
   it('records the served values with their source and age, and the live drift sketches see a looked-up feature', async () => {
