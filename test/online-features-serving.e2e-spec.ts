@@ -194,6 +194,33 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
     expect(p.predictions[0].features.a).toMatchObject({ value: 2, source: 'store' });
   });
 
+  it('copies the filled rows to a shadow with its features in another order, also for a V2 request sent with entity keys', async () => {
+    await t.http.post('/api/v1/feature-views').set(t.admin).send({ name: 'sh_view', entities: ['eid'], features: { a: 'float' }, ttl_s: 3600 }).expect(201);
+    await t.http.put('/api/v1/feature-views/sh_view/rows').set(t.admin).send({ rows: [{ eid: 'e-1', a: 2, event_time: new Date().toISOString() }] }).expect(200);
+    await createModel(t, 'sh');
+    const block = { entities: ['eid'], features: { a: 'sh_view:a' } };
+    await uploadOk(t, 'sh', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: ['a', 'b', 'c'] }), metadata: { online_features: block } });
+    await uploadOk(t, 'sh', { file: logisticBinaryClassifier({ weights: [0.125, -0.25, 0.5], bias: 0, featureNames: ['c', 'b', 'a'] }), metadata: { online_features: block } });
+    const traffic = await t.http.put('/api/v1/models/sh/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100, name: 'main' }], shadow: [2] });
+    expect(traffic.status, JSON.stringify(traffic.body)).toBe(200);
+    await eventually(async () => (await predict('sh', [{ eid: 'e-1', b: 1, c: 1 }])).statusCode === 200, 30_000, 100);
+    const shadowRows = async () => {
+      await t.app.get(LiveSketches).flush();
+      const r = await withClient(db.url, (c) => c.query(`SELECT coalesce(sum(rows), 0)::int AS n FROM window_sketches WHERE model_name = 'sh' AND variant = 'shadow'`));
+      return r.rows[0].n as number;
+    };
+    const before = (await eventually(async () => ((await shadowRows()) >= 1 ? shadowRows() : undefined), 10_000, 100))!;
+    const res = await inject(t, 'POST', '/v2/models/sh/infer', {
+      inputs: [
+        { name: 'eid', datatype: 'BYTES', shape: [2], data: ['e-1', 'e-1'] },
+        { name: 'b', datatype: 'FP32', shape: [2, 1], data: [1, 1] },
+        { name: 'c', datatype: 'FP32', shape: [2, 1], data: [1, 1] },
+      ],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await eventually(async () => (await shadowRows()) === before + 2, 10_000, 100);
+  });
+
   it('records the served values with their source and age, and the live drift sketches see a looked-up feature', async () => {
     await t.http
       .put('/api/v1/feature-views/tumour_profile/rows')

@@ -218,7 +218,9 @@ export class InferenceCore {
     }
     if (fellBack) this.sketches.observeError(model, choice.version, choice.variant, latencyMs);
     if (choice.shadow.length && (choice.shadowSample === undefined || choice.shadowSample >= 1 || Math.random() < choice.shadowSample)) {
-      if (isTensors(payload)) this.shadows.scheduleTensors(model, choice.shadow, served, payload, work.data, n, predictions);
+      // Filled rows (online features) go to shadows as the values served, whatever edge they came from.
+      if (work.filled) this.shadows.schedule(model, choice.shadow, served, work.data!, work.input!, n, predictions);
+      else if (isTensors(payload)) this.shadows.scheduleTensors(model, choice.shadow, served, payload, work.data, n, predictions);
       else this.shadows.schedule(model, choice.shadow, served, work.data!, payload, n, predictions);
     }
     return {
