@@ -53,9 +53,11 @@ const grpcInputs = (ids: string[], rows: number[]) => [
 ];
 const scrape = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1] ?? 0);
 
-describe.runIf(redisBin)('/v1 predictions fill looked-up features from the online store (Redis)', () => {
+const stores = redisBin ? (['postgres', 'redis'] as const) : (['postgres'] as const);
+
+describe.each(stores)('predictions fill looked-up features from the online store (%s)', (kind) => {
   let db: TestDatabase;
-  let redis: TestRedis;
+  let redis: TestRedis | undefined;
   let t: TestApp;
   let client: any;
 
@@ -69,8 +71,8 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    redis = await startRedis(redisBin!);
-    t = await startTestApp({ db, env: { MODELGATE_FEATURE_STORE: redis.url, MODELGATE_INPUT_SAMPLE_RATE: '1', MODELGATE_MONITOR_FLUSH_MS: '100' } });
+    if (kind === 'redis') redis = await startRedis(redisBin!);
+    t = await startTestApp({ db, env: { ...(redis ? { MODELGATE_FEATURE_STORE: redis.url } : {}), MODELGATE_INPUT_SAMPLE_RATE: '1', MODELGATE_MONITOR_FLUSH_MS: '100' } });
     await t.http.post('/api/v1/feature-views').set(t.admin).send(VIEW).expect(201);
     await loadRows();
     for (const [model, block] of [
@@ -106,7 +108,7 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
     const after = (await t.http.get('/metrics').set(t.admin)).text;
     const hits = 'modelgate_feature_lookups_total{view="tumour_profile",outcome="hit"}';
     expect(scrape(after, hits) - scrape(before, hits)).toBe(3 * N);
-    const reads = 'modelgate_feature_lookup_duration_seconds_count{store="redis",outcome="ok"}';
+    const reads = `modelgate_feature_lookup_duration_seconds_count{store="${kind}",outcome="ok"}`;
     expect(scrape(after, reads) - scrape(before, reads)).toBe(1);
   });
 
@@ -244,14 +246,18 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
     expect(radius.some((f) => f.sample?.includes(1000))).toBe(true);
   });
 
+  // Redis: the server is stopped; PostgreSQL (the service's own database): the store's table is away.
+  const storeDown = () => (redis ? redis.stop() : withClient(db.url, (c) => c.query('ALTER TABLE feature_rows RENAME TO feature_rows_away')));
+  const storeBack = () => (redis ? redis.restart() : withClient(db.url, (c) => c.query('ALTER TABLE feature_rows_away RENAME TO feature_rows')));
+
   it('answers 503 FEATURE_STORE_UNAVAILABLE at once under fail when the store is down, and the default under default', async () => {
-    await redis.stop();
+    await storeDown();
     try {
       const started = performance.now();
       const res = await predict('tumour', [keyed(0)]);
       const ms = performance.now() - started;
       expect(res.statusCode, res.body).toBe(503);
-      expect(res.json().error).toMatchObject({ code: 'FEATURE_STORE_UNAVAILABLE', details: { feature: 'mean_radius', store: 'redis' } });
+      expect(res.json().error).toMatchObject({ code: 'FEATURE_STORE_UNAVAILABLE', details: { feature: 'mean_radius', store: kind } });
       expect(ms).toBeLessThan(2_000);
       const err = (await grpcCall(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(['p-0'], [0]) }).catch((e) => e)) as grpc.ServiceError;
       expect(err.code).toBe(grpc.status.UNAVAILABLE);
@@ -262,7 +268,7 @@ describe.runIf(redisBin)('/v1 predictions fill looked-up features from the onlin
       const metrics = (await t.http.get('/metrics').set(t.admin)).text;
       expect(scrape(metrics, 'modelgate_feature_lookups_total{view="tumour_profile",outcome="error"}')).toBeGreaterThanOrEqual(3);
     } finally {
-      await redis.restart();
+      await storeBack();
     }
   });
 });
