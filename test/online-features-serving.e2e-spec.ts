@@ -183,8 +183,8 @@ describe.each(stores)('predictions fill looked-up features from the online store
       .expect(200);
     await createModel(t, 'fb');
     // Version 1 fails in onnxruntime when a >= 1000 and reads a from `big`; version 2 reads it from `small`.
-    await uploadOk(t, 'fb', { file: failingClassifier({ featureNames: abc }), metadata: { online_features: { entities: ['eid'], features: { a: 'fb_view:big' } } } });
-    await uploadOk(t, 'fb', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: abc }), metadata: { online_features: { entities: ['eid'], features: { a: 'fb_view:small' } } } });
+    await uploadOk(t, 'fb', { file: failingClassifier({ featureNames: abc }), metadata: { online_features: { timeout_ms: 1000, entities: ['eid'], features: { a: 'fb_view:big' } } } });
+    await uploadOk(t, 'fb', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: abc }), metadata: { online_features: { timeout_ms: 1000, entities: ['eid'], features: { a: 'fb_view:small' } } } });
     const traffic = await t.http.put('/api/v1/models/fb/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100, name: 'main' }], fallback: 2 });
     expect(traffic.status, JSON.stringify(traffic.body)).toBe(200);
     await eventually(async () => (await predict('fb', [{ eid: 'e-ok', b: 1, c: 1 }])).json().version === 1, 30_000, 100);
@@ -200,7 +200,7 @@ describe.each(stores)('predictions fill looked-up features from the online store
     await t.http.post('/api/v1/feature-views').set(t.admin).send({ name: 'sh_view', entities: ['eid'], features: { a: 'float' }, ttl_s: 3600 }).expect(201);
     await t.http.put('/api/v1/feature-views/sh_view/rows').set(t.admin).send({ rows: [{ eid: 'e-1', a: 2, event_time: new Date().toISOString() }] }).expect(200);
     await createModel(t, 'sh');
-    const block = { entities: ['eid'], features: { a: 'sh_view:a' } };
+    const block = { timeout_ms: 1000, entities: ['eid'], features: { a: 'sh_view:a' } };
     await uploadOk(t, 'sh', { file: logisticBinaryClassifier({ weights: [0.5, -0.25, 0.125], bias: 0, featureNames: ['a', 'b', 'c'] }), metadata: { online_features: block } });
     await uploadOk(t, 'sh', { file: logisticBinaryClassifier({ weights: [0.125, -0.25, 0.5], bias: 0, featureNames: ['c', 'b', 'a'] }), metadata: { online_features: block } });
     const traffic = await t.http.put('/api/v1/models/sh/traffic').set(t.admin).send({ routes: [{ version: 1, weight: 100, name: 'main' }], shadow: [2] });
@@ -267,6 +267,10 @@ describe.each(stores)('predictions fill looked-up features from the online store
       expect(soft.json().predictions[0].features.mean_radius).toEqual({ value: 14, source: 'default', age_ms: null });
       const metrics = (await t.http.get('/metrics').set(t.admin)).text;
       expect(scrape(metrics, 'modelgate_feature_lookups_total{view="tumour_profile",outcome="error"}')).toBeGreaterThanOrEqual(3);
+      // The store's failure is the service's: counted as the request's error (a caller's FEATURE_MISSING is not).
+      expect(metrics).toMatch(/^modelgate_prediction_errors_total\{model="tumour",[^}]*protocol="v1",code="FEATURE_STORE_UNAVAILABLE"\} 1$/m);
+      expect(metrics).toMatch(/^modelgate_prediction_errors_total\{model="tumour",[^}]*protocol="grpc",code="FEATURE_STORE_UNAVAILABLE"\} 1$/m);
+      expect(metrics).not.toMatch(/^modelgate_prediction_errors_total\{[^}]*code="FEATURE_MISSING"\}/m);
     } finally {
       await storeBack();
     }

@@ -130,7 +130,7 @@ export class InferenceCore {
     let first: Work | undefined;
     if (primary) {
       const named = this.lookupRows(primary, payload, rowsIn);
-      first = named ? await this.filledWork(model, primary, named) : this.workFor(primary, payload, rowsIn, n);
+      first = named ? await this.filledWork(model, primary, named).catch((err) => this.fillFailed(model, choice, protocol, started, err)) : this.workFor(primary, payload, rowsIn, n);
       done = await this.tryOn(model, primary, first, started, choice.timeoutMs);
       if ('reason' in done) misses.push(done);
     } else {
@@ -143,7 +143,7 @@ export class InferenceCore {
       if (fb) {
         const named = this.lookupRows(fb, payload, rowsIn);
         const reuse = rowsIn && first?.data && sameFeatures(primary!, fb) && sameBlock(primary!.spec.onlineFeatures, fb.spec.onlineFeatures);
-        const work = reuse ? first! : named ? await this.filledWork(model, fb, named) : this.workFor(fb, payload, rowsIn, n);
+        const work = reuse ? first! : named ? await this.filledWork(model, fb, named).catch((err) => this.fillFailed(model, choice, protocol, started, err)) : this.workFor(fb, payload, rowsIn, n);
         done = await this.tryOn(model, fb, work, started);
         if ('reason' in done) misses.push(done);
         else {
@@ -301,6 +301,22 @@ export class InferenceCore {
     const batch = await this.resolver.fill(model, v.version, v.spec.onlineFeatures!, rows as readonly RequestRow[]);
     const input: RowsInput = { instances: batch.rows.map((r) => r.values) };
     return { n, input, data: read(v, input, n), filled: batch.rows };
+  }
+
+  /**
+   * A fill that failed because the store could not answer (503) is the
+   * service's failure, not the caller's: counted as the request's error and
+   * in its series' error window, like a version that could not answer. A
+   * caller's mistake (400, 422 FEATURE_MISSING) is not.
+   */
+  private fillFailed(model: string, choice: Choice, protocol: Protocol, started: number, err: unknown): never {
+    if (err instanceof ServiceUnavailable) {
+      const h = this.metrics.servingHandles(model, choice.version, choice.variant, protocol);
+      h.requests.inc();
+      h.errors(err.code).inc();
+      this.sketches.observeError(model, choice.version, choice.variant, performance.now() - started);
+    }
+    throw err;
   }
 
   /** One version's try, the way its work goes: no extra promise between the core and the version. */
