@@ -41,6 +41,16 @@ describe('FeatureReader', () => {
     expect(err.details).toMatchObject({ feature: 'colour', reason: 'unknown', field: 'instances.0.colour' });
   });
 
+  it('lets declared entity keys through beside the features, and still names any other unknown key', () => {
+    const keyed = new FeatureReader(['age', 'income'], ['customer_id']);
+    const out = new Float64Array(2);
+    keyed.readInstances([{ customer_id: 'c-42', income: 2, age: 1 }], out);
+    expect(Array.from(out)).toEqual([1, 2]);
+    const err = caught(() => keyed.readInstances([{ customer_id: 'c-42', age: 1, income: 2, colour: 3 }], new Float64Array(2)));
+    expect(err.details).toMatchObject({ feature: 'colour', reason: 'unknown', unknown_features: ['colour'] });
+    expect(() => reader.readInstances([{ customer_id: 'c-42', age: 1, income: 2, 'weird "name"': 3 }], new Float32Array(3))).toThrow(/unknown feature "customer_id"/);
+  });
+
   it('refuses a value that is not a number or null, naming its type', () => {
     const err = caught(() => reader.readInstances([{ age: '41', income: 2, 'weird "name"': 3 }], new Float32Array(3)));
     expect(err.message).toBe('instances.0.age must be a number or null, not the string "41"');

@@ -16,9 +16,12 @@ export class FeatureReader {
   private readonly names: readonly string[];
   private readonly index: ReadonlyMap<string, number>;
   private readonly compiled: CompiledReader;
+  /** Names a named row may carry beside the features (a version's declared entity keys); read by nobody. */
+  private readonly exempt: ReadonlySet<string>;
 
-  constructor(featureNames: readonly string[]) {
+  constructor(featureNames: readonly string[], exempt: readonly string[] = []) {
     this.names = featureNames;
+    this.exempt = new Set(exempt.filter((e) => !featureNames.includes(e)));
     this.width = featureNames.length;
     this.index = new Map(featureNames.map((n, i) => [n, i]));
     this.compiled = compile(featureNames);
@@ -36,7 +39,7 @@ export class FeatureReader {
       if (bad !== -1) this.explain(o as Record<string, unknown>, r, bad);
       let keys = 0;
       for (const _ in o) keys++;
-      if (keys !== w) this.explainUnknown(o as Record<string, unknown>, r);
+      if (keys !== w && this.unknownIn(o as Record<string, unknown>)) this.explainUnknown(o as Record<string, unknown>, r);
     }
   }
 
@@ -83,8 +86,15 @@ export class FeatureReader {
     });
   }
 
+  /** Whether a row with more keys than features has one that is neither a feature nor exempt. */
+  private unknownIn(o: Record<string, unknown>): boolean {
+    if (this.exempt.size === 0) return true;
+    for (const k in o) if (!this.index.has(k) && !this.exempt.has(k)) return true;
+    return false;
+  }
+
   private explainUnknown(o: Record<string, unknown>, r: number): never {
-    const unknown = Object.keys(o).filter((k) => !this.index.has(k));
+    const unknown = Object.keys(o).filter((k) => !this.index.has(k) && !this.exempt.has(k));
     throw new ValidationFailed(`instances.${r} has unknown feature "${unknown[0]}"`, {
       field: `instances.${r}.${unknown[0]}`,
       feature: unknown[0],

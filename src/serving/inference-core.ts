@@ -5,6 +5,9 @@ import { InjectLogger } from '../common/common.module.js';
 import { ServiceUnavailable, ValidationFailed } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
+import type { RequestRow } from '../features/online-feature-fill.js';
+import { OnlineFeatureResolver } from '../features/online-feature-resolver.js';
+import type { OnlineFeaturesBlock } from '../features/online-features.js';
 import { Metrics, type Protocol } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
 import { LiveSketches } from '../monitoring/live/live-sketches.js';
@@ -25,6 +28,12 @@ import { attemptRows, attemptTensors, type AttemptContext, type Miss, type Serve
 const NO_SHADOW: readonly number[] = [];
 const NO_ROWS = new Float64Array(0);
 const NO_ANSWERS: readonly DecodedRow[] = [];
+
+/** Whether two versions' online-features blocks fill a request the same way (a fallback may then reuse the filled rows). */
+function sameBlock(a: OnlineFeaturesBlock | null | undefined, b: OnlineFeaturesBlock | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
 
 /**
  * The one inference core every edge calls (`/v1`, V2 REST, gRPC): the edge
@@ -53,6 +62,7 @@ export class InferenceCore {
     @InjectConfig() config: AppConfig,
     @InjectLogger() logger: Logger,
     private readonly sketches: LiveSketches,
+    private readonly resolver: OnlineFeatureResolver,
   ) {
     this.maxRows = config.limits.maxRequestRows;
     this.defaultTimeoutMs = config.serving.defaultTimeoutMs;
@@ -119,7 +129,8 @@ export class InferenceCore {
     let done: Served | Miss | undefined;
     let first: Work | undefined;
     if (primary) {
-      first = this.workFor(primary, payload, rowsIn, n);
+      const named = this.lookupRows(primary, payload, rowsIn);
+      first = named ? await this.filledWork(model, primary, named).catch((err) => this.fillFailed(model, choice, protocol, started, err)) : this.workFor(primary, payload, rowsIn, n);
       done = await this.tryOn(model, primary, first, started, choice.timeoutMs);
       if ('reason' in done) misses.push(done);
     } else {
@@ -130,7 +141,9 @@ export class InferenceCore {
     if ((!done || 'reason' in done) && choice.fallback !== undefined && choice.fallback !== choice.version) {
       const fb = this.runtime.get(model, choice.fallback);
       if (fb) {
-        const work = rowsIn && first?.data && sameFeatures(primary!, fb) ? first : this.workFor(fb, payload, rowsIn, n);
+        const named = this.lookupRows(fb, payload, rowsIn);
+        const reuse = rowsIn && first?.data && sameFeatures(primary!, fb) && sameBlock(primary!.spec.onlineFeatures, fb.spec.onlineFeatures);
+        const work = reuse ? first! : named ? await this.filledWork(model, fb, named).catch((err) => this.fillFailed(model, choice, protocol, started, err)) : this.workFor(fb, payload, rowsIn, n);
         done = await this.tryOn(model, fb, work, started);
         if ('reason' in done) misses.push(done);
         else {
@@ -171,9 +184,12 @@ export class InferenceCore {
       const input = work.input!;
       const sampled = this.recorder.shouldSampleInputs();
       const multiclass = served.task === 'multiclass_classification';
+      const filled = work.filled;
+      const explain = filled !== undefined && (payload as RowsInput).explainFeatures === true;
       for (let i = 0; i < n; i++) {
         const row = decoded[i] as PredictionRow;
         row.prediction_id = uuidv7(now);
+        if (explain) row.features = filled[i].features;
         predictions[i] = row;
         this.recorder.record({
           id: row.prediction_id,
@@ -187,7 +203,7 @@ export class InferenceCore {
           score: row.score ?? row.value,
           label: row.label,
           outputs: extraOutputs(row, multiclass),
-          inputs: sampled ? inputRow(input, i, served.width) : undefined,
+          inputs: sampled ? inputRow(input, i, served.width, filled) : undefined,
         });
       }
       // Drift: live sketches of this series' window (O(features) per row, no I/O).
@@ -202,7 +218,9 @@ export class InferenceCore {
     }
     if (fellBack) this.sketches.observeError(model, choice.version, choice.variant, latencyMs);
     if (choice.shadow.length && (choice.shadowSample === undefined || choice.shadowSample >= 1 || Math.random() < choice.shadowSample)) {
-      if (isTensors(payload)) this.shadows.scheduleTensors(model, choice.shadow, served, payload, work.data, n, predictions);
+      // Filled rows (online features) go to shadows as the values served, whatever edge they came from.
+      if (work.filled) this.shadows.schedule(model, choice.shadow, served, work.data!, work.input!, n, predictions);
+      else if (isTensors(payload)) this.shadows.scheduleTensors(model, choice.shadow, served, payload, work.data, n, predictions);
       else this.shadows.schedule(model, choice.shadow, served, work.data!, payload, n, predictions);
     }
     return {
@@ -245,6 +263,60 @@ export class InferenceCore {
     const { feeds, rows } = p.feedsFor(v);
     if (rows > this.maxRows) throw new TooManyRows(rows, this.maxRows);
     return { n: rows, feeds };
+  }
+
+  /**
+   * The named rows a version with online features fills: `/v1` instances,
+   * or tensors sent with entity keys (V2 REST, gRPC); undefined otherwise
+   * (no block, ordered rows, every feature sent as tensors). Synchronous and
+   * first: a version without online features pays one property read.
+   */
+  private lookupRows(v: LoadedVersion, payload: Payload, rowsIn: RowsInput | undefined): RowsInput | undefined {
+    const block = v.spec.onlineFeatures;
+    if (!block) return undefined;
+    if (rowsIn) return rowsIn.instances ? rowsIn : undefined;
+    if (!takesMatrix(v)) return undefined;
+    const p = payload as TensorPayload;
+    const instances = p.namedRows(v, block.entities);
+    if (!instances) return undefined;
+    p.check(v);
+    return { instances };
+  }
+
+  /**
+   * The work of a version with online features: the request's named rows
+   * filled from the store (one read per batch, shared with the batches of
+   * this turn), then read as any rows. Throws the resolver's 400, 422
+   * FEATURE_MISSING or 503 FEATURE_STORE_UNAVAILABLE.
+   */
+  private async filledWork(model: string, v: LoadedVersion, rowsIn: RowsInput): Promise<Work> {
+    const rows = rowsIn.instances!;
+    const n = this.checkedRows(rowsIn);
+    for (let r = 0; r < n; r++) {
+      const o = rows[r];
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+        throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
+      }
+    }
+    const batch = await this.resolver.fill(model, v.version, v.spec.onlineFeatures!, rows as readonly RequestRow[]);
+    const input: RowsInput = { instances: batch.rows.map((r) => r.values) };
+    return { n, input, data: read(v, input, n), filled: batch.rows };
+  }
+
+  /**
+   * A fill that failed because the store could not answer (503) is the
+   * service's failure, not the caller's: counted as the request's error and
+   * in its series' error window, like a version that could not answer. A
+   * caller's mistake (400, 422 FEATURE_MISSING) is not.
+   */
+  private fillFailed(model: string, choice: Choice, protocol: Protocol, started: number, err: unknown): never {
+    if (err instanceof ServiceUnavailable) {
+      const h = this.metrics.servingHandles(model, choice.version, choice.variant, protocol);
+      h.requests.inc();
+      h.errors(err.code).inc();
+      this.sketches.observeError(model, choice.version, choice.variant, performance.now() - started);
+    }
+    throw err;
   }
 
   /** One version's try, the way its work goes: no extra promise between the core and the version. */

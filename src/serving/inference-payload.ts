@@ -25,6 +25,8 @@ export interface TensorPayload {
   check(v: LoadedVersion): void;
   matrixFor(v: LoadedVersion): MatrixRows;
   feedsFor(v: LoadedVersion): { feeds: InferenceFeeds; rows: number };
+  /** For a version with online features: the request as named rows when it sends entity keys (BYTES inputs named for them), else undefined. */
+  namedRows(v: LoadedVersion, entities: readonly string[]): Record<string, unknown>[] | undefined;
 }
 
 /** What an edge hands the core: rows (`/v1` instances or inputs) or tensors. */

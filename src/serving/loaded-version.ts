@@ -73,7 +73,7 @@ export class LoadedVersion {
     this.width = spec.featureNames.length;
     this.float64 = layout?.kind === 'matrix' ? layout.input.datatype === 'FP64' : false;
     if (layout && this.width > 0) {
-      this.reader = new FeatureReader(spec.featureNames);
+      this.reader = new FeatureReader(spec.featureNames, spec.onlineFeatures?.entities);
       this.batcher = new MicroBatcher<InferenceJob>({
         maxBatchRows: batching.maxBatchRows,
         maxWaitMs: batching.maxWaitMs,

@@ -1,3 +1,4 @@
+import type { FeatureFill, FilledRow } from '../features/online-feature-fill.js';
 import { ValidationFailed } from '../common/errors.js';
 import type { DecodedRow } from '../onnx/output-decoder.js';
 import type { NumericMatrix } from './feature-reader.js';
@@ -11,6 +12,8 @@ export interface RowsInput {
   instances?: readonly unknown[];
   inputs?: readonly unknown[];
   matrix?: { data: NumericMatrix; rows: number; width: number };
+  /** `explain_features=true`: each prediction answers the looked-up features it was served (value, source, age). */
+  explainFeatures?: boolean;
 }
 
 export function rowCount(input: RowsInput): number {
@@ -21,15 +24,27 @@ export function fieldOf(input: RowsInput): string {
   return input.instances ? 'instances' : input.inputs ? 'inputs' : 'inputs';
 }
 
-/** Row `i` as telemetry stores sampled inputs: the instance object, or the ordered values. */
-export function inputRow(input: RowsInput, i: number, width: number): unknown {
+/** Key of a sampled filled row under which telemetry keeps where each looked-up feature came from. */
+export const ONLINE_FEATURES_KEY = '_online_features';
+
+/**
+ * Row `i` as telemetry stores sampled inputs: the instance object (for a
+ * version with online features, the values served, with each looked-up
+ * feature's source and age under `_online_features`), or the ordered values.
+ */
+export function inputRow(input: RowsInput, i: number, width: number, filled?: readonly FilledRow[]): unknown {
+  if (filled) {
+    const sources: Record<string, { source: string; age_ms: number | null }> = {};
+    for (const [name, f] of Object.entries(filled[i].features)) sources[name] = { source: f.source, age_ms: f.age_ms };
+    return { ...filled[i].values, [ONLINE_FEATURES_KEY]: sources };
+  }
   if (input.instances) return input.instances[i];
   if (input.inputs) return input.inputs[i];
   const m = input.matrix!;
   return Array.from(m.data.subarray(i * width, (i + 1) * width), (v) => (Number.isNaN(v) ? null : v));
 }
 
-export type PredictionRow = DecodedRow & { prediction_id: string };
+export type PredictionRow = DecodedRow & { prediction_id: string; features?: Record<string, FeatureFill> };
 
 /** Reads a request's rows with a version's compiled reader into a fresh matrix. */
 export function read(v: LoadedVersion, input: RowsInput, n: number): NumericMatrix {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FeaturesModule } from '../features/features.module.js';
 import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { ModelRuntime } from './model-runtime.js';
@@ -17,7 +18,7 @@ import { EdgeAdmissionHook } from './edge-admission.hook.js';
 
 /** How models serve: runtime, routing table, micro-batching, fallback, shadow, and the /v1 and /v2 routes. */
 @Module({
-  imports: [RegistryModule, MonitoringModule],
+  imports: [RegistryModule, MonitoringModule, FeaturesModule],
   providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, InferenceCore, ShadowRunner, ServingReadiness, V1Routes, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
   exports: [ServingReadiness, ModelRuntime, GrpcServer],
 })

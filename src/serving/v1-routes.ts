@@ -17,6 +17,15 @@ const predictionRow = {
     probabilities: { type: 'object', additionalProperties: { type: 'number' } },
     value: { type: 'number' },
     outputs: { type: 'object', additionalProperties: true },
+    features: {
+      type: 'object',
+      description: 'With explain_features=true, for a version with online features: each looked-up feature as served',
+      additionalProperties: {
+        type: 'object',
+        properties: { value: { type: ['number', 'string', 'boolean', 'null'] }, source: { type: 'string' }, age_ms: { type: ['number', 'null'] } },
+        required: ['value', 'source', 'age_ms'],
+      },
+    },
   },
   required: ['prediction_id'],
 };
@@ -36,9 +45,10 @@ export const PREDICT_RESPONSE_SCHEMA = {
 
 export const PREDICT_BODY_SCHEMA = {
   type: 'object',
-  description: 'Exactly one of instances (named features) and inputs (ordered rows). Other top-level fields may carry a sticky key.',
+  description:
+    'Exactly one of instances (named features; for a version with online features also its entity keys, and the looked-up features may be left out) and inputs (ordered rows). Other top-level fields may carry a sticky key.',
   properties: {
-    instances: { type: 'array', items: { type: 'object', additionalProperties: { type: ['number', 'null'] } }, minItems: 1 },
+    instances: { type: 'array', items: { type: 'object', additionalProperties: { type: ['number', 'string', 'null'] } }, minItems: 1 },
     inputs: { type: 'array', items: { type: 'array', items: { type: ['number', 'null'] } }, minItems: 1 },
   },
 };
@@ -67,9 +77,16 @@ export class V1Routes {
   private async handle(request: FastifyRequest, _reply: FastifyReply, kind: RouteKind) {
     const params = request.params as Params;
     const input = rowsOf(request.body);
+    if (input.instances && explainFeatures(request.query)) input.explainFeatures = true;
     const target = this.core.target(params.name, kind, params, request.headers, request.body);
     return (await this.core.infer(params.name, target, input, 'v1')).answer;
   }
+}
+
+/** `?explain_features=true` (or `1`). */
+function explainFeatures(query: unknown): boolean {
+  const v = (query as Record<string, unknown> | undefined)?.explain_features;
+  return v === 'true' || v === '1';
 }
 
 function rowsOf(body: unknown): RowsInput {

@@ -1,3 +1,4 @@
+import type { FilledRow } from '../features/online-feature-fill.js';
 import { AppError, isCallersMistake } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { FallbackReason, Metrics } from '../metrics/metrics.js';
@@ -21,7 +22,10 @@ export interface Miss {
 /** What one version runs: feature rows (the micro-batched matrix way) or feeds (the tensor way), and how many rows. */
 export interface Work {
   n: number;
+  /** The rows the version reads: for a version with online features, the filled rows (sent values, entity ids and looked-up values). */
   input?: RowsInput;
+  /** Per row, the looked-up features served (value, source, age): only for a version with online features. */
+  filled?: readonly FilledRow[];
   data?: NumericMatrix;
   feeds?: InferenceFeeds;
 }

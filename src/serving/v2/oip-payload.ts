@@ -5,6 +5,7 @@ import { tensorFromV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
 import type { InferenceFeeds, InferOutcome, MatrixRows, TensorPayload } from '../inference-payload.js';
 import type { InferenceResults, LoadedVersion } from '../loaded-version.js';
 import type { InferRequest, RequestedOutput } from './infer-request.js';
+import { namedRows } from './oip-named-rows.js';
 
 /** One output of an Open Inference Protocol answer, as the V2 REST and gRPC encoders take it. */
 export type V2Output = RequestedOutput & { tensor: ort.Tensor };
@@ -44,6 +45,10 @@ export class OipPayload implements TensorPayload {
 
   feedsFor(v: LoadedVersion): { feeds: InferenceFeeds; rows: number } {
     return tensorFeeds(v, this.req.inputs);
+  }
+
+  namedRows(v: LoadedVersion, entities: readonly string[]): Record<string, unknown>[] | undefined {
+    return namedRows(this.req.inputs, entities, v.spec.featureNames);
   }
 
   /** The requested outputs of version `v` (checked once per version). */
