@@ -152,9 +152,12 @@ export class AlertEvaluator {
       if (policy.estimatedAucMin === null && (policy.estimatedAucMargin === null || !m.hasValidationAuc)) continue;
       const windowS = typeof m.policy.window_seconds === 'number' ? m.policy.window_seconds : 300;
       if (now - (this.estimateReadAt.get(name) ?? 0) < (windowS * 1000) / 2) continue;
-      this.estimateReadAt.set(name, now);
       const judged = await this.lastJudged(name, 'estimated_auc');
       const windows = await this.performance.estimateWindows(name, new Date(now - ESTIMATE_LOOKBACK_WINDOWS * windowS * 1000), new Date(now), windowS);
+      // Throttled only once there was something to read: a read that found
+      // no scores yet (traffic not flushed) must not hold the next one back
+      // for half a window.
+      if (windows.length > 0) this.estimateReadAt.set(name, now);
       for (const w of windows) {
         if (!m.serving.has(w.version) || w.windowEnd.getTime() > now) continue;
         if (w.windowEnd.getTime() <= (judged.get(`${w.version}\u0000${w.variant}`) ?? -Infinity)) continue;
