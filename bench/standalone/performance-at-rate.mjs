@@ -371,10 +371,11 @@ try {
   result.memory = { samples: memory, growth_after_warmup: growth === null ? null : Math.round(growth * 1000) / 1000, peak_over_first_warm_sample: peakGrowth === null ? null : Math.round(peakGrowth * 1000) / 1000 };
   result.day_extrapolated = { span_query: extrapolate('span_query'), day_query: extrapolate('day_query') };
   result.checks = {
-    span_query_under_500ms: last.span_query.ms < BARS.span_ms,
-    span_auc_exact: Boolean(last.span_query.auc_matches),
+    // The bar is for an hour's volume (the first); larger volumes are there to extrapolate a day.
+    span_query_under_500ms: volumes[0].span_query.ms < BARS.span_ms,
+    span_auc_exact: volumes.every((v) => Boolean(v.span_query.auc_matches)),
     day_query_under_2s: (result.day_extrapolated.day_query?.ms ?? last.day_query.ms) < BARS.day_ms,
-    labels_per_s_at_least_20000: Math.max(...volumes.map((v) => v.labels_per_s)) >= BARS.labels_per_s,
+    labels_per_s_at_least_20000: volumes.every((v) => v.labels_per_s >= BARS.labels_per_s),
     gauge_fresh_within_60s: volumes.every((v) => v.gauge_fresh.seconds <= BARS.gauge_fresh_s),
     memory_flat: growth !== null && growth < BARS.memory_growth,
   };
