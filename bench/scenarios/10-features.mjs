@@ -22,8 +22,8 @@
 // BENCH_RATE_PCT (80) % of the all-sent peak, the same number of rounds.
 // Every run reads modelgate_feature_lookups_total{outcome="hit"} and the
 // rows inferred from /metrics around its measured part: a look-up run must
-// have 10 hits per row (within 2 %, and one request in flight per
-// connection when /metrics is read) and at least as many rows as answers the
+// have 10 hits per row inferred (within 2 %, give or take one request in
+// flight per connection at each /metrics read, never none) and at least as many rows as answers the
 // load generator counted; an all-sent run none. A run that misses fails the
 // scenario rather than reporting a ratio of nothing.
 // Bars: Redis look-up req/s >= 0.80 x all-sent; Redis p99 <= all-sent p99 + 2 ms
@@ -180,7 +180,8 @@ export function checkHits(facts, m, lookup) {
   let why = null;
   if (!d) why = 'GET /metrics could not be read around the run';
   else if (!lookup) why = d.feature_hits !== 0 ? `${d.feature_hits} look-up hits on a run that sends every feature` : null;
-  else if (d.rows_all_models <= 0 || ok <= 0) why = `no rows answered (rows ${d.rows_all_models}, answers ${ok})`;
+  // No rows inferred: nothing was looked up to check (a paced run far past the server's peak can answer none in its window and still infer some: those are checked).
+  else if (d.rows_all_models <= 0) why = `no rows inferred (answers ${ok})`;
   else if (d.feature_hits < low || d.feature_hits > high) why = `${d.feature_hits} look-up hits for ${d.rows_all_models} rows (expected ${LOOKED_UP} per row: ${c.expected_hits})`;
   else if (d.rows_all_models < 0.98 * ok) why = `the server inferred ${d.rows_all_models} rows, the load generator counted ${ok} answers`;
   c.ok = why === null;
