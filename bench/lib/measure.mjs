@@ -28,10 +28,13 @@ async function measure(fn) {
   return m;
 }
 
-/** `target`: `v1` (predict), `v2` (infer, JSON), `v2bin` (infer, binary tensor data) on Modelgate; `bare` (POST /) on an anchor. */
-export const targetUrl = (server, target) => `${server.base}${target === 'v2' || target === 'v2bin' ? `/v2/models/${MODEL}/infer` : target === 'v1' ? `/v1/models/${MODEL}/predict` : '/'}`;
+/**
+ * `target`: `v1` (predict), `v2` (infer, JSON), `v2bin` (infer, binary tensor data) on Modelgate; `bare` (POST /) on an anchor;
+ * or `{ path, bodies }`: a path of the server and the bodies file to send it (the features scenario's models).
+ */
+export const targetUrl = (server, target) => `${server.base}${typeof target === 'object' ? target.path : target === 'v2' || target === 'v2bin' ? `/v2/models/${MODEL}/infer` : target === 'v1' ? `/v1/models/${MODEL}/predict` : '/'}`;
 /** The bodies file of `target`: the anchors read /v1's body. */
-export const bodiesOf = (h, target) => (target === 'v2' ? h.work.files.v2 : target === 'v2bin' ? h.work.files.v2bin : h.work.files.v1);
+export const bodiesOf = (h, target) => (typeof target === 'object' ? target.bodies : target === 'v2' ? h.work.files.v2 : target === 'v2bin' ? h.work.files.v2bin : h.work.files.v1);
 export const authOf = (server) => (server.kind === 'modelgate' ? server.headers.authorization.slice('Bearer '.length) : undefined);
 
 async function peakOnce(h, server, target, label, tool = S.loadgen) {

@@ -42,6 +42,11 @@ export async function scrape(server) {
       predictionErrors: sumOf(s, 'modelgate_prediction_errors_total', { model: MODEL }),
       telemetryFlushed: sumOf(s, 'modelgate_telemetry_flushed_total', { kind: 'prediction' }),
       telemetryDropped: sumOf(s, 'modelgate_telemetry_dropped_total', { kind: 'prediction' }),
+      // Every model's rows, and the online feature values found in a store (scenario 10 checks one against the other).
+      rowsAllModels: sumOf(s, 'modelgate_inference_batch_rows_sum'),
+      featureHits: sumOf(s, 'modelgate_feature_lookups_total', { outcome: 'hit' }),
+      featureErrors: sumOf(s, 'modelgate_feature_lookups_total', { outcome: 'error' }),
+      featureReadTimeouts: sumOf(s, 'modelgate_feature_lookup_duration_seconds_count', { outcome: 'timeout' }),
     };
   } catch {
     return null;
@@ -59,5 +64,9 @@ export function metricsDelta(a, b) {
     prediction_errors: b.predictionErrors - a.predictionErrors,
     telemetry_flushed: b.telemetryFlushed - a.telemetryFlushed,
     telemetry_dropped: b.telemetryDropped - a.telemetryDropped,
+    rows_all_models: (b.rowsAllModels ?? 0) - (a.rowsAllModels ?? 0),
+    feature_hits: (b.featureHits ?? 0) - (a.featureHits ?? 0),
+    feature_errors: (b.featureErrors ?? 0) - (a.featureErrors ?? 0),
+    feature_read_timeouts: (b.featureReadTimeouts ?? 0) - (a.featureReadTimeouts ?? 0),
   };
 }
