@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { InjectConfig } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { type BucketSpan, bucketSpans, EXACT_RANGE_MS, MINUTE_MS } from '../buckets/bucket-grid.js';
-import { type SeriesFigures, seriesFigures } from '../buckets/bucket-figures.js';
+import { type Figures, type SeriesFigures, seriesFigures } from '../buckets/bucket-figures.js';
 import { BucketStore, copyOutOf, type SeriesFilter } from '../buckets/bucket-store.js';
 import { giveBack } from '../buckets/binary-copy.js';
 import { addCounts, SCORE_BINS } from '../buckets/score-histograms.js';
@@ -30,25 +30,13 @@ export interface WindowQuery extends SeriesFilter {
   bucketMs: number;
 }
 
-/** One series (model, version, variant) over one bucket. */
-export interface BucketMetrics {
+/** One series (model, version, variant) over one bucket: the bucket's figures, with where and what they are of. */
+export interface BucketMetrics extends Figures {
   model: string;
   version: number;
   variant: string;
   window_start: string;
   window_end: string;
-  predictions: number;
-  labels: number;
-  label_rate: number | null;
-  auc: number | null;
-  auc_error_bound: number | null;
-  log_loss: number | null;
-  accuracy: number | null;
-  positive_rate: number | null;
-  mean_predicted: number | null;
-  mean_score: number | null;
-  rmse: number | null;
-  mae: number | null;
   validation_auc: number | null;
 }
 
