@@ -35,13 +35,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+// One untimed warm-up then the median, in both modes (query-only too): perf-query-lib's timeGet.
+import { freePort, ROOT, timeGet, until } from './perf-query-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
 const num = (name, dflt) => (env[name] ? Number(env[name]) : dflt);
@@ -64,30 +63,6 @@ const auth = { authorization: `Bearer ${token}` };
 const admin = new pg.Client({ connectionString: serverUrl });
 let child;
 let dbName;
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-
-async function until(what, fn, timeoutS = 120, everyMs = 100) {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -228,20 +203,6 @@ let baseUrl;
 let dbUrl;
 const base = () => baseUrl;
 
-async function timeGet(url, times = 5) {
-  const ms = [];
-  let body;
-  for (let i = 0; i < times; i++) {
-    const t = performance.now();
-    const res = await fetch(url, { headers: auth });
-    body = await res.json();
-    ms.push(performance.now() - t);
-    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${JSON.stringify(body)}`);
-  }
-  ms.sort((a, b) => a - b);
-  return { median_ms: Math.round(ms[Math.floor(ms.length / 2)]), body };
-}
-
 async function scrape(series) {
   const text = await (await fetch(`${base()}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -283,11 +244,11 @@ async function measure(labelled, sent, span, labels) {
     600,
     250,
   );
-  const spanQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${from.toISOString()}&to=${to.toISOString()}&bucket=300`);
+  const spanQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${from.toISOString()}&to=${to.toISOString()}&bucket=300`, auth);
   const w = spanQ.body.series.find((s) => s.variant === sent.variant)?.window;
   const want = exactAuc(labelled, from.getTime(), to.getTime(), unjoinable);
   const dayFrom = new Date(Math.floor(span.first / 3_600_000) * 3_600_000 - 12 * 3_600_000);
-  const dayQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${dayFrom.toISOString()}&to=${new Date(dayFrom.getTime() + 86_400_000).toISOString()}&bucket=3600`);
+  const dayQ = await timeGet(`${base()}/api/v1/models/${MODEL}/performance?from=${dayFrom.toISOString()}&to=${new Date(dayFrom.getTime() + 86_400_000).toISOString()}&bucket=3600`, auth);
   const d = dayQ.body.series.find((s) => s.variant === sent.variant)?.window;
   return {
     predictions: sent.n,
