@@ -121,3 +121,17 @@ export async function waitForQuiet(serverPid) {
   quietSpent += (Date.now() - started) / 1000;
   return last;
 }
+
+/**
+ * CPU use while a load generator `rec` runs its measured part: sampled from
+ * `edge` after its warm-up to `edge` before its end, so start and stop do not
+ * count; null for runs under 2 s.
+ */
+export async function measuredCpu(rec, warmupS, seconds, serverPid) {
+  if (seconds < 2) return null;
+  const edge = Math.min(0.5, seconds / 10);
+  await Promise.race([rec.done, sleep((warmupS + edge) * 1000)]);
+  const a = cpuSnapshot();
+  await Promise.race([rec.done, sleep((seconds - 2 * edge) * 1000)]);
+  return cpuUse(a, cpuSnapshot(), serverPid, rec.pid);
+}

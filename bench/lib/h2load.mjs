@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BenchError, sleep } from './log.mjs';
 import { spawnChild, stopChild, tail } from './children.mjs';
-import { cpuSnapshot, cpuUse } from './cpu.mjs';
+import { measuredCpu } from './cpu.mjs';
 
 export const H2LOAD = process.env.BENCH_H2LOAD ?? '/usr/bin/h2load';
 
@@ -146,14 +146,7 @@ export async function runH2load({ url, dataFile, headers, connections, streams =
   args.push(url);
   const rec = cpus ? spawnChild('h2load', 'taskset', ['-c', cpus, H2LOAD, ...args]) : spawnChild('h2load', H2LOAD, args);
   // CPU use over the measured part only (h2load starts measuring after its warm-up).
-  const edge = Math.min(0.5, seconds / 10);
-  let cpu = null;
-  if (seconds >= 2) {
-    await Promise.race([rec.done, sleep((warmupS + edge) * 1000)]);
-    const a = cpuSnapshot();
-    await Promise.race([rec.done, sleep((seconds - 2 * edge) * 1000)]);
-    cpu = cpuUse(a, cpuSnapshot(), serverPid, rec.pid);
-  }
+  const cpu = await measuredCpu(rec, warmupS, seconds, serverPid);
   const total = warmupS + seconds;
   if ((await Promise.race([rec.done, sleep((total + 30) * 1000).then(() => 'timeout')])) === 'timeout') {
     await stopChild(rec, 1000);

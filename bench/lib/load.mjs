@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BENCH, S } from './settings.mjs';
 import { BenchError, sleep } from './log.mjs';
 import { spawnChild, stopChild, tail } from './children.mjs';
-import { cpuSnapshot, cpuUse } from './cpu.mjs';
+import { measuredCpu } from './cpu.mjs';
 
 function parseTagged(rec, tag) {
   const line = rec.out.split('\n').find((l) => l.startsWith(`${tag} `));
@@ -88,14 +88,7 @@ export async function runLoad(kind, { url, bodiesFile, auth, seconds, rate, warm
   const rec = spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS, connections });
   const total = warmupS + seconds;
   // CPU use over the measured part only (past the paced warm-up; off the edges).
-  const edge = Math.min(0.5, seconds / 10);
-  let cpu = null;
-  if (seconds >= 2) {
-    await Promise.race([rec.done, sleep((warmupS + edge) * 1000)]);
-    const a = cpuSnapshot();
-    await Promise.race([rec.done, sleep((seconds - 2 * edge) * 1000)]);
-    cpu = cpuUse(a, cpuSnapshot(), serverPid, rec.pid);
-  }
+  const cpu = await measuredCpu(rec, warmupS, seconds, serverPid);
   const timeout = sleep((total + 30) * 1000).then(() => 'timeout');
   if ((await Promise.race([rec.done, timeout])) === 'timeout') {
     await stopChild(rec, 1000);
