@@ -12,6 +12,7 @@ import { startRedis, type TestRedis } from './support/redis.js';
 import { failingClassifier, logisticBinaryClassifier } from './support/onnx-builder.js';
 import { createModel, fixture, setAlias, uploadOk } from './support/registry.js';
 import { inject, instanceOf } from './support/serving.js';
+import { decodeInferResult, deserializeBytesTensor, serializeByteTensor, tritonInferBody } from './support/v2-wire.js';
 
 const redisBin = findBinary('redis-server');
 if (!redisBin && process.env.MODELGATE_TEST_REQUIRE_ALL === '1') throw new Error('redis-server is required (MODELGATE_TEST_REQUIRE_ALL=1)');
@@ -170,6 +171,91 @@ describe.each(stores)('predictions fill looked-up features from the online store
     const err = (await grpcCall(client, 'ModelInfer', { model_name: 'tumour', inputs: grpcInputs(['p-nope'], [0]) }).catch((e) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/mean_radius/);
+  });
+
+  /** Row k of a `features` output against /v1's explanation of the same row: the sent value as sent, the others from the store, with an age. */
+  const expectExplained = async (elements: unknown[] | undefined, rows: number[]) => {
+    expect(elements).toHaveLength(rows.length);
+    const v1 = await predict('tumour', rows.map((i) => ({ ...keyed(i), mean_texture: 39 })), '?explain_features=true');
+    expect(v1.statusCode, v1.body).toBe(200);
+    const served = (f: Record<string, any>) => Object.fromEntries(Object.entries(f).map(([n, x]) => [n, { value: x.value, source: x.source }]));
+    rows.forEach((i, k) => {
+      const f = JSON.parse(String(elements![k]));
+      expect(f.mean_texture).toEqual({ value: 39, source: 'sent', age_ms: null });
+      expect(f.mean_area).toMatchObject({ value: full(i).mean_area, source: 'store' });
+      expect(f.mean_area.age_ms).toBeGreaterThanOrEqual(0);
+      expect(served(f)).toEqual(served(v1.json().predictions[k].features));
+    });
+  };
+  const EXPLAINED = [12, 13];
+  const explainedIds = EXPLAINED.map((i) => `p-${i}`);
+  const column = (f: string) => Float32Array.from(EXPLAINED, (i) => full(i)[f] as number);
+
+  it('answers a V2 REST request with parameters.explain_features an output "features", BYTES [N], row i the JSON of what /v1 explains', async () => {
+    const inputs = [...v2Inputs(explainedIds, EXPLAINED), { name: 'mean_texture', datatype: 'FP32', shape: [2, 1], data: [39, 39] }];
+    const infer = (body: unknown) => inject(t, 'POST', '/v2/models/tumour/infer', body);
+    const res = await infer({ inputs, outputs: [{ name: 'probabilities' }], parameters: { explain_features: true } });
+    expect(res.statusCode, res.body).toBe(200);
+    const out = res.json().outputs;
+    expect(out.map((o: any) => o.name)).toEqual(['probabilities', 'features']);
+    expect(out[1]).toMatchObject({ datatype: 'BYTES', shape: [2] });
+    await expectExplained(out[1].data, EXPLAINED);
+    // Not asked, or asked of rows sent without entity keys (read the usual tensor way, nothing filled): no explanation, as /v1 answers none.
+    const plain = await infer({ inputs, parameters: { explain_features: false } });
+    expect(plain.json().outputs.map((o: any) => o.name)).not.toContain('features');
+    const unfilled = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], data: NAMES.map((f) => full(0)[f]) }], parameters: { explain_features: true } });
+    expect(unfilled.statusCode, unfilled.body).toBe(200);
+    expect(unfilled.json().outputs.map((o: any) => o.name)).not.toContain('features');
+    const bad = await infer({ inputs, parameters: { explain_features: 'yes' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', error: expect.stringMatching(/explain_features/) });
+  });
+
+  it('answers "features" as binary data after the JSON header for a binary-data body as tritonclient.http sends it, as outputs or binary_data_output say', async () => {
+    const inputs = [
+      { name: 'patient_id', shape: [2, 1], datatype: 'BYTES', values: explainedIds, binary: true },
+      ...SENT.map((f) => ({ name: f, shape: [2, 1], datatype: 'FP32', values: column(f), binary: true })),
+      { name: 'mean_texture', shape: [2, 1], datatype: 'FP32', values: new Float32Array([39, 39]), binary: true },
+    ];
+    const send = (opts: Parameters<typeof tritonInferBody>[1]) => {
+      const { body, jsonSize } = tritonInferBody(inputs, { ...opts, parameters: { explain_features: 'true' } });
+      return inject(t, 'POST', '/v2/models/tumour/infer', body, { 'Inference-Header-Content-Length': String(jsonSize) });
+    };
+    const res = await send({});
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    const answer = decodeInferResult(res.headers['inference-header-content-length'] as string, res.rawPayload);
+    const features = answer.result.outputs.find((o: any) => o.name === 'features');
+    expect(features).toMatchObject({ datatype: 'BYTES', shape: [2], parameters: { binary_data_size: expect.any(Number) } });
+    expect(features.data).toBeUndefined();
+    await expectExplained(answer.asArray('features'), EXPLAINED);
+    // Named in outputs, "features" takes its own binary_data (binary_data_output is then not sent).
+    const mixed = await send({ outputs: [{ name: 'probabilities', binary: false }, { name: 'features', binary: true }] });
+    expect(mixed.statusCode, mixed.body).toBe(200);
+    const m = decodeInferResult(mixed.headers['inference-header-content-length'] as string, mixed.rawPayload);
+    expect(m.result.outputs.map((o: any) => o.name)).toEqual(['probabilities', 'features']);
+    expect(m.result.outputs[0].data).toHaveLength(4);
+    expect(m.result.outputs[1].parameters).toEqual({ binary_data_size: expect.any(Number) });
+    await expectExplained(m.asArray('features'), EXPLAINED);
+  });
+
+  it('answers gRPC ModelInfer with the explain_features parameter an output "features", raw as tritonclient.grpc asks, or typed', async () => {
+    const inputs = [{ name: 'patient_id', datatype: 'BYTES', shape: [2, 1] }, ...[...SENT, 'mean_texture'].map((f) => ({ name: f, datatype: 'FP32', shape: [2, 1] }))];
+    const raw = [serializeByteTensor(explainedIds), ...SENT.map((f) => Buffer.from(column(f).buffer)), Buffer.from(new Float32Array([39, 39]).buffer)];
+    const res = await grpcCall<any>(client, 'ModelInfer', { model_name: 'tumour', inputs, raw_input_contents: raw, parameters: { explain_features: { bool_param: true } } });
+    const k = res.outputs.findIndex((o: any) => o.name === 'features');
+    expect(res.outputs[k]).toMatchObject({ datatype: 'BYTES', shape: ['2'] });
+    await expectExplained(deserializeBytesTensor(res.raw_output_contents[k]), EXPLAINED);
+    const texture = { name: 'mean_texture', datatype: 'FP32', shape: [2, 1], contents: { fp32_contents: [39, 39] } };
+    const typed = await grpcCall<any>(client, 'ModelInfer', {
+      model_name: 'tumour',
+      inputs: [...grpcInputs(explainedIds, EXPLAINED), texture],
+      outputs: [{ name: 'probabilities' }, { name: 'features' }],
+      parameters: { explain_features: { string_param: 'true' } },
+    });
+    expect(typed.raw_output_contents).toEqual([]);
+    expect(typed.outputs.map((o: any) => o.name)).toEqual(['probabilities', 'features']);
+    await expectExplained(typed.outputs[1].contents.bytes_contents.map((b: Buffer) => b.toString('utf8')), EXPLAINED);
   });
 
   it('fills again for a fallback whose block differs: the fallback serves its own looked-up values', async () => {

@@ -185,7 +185,7 @@ export class InferenceCore {
       const sampled = this.recorder.shouldSampleInputs();
       const multiclass = served.task === 'multiclass_classification';
       const filled = work.filled;
-      const explain = filled !== undefined && (payload as RowsInput).explainFeatures === true;
+      const explain = filled !== undefined && payload.explainFeatures === true;
       for (let i = 0; i < n; i++) {
         const row = decoded[i] as PredictionRow;
         row.prediction_id = uuidv7(now);

@@ -21,6 +21,8 @@ export interface MatrixRows {
  */
 export interface TensorPayload {
   readonly tensors: true;
+  /** `explain_features`: each decoded row keeps the looked-up features it was served, as `RowsInput.explainFeatures`. */
+  readonly explainFeatures?: boolean;
   /** Checks what the caller asked of the answer (its outputs) against the version about to give it. */
   check(v: LoadedVersion): void;
   matrixFor(v: LoadedVersion): MatrixRows;

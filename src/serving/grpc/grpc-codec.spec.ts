@@ -37,4 +37,25 @@ describe('gRPC codec', () => {
     const half = inferResponseToGrpc({ ...base, outputs: [{ ...f, tensor: new ort.Tensor('float16', new Uint16Array([0x3c00]), [1]) }] }, undefined, false);
     expect(half.raw_output_contents).toHaveLength(1);
   });
+
+  it('reads explain_features from a bool_param or a string_param "true"', () => {
+    const input = [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }];
+    const asked = (p?: Record<string, unknown>) => inferRequestFromGrpc({ model_name: 'm', inputs: input, parameters: p as any }).explainFeatures;
+    expect(asked()).toBe(false);
+    expect(asked({ explain_features: { parameter_choice: 'bool_param', bool_param: true } })).toBe(true);
+    expect(asked({ explain_features: { parameter_choice: 'string_param', string_param: 'true' } })).toBe(true);
+    expect(() => asked({ explain_features: { parameter_choice: 'int64_param', int64_param: '1' } })).toThrow(/explain_features/);
+  });
+
+  it('carries a BYTES output of JSON strings as bytes_contents, or length-prefixed in raw_output_contents', () => {
+    const json = ['{"a":{"value":1,"source":"store","age_ms":5}}', '{"a":{"value":"é","source":"sent","age_ms":null}}'];
+    const out = { model: 'm', version: 1, variant: 'v1', fallback: false, predictionIds: ['a', 'b'] };
+    const f = { name: 'features', tensor: new ort.Tensor('string', json, [2]), binary: false, classification: 0 };
+    const typed = inferResponseToGrpc({ ...out, outputs: [f] }, undefined, false);
+    expect(typed.outputs[0]).toEqual({ name: 'features', datatype: 'BYTES', shape: [2], contents: { bytes_contents: json.map((s) => Buffer.from(s)) } });
+    const raw = inferResponseToGrpc({ ...out, outputs: [f] }, undefined, true).raw_output_contents[0];
+    const first = raw.readUInt32LE(0);
+    expect(raw.toString('utf8', 4, 4 + first)).toBe(json[0]);
+    expect(raw.toString('utf8', 8 + first)).toBe(json[1]);
+  });
 });

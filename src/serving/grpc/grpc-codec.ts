@@ -3,7 +3,7 @@ import { ValidationFailed } from '../../common/errors.js';
 import { v2DatatypeOf } from '../../onnx/datatypes.js';
 import { tensorToRaw } from '../../onnx/v2-binary.js';
 import { tensorToV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
-import type { InferRequest, RequestedOutput } from '../v2/infer-request.js';
+import { explainFlag, type InferRequest, type RequestedOutput } from '../v2/infer-request.js';
 import { classify } from '../v2/infer-response.js';
 import type { V2Answer } from '../v2/oip-payload.js';
 
@@ -79,7 +79,8 @@ export function inferRequestFromGrpc(m: GrpcInferRequest): InferRequest {
   const outputs: RequestedOutput[] | undefined = m.outputs?.length
     ? m.outputs.map((o) => ({ name: o.name, binary: false, classification: classCount(parameterValue(o.parameters?.classification)) || classification }))
     : undefined;
-  return { id: m.id || undefined, parameters, inputs: parsed, outputs, binaryOutput: false, classification, fields: {} };
+  const explainFeatures = explainFlag(parameters.explain_features);
+  return { id: m.id || undefined, parameters, inputs: parsed, outputs, binaryOutput: false, classification, explainFeatures, fields: {} };
 }
 
 function int64Bytes(name: string, datatype: 'INT64' | 'UINT64', values: unknown[]): Uint8Array {

@@ -55,4 +55,17 @@ describe('parseInferRequest', () => {
     );
     expect(r.outputs).toEqual([{ name: 'y', binary: false, classification: 0 }, { name: 'z', binary: true, classification: 0 }]);
   });
+
+  it('reads parameters.explain_features as a bool or the strings "true" and "false", in a JSON body or a binary one, and refuses anything else', () => {
+    const inputs = [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }];
+    expect(parseInferRequest({ inputs }, undefined).explainFeatures).toBe(false);
+    expect(parseInferRequest({ inputs, parameters: { explain_features: true } }, undefined).explainFeatures).toBe(true);
+    expect(parseInferRequest({ inputs, parameters: { explain_features: 'true' } }, undefined).explainFeatures).toBe(true);
+    expect(parseInferRequest({ inputs, parameters: { explain_features: 'false' } }, undefined).explainFeatures).toBe(false);
+    const head = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } }], parameters: { explain_features: true } }));
+    expect(parseInferRequest(Buffer.concat([head, fp32([1])]), String(head.length)).explainFeatures).toBe(true);
+    for (const bad of [1, 'yes', null]) {
+      expect(() => parseInferRequest({ inputs, parameters: { explain_features: bad } }, undefined)).toThrow(/explain_features must be true or false/);
+    }
+  });
 });

@@ -22,6 +22,8 @@ export interface InferRequest {
   binaryOutput: boolean;
   /** `parameters.classification` on the request: applies to every output not listed. */
   classification: number;
+  /** `parameters.explain_features`: answer the extra `features` output (each row's looked-up features as served). */
+  explainFeatures: boolean;
   /** The top-level fields of the JSON (or JSON header), where a `field:` sticky key may sit. */
   fields: Record<string, unknown>;
 }
@@ -90,6 +92,7 @@ export function parseInferRequest(body: unknown, headerLength: string | string[]
   }
 
   const binaryOutput = flag(parameters.binary_data_output, 'parameters.binary_data_output');
+  const explainFeatures = explainFlag(parameters.explain_features);
   const classification = classCount(parameters.classification, 'parameters.classification');
   let requested: RequestedOutput[] | undefined;
   if (outputs !== undefined) {
@@ -108,7 +111,18 @@ export function parseInferRequest(body: unknown, headerLength: string | string[]
       };
     });
   }
-  return { id, parameters, inputs: parsed, outputs: requested, binaryOutput, classification, fields: doc };
+  return { id, parameters, inputs: parsed, outputs: requested, binaryOutput, classification, explainFeatures, fields: doc };
+}
+
+/**
+ * The request-level parameter `explain_features`: a bool, or the strings
+ * "true" and "false" (clients that send every parameter as a string; over
+ * gRPC a `string_param`). Anything else is the caller's mistake.
+ */
+export function explainFlag(v: unknown): boolean {
+  if (v === undefined || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  throw new ValidationFailed('parameters.explain_features must be true or false', { field: 'parameters.explain_features' });
 }
 
 function flag(v: unknown, field: string): boolean {

@@ -4,6 +4,7 @@ import type { TensorSpec } from '../../onnx/model-signature.js';
 import { tensorFromV2, type V2InputTensor } from '../../onnx/v2-tensors.js';
 import type { InferenceFeeds, InferOutcome, MatrixRows, TensorPayload } from '../inference-payload.js';
 import type { InferenceResults, LoadedVersion } from '../loaded-version.js';
+import { explanationTensor, FEATURES_OUTPUT } from './feature-explanation.js';
 import type { InferRequest, RequestedOutput } from './infer-request.js';
 import { namedRows } from './oip-named-rows.js';
 
@@ -30,10 +31,14 @@ export interface V2Answer {
  */
 export class OipPayload implements TensorPayload {
   readonly tensors = true as const;
+  /** `parameters.explain_features`: the core keeps each row's looked-up features for the `features` output. */
+  readonly explainFeatures: boolean;
   /** The outputs the last checked version answers with: the version that answered, once the core is done. */
   private checked?: { v: LoadedVersion; wanted: RequestedOutput[] };
 
-  constructor(readonly req: InferRequest) {}
+  constructor(readonly req: InferRequest) {
+    this.explainFeatures = req.explainFeatures;
+  }
 
   check(v: LoadedVersion): void {
     this.checked = { v, wanted: outputsOf(v, this.req) };
@@ -57,23 +62,49 @@ export class OipPayload implements TensorPayload {
   }
 }
 
-/** The protocol's answer from the core's: the requested outputs, cut to this request's rows when it shared a micro-batch. */
+/**
+ * The protocol's answer from the core's: the requested outputs, cut to this
+ * request's rows when it shared a micro-batch, and last, when the request
+ * asked `explain_features` and the core filled its rows, the `features`
+ * output (binary as `outputs` names it, else as `binary_data_output` says).
+ */
 export function v2Answer(out: InferOutcome, payload: OipPayload): V2Answer {
   const a = out.answer;
   const wanted = payload.outputsFor(out.served);
   const outputs = out.batched ? pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, out.rows)) : pick(out.served, out.results, wanted, (t) => t);
   const predictionIds = new Array<string>(a.predictions.length);
   for (let i = 0; i < predictionIds.length; i++) predictionIds[i] = a.predictions[i].prediction_id;
+  const explained = payload.explainFeatures ? explanationTensor(a.predictions) : undefined;
+  if (explained) {
+    const req = payload.req;
+    const binary = req.outputs?.find((o) => o.name === FEATURES_OUTPUT)?.binary ?? req.binaryOutput;
+    outputs.push({ name: FEATURES_OUTPUT, binary, classification: 0, tensor: explained });
+  }
   return { model: a.model, version: a.version, variant: a.variant, fallback: a.fallback, predictionIds, outputs };
 }
 
+/**
+ * The model outputs a request wants from version `v`. With
+ * `explain_features`, `outputs` may name `features` (for its `binary_data`),
+ * which is the explanation, not the model's; a version that looks features
+ * up and has its own output of that name cannot answer both, which is said
+ * before it runs.
+ */
 export function outputsOf(v: LoadedVersion, req: InferRequest): RequestedOutput[] {
   const names = new Set(v.spec.signature.outputs.map((o) => o.name));
-  if (!req.outputs) return [...names].map((name) => ({ name, binary: req.binaryOutput, classification: req.classification }));
-  for (const o of req.outputs) {
-    if (!names.has(o.name)) throw new ValidationFailed(`the model has no output "${o.name}"; its outputs are ${[...names].join(', ')}`, { output: o.name });
+  if (req.explainFeatures && names.has(FEATURES_OUTPUT) && v.spec.onlineFeatures) {
+    throw new ValidationFailed(`version ${v.version} has its own output "${FEATURES_OUTPUT}", so explain_features cannot answer its explanation under that name`, {
+      field: 'parameters.explain_features',
+    });
   }
-  return req.outputs;
+  if (!req.outputs) return [...names].map((name) => ({ name, binary: req.binaryOutput, classification: req.classification }));
+  const explanation = req.explainFeatures && !names.has(FEATURES_OUTPUT);
+  for (const o of req.outputs) {
+    if (!names.has(o.name) && !(explanation && o.name === FEATURES_OUTPUT)) {
+      throw new ValidationFailed(`the model has no output "${o.name}"; its outputs are ${[...names].join(', ')}`, { output: o.name });
+    }
+  }
+  return explanation ? req.outputs.filter((o) => o.name !== FEATURES_OUTPUT) : req.outputs;
 }
 
 function pick(served: LoadedVersion, results: InferenceResults, wanted: RequestedOutput[], shape: (t: ort.Tensor) => ort.Tensor): V2Output[] {
