@@ -83,17 +83,22 @@ export function v2Answer(out: InferOutcome, payload: OipPayload): V2Answer {
   return { model: a.model, version: a.version, variant: a.variant, fallback: a.fallback, predictionIds, outputs };
 }
 
-/**
- * The model outputs a request wants from version `v`. With
- * `explain_features`, `outputs` may name `features` (for its `binary_data`),
- * which is the explanation, not the model's; a version that looks features
- * up and has its own output of that name cannot answer both, which is said
- * before it runs.
- */
+/** The outputs a request wants from version `v`: see `wantedOutputs`. */
 export function outputsOf(v: LoadedVersion, req: InferRequest): RequestedOutput[] {
-  const names = new Set(v.spec.signature.outputs.map((o) => o.name));
-  if (req.explainFeatures && names.has(FEATURES_OUTPUT) && v.spec.onlineFeatures) {
-    throw new ValidationFailed(`version ${v.version} has its own output "${FEATURES_OUTPUT}", so explain_features cannot answer its explanation under that name`, {
+  return wantedOutputs(v.version, v.spec.signature.outputs.map((o) => o.name), v.spec.onlineFeatures != null, req);
+}
+
+/**
+ * The model outputs a request wants from a version with these output names
+ * (every one when it names none). With `explain_features`, `outputs` may
+ * name `features` (for its `binary_data`), which is the explanation, not the
+ * model's; a version that looks features up and has its own output of that
+ * name cannot answer both, which is said before it runs.
+ */
+export function wantedOutputs(version: number, outputNames: readonly string[], looksUp: boolean, req: InferRequest): RequestedOutput[] {
+  const names = new Set(outputNames);
+  if (req.explainFeatures && looksUp && names.has(FEATURES_OUTPUT)) {
+    throw new ValidationFailed(`version ${version} has its own output "${FEATURES_OUTPUT}", so explain_features cannot answer its explanation under that name`, {
       field: 'parameters.explain_features',
     });
   }
