@@ -211,6 +211,15 @@ describe.each(stores)('predictions fill looked-up features from the online store
     expect(bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', error: expect.stringMatching(/explain_features/) });
   });
 
+  it('documents explain_features and the "features" output on the V2 infer routes in OpenAPI', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    for (const path of ['/v2/models/{name}/infer', '/v2/models/{name}/versions/{version}/infer']) {
+      const op = doc.paths[path].post;
+      expect(op.requestBody.content['application/json'].schema.properties.parameters.properties.explain_features.description).toMatch(/"features"/);
+      expect(op.responses['200'].content['application/json'].schema.properties.outputs.description).toMatch(/"features": BYTES \[N\]/);
+    }
+  });
+
   it('answers "features" as binary data after the JSON header for a binary-data body as tritonclient.http sends it, as outputs or binary_data_output say', async () => {
     const inputs = [
       { name: 'patient_id', shape: [2, 1], datatype: 'BYTES', values: explainedIds, binary: true },

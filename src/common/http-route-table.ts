@@ -27,6 +27,8 @@ export interface HttpRouteDef {
   tags: string[];
   bodySchema?: Record<string, unknown>;
   responseSchema?: Record<string, unknown>;
+  /** The answer's shape in OpenAPI only, for a handler that writes its own wire form (V2's JSON or binary tensor data). */
+  responseDoc?: Record<string, unknown>;
   /** Hot routes log at debug level. */
   hot?: boolean;
   /** A write kept in the audit trail (routes through Nest controllers are audited by its interceptor). */
@@ -152,7 +154,7 @@ export class HttpRouteTable {
         ...(d.scope ? { security: [{ bearer: [] }, { 'api-key': [] }], 'x-required-scope': d.scope } : {}),
         ...(d.bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: d.bodySchema } } } } : {}),
         responses: {
-          200: { description: 'OK', ...(d.responseSchema ? { content: { 'application/json': { schema: d.responseSchema } } } : {}) },
+          200: { description: 'OK', ...(d.responseSchema || d.responseDoc ? { content: { 'application/json': { schema: d.responseSchema ?? d.responseDoc } } } : {}) },
           default: { description: 'Error envelope' },
         },
       };

@@ -25,7 +25,19 @@ export const INFER_BODY_SCHEMA = {
     'JSON, or (binary tensor data extension; no Content-Type or application/octet-stream) a JSON header of Inference-Header-Content-Length bytes followed by each binary input',
   properties: {
     id: { type: 'string' },
-    parameters: { type: 'object', description: 'binary_data_output (bool), classification (int), a sticky key field' },
+    parameters: {
+      type: 'object',
+      description: 'Scalars; also a sticky key field',
+      properties: {
+        binary_data_output: { type: 'boolean', description: 'every output not named in outputs as binary data' },
+        classification: { type: 'integer', description: 'top K classes of every output not named in outputs' },
+        explain_features: {
+          type: ['boolean', 'string'],
+          enum: [true, false, 'true', 'false'],
+          description: 'For a version with online features and a request with entity-key inputs: add the output "features" (see the answer)',
+        },
+      },
+    },
     inputs: {
       type: 'array',
       items: {
@@ -42,7 +54,43 @@ export const INFER_BODY_SCHEMA = {
     },
     outputs: {
       type: 'array',
+      description: 'The outputs to answer (default: all); with explain_features it may name "features" to set its binary_data',
       items: { type: 'object', properties: { name: { type: 'string' }, parameters: { type: 'object', properties: { binary_data: { type: 'boolean' }, classification: { type: 'integer' } } } } },
+    },
+  },
+};
+
+const tensorOut = {
+  type: 'object',
+  required: ['name', 'shape', 'datatype'],
+  properties: {
+    name: { type: 'string' },
+    shape: { type: 'array', items: { type: 'integer' } },
+    datatype: { type: 'string' },
+    data: { type: 'array', description: 'absent for a binary output' },
+    parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', description: 'a binary output: its bytes after the JSON header' } } },
+  },
+};
+
+/** The infer answer, for OpenAPI: the handler writes it itself (JSON, or the JSON header then binary outputs). */
+export const INFER_RESPONSE_DOC = {
+  type: 'object',
+  description:
+    'application/json; or, when an output is binary, application/octet-stream: this JSON header of Inference-Header-Content-Length bytes followed by each binary output in order',
+  required: ['model_name', 'model_version', 'parameters', 'outputs'],
+  properties: {
+    model_name: { type: 'string' },
+    model_version: { type: 'string' },
+    id: { type: 'string' },
+    parameters: {
+      type: 'object',
+      properties: { variant: { type: 'string' }, fallback: { type: 'boolean' }, prediction_ids: { type: 'string', description: "the rows' prediction ids, comma-joined" } },
+    },
+    outputs: {
+      type: 'array',
+      description:
+        'The requested outputs; with parameters.explain_features, when the version filled the rows from the online store, last the output "features": BYTES [N], element i the JSON of row i\'s {feature: {value, source, age_ms}} (source sent, store, default or missing), as /v1 answers predictions[i].features',
+      items: tensorOut,
     },
   },
 };
@@ -65,7 +113,7 @@ export class V2Routes {
     installV2Wire(adapter.httpAdapter.getInstance<FastifyInstance>(), config.limits.maxBodyBytes);
     const tags = ['open-inference-protocol'];
     const read = { method: 'GET' as const, scope: 'predict' as const, tags };
-    const infer = { method: 'POST' as const, scope: 'predict' as const, tags, hot: true, bodySchema: INFER_BODY_SCHEMA };
+    const infer = { method: 'POST' as const, scope: 'predict' as const, tags, hot: true, bodySchema: INFER_BODY_SCHEMA, responseDoc: INFER_RESPONSE_DOC };
     const server = () => ({ name: 'modelgate', version: pkg.version, extensions: V2_EXTENSIONS });
     const defs: HttpRouteDef[] = [
       { method: 'GET', scope: null, tags, url: '/v2/health/live', summary: 'Server live', handler: () => ({ live: true }) },
