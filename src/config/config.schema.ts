@@ -36,7 +36,7 @@ export const envSchema = z.object({
   MODELGATE_BASELINE_SAMPLE_SIZE: int(100, 1_000_000).default(5_000),
   MODELGATE_KEY_CACHE_TTL_MS: int(0).default(5_000),
   MODELGATE_BATCH_MAX_SIZE: int(0, 100_000).default(64),
-  MODELGATE_BATCH_MAX_WAIT_MS: num(0, 1_000).default(1),
+  MODELGATE_BATCH_MAX_WAIT_MS: num(0, 1_000).default(0),
   MODELGATE_MAX_LOADED_VERSIONS: int(1).default(16),
   MODELGATE_MAX_CONCURRENT_LOADS: int(1, 64).default(2),
   MODELGATE_MIN_RESIDENCY_MS: int(0).default(60_000),
