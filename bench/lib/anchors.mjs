@@ -21,11 +21,12 @@ export const ANCHORS = {
   fastify: { name: 'fastify route', script: 'fastify-server.mjs', batch: false },
 };
 
-export async function startAnchor(h, which) {
+/** `nodeArgs` go before the script (`--cpu-prof`, say). */
+export async function startAnchor(h, which, { nodeArgs = [] } = {}) {
   const a = ANCHORS[which];
   if (!a) throw new BenchError(`no anchor "${which}"; there are: ${Object.keys(ANCHORS).join(', ')}`);
   const port = await freePort();
-  const rec = spawnChild(a.name, process.execPath, [path.join(BENCH, a.script)], {
+  const rec = spawnChild(a.name, process.execPath, [...nodeArgs, path.join(BENCH, a.script)], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL: MODEL_FILE, FEATURES_CSV: CSV_FILE, BATCH: a.batch ? '1' : '0' },
     logFile: path.join(h.logDir, `${which}-server.log`),
   });

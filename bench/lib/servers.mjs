@@ -80,7 +80,9 @@ export async function startModelgate(h, label, extraEnv = {}, { setUp = true, no
   const main = path.join(ROOT, 'dist/main.js');
   if (!fs.existsSync(main)) throw new BenchError(`${main} is missing: run "npm run build" first (npm run bench does)`);
   const logName = `modelgate-${++mgStarts}-${label.replace(/[^\w.-]+/g, '_')}.log`;
-  const rec = spawnChild(`modelgate (${label})`, process.execPath, [...nodeArgs, main], { env: modelgateEnv(h, port, extraEnv), logFile: path.join(h.logDir, logName) });
+  // BENCH_MODELGATE_NODE_ARGS (space-separated) profiles any scenario's services: "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const extraArgs = (process.env.BENCH_MODELGATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const rec = spawnChild(`modelgate (${label})`, process.execPath, [...extraArgs, ...nodeArgs, main], { env: modelgateEnv(h, port, extraEnv), logFile: path.join(h.logDir, logName) });
   const server = { rec, kind: 'modelgate', name: `modelgate ${label}`, base: `http://127.0.0.1:${port}`, port, env: extraEnv, log: path.join(h.logDir, logName) };
   const started = Date.now();
   await waitFor(rec, 'GET /health/live 200', async () => (await http('GET', `${server.base}/health/live`)).status === 200 || 'not live', S.startTimeoutS);

@@ -17,6 +17,9 @@
 //
 //   npm run build && node bench/standalone/profile-predict.mjs
 //   PROFILE_SECONDS=60 PROFILE_INTERVAL_US=100 node bench/standalone/profile-predict.mjs
+//   PROFILE_TARGET=batch node bench/standalone/profile-predict.mjs
+//     (the batching anchor, bench/bare-server.mjs BATCH=1, under the same load:
+//     what the limit of the stack spends, category by category; also bare, fastify)
 //   node bench/standalone/profile-predict.mjs --reanalyse bench/results/profile-predict-<stamp>.json
 //     (the table again from a kept profile, after changing RULES)
 //
@@ -36,12 +39,15 @@ import { log, stamp } from '../lib/log.mjs';
 import { cleanup, onCleanup, stopChild } from '../lib/children.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { machineInfo } from '../lib/report.mjs';
+import { startAnchor } from '../lib/anchors.mjs';
 import { loadModelgateConfig, prepareDatabase, startModelgate } from '../lib/servers.mjs';
 import { prepareWorkload } from '../lib/workload.mjs';
 
 const SECONDS = numEnv('PROFILE_SECONDS', 20);
 const WARMUP_S = numEnv('PROFILE_WARMUP_S', 5);
 const INTERVAL_US = numEnv('PROFILE_INTERVAL_US', 250);
+/** `v1` (Modelgate's /v1 predict) or an anchor of bench/lib/anchors.mjs (`batch`, `bare`, `fastify`). */
+const TARGET = process.env.PROFILE_TARGET ?? 'v1';
 
 /** The categories, in the order printed (the issue's list). */
 const CATEGORIES = [
@@ -93,6 +99,12 @@ const RULES = [
   { url: /^dist\/serving\/v2\/infer-response\.js|^dist\/serving\/v2\/v2-wire\.js|^dist\/serving\/grpc\/infer-response-encoder\.js|^dist\/common\/error-envelope/, cat: 'serialisation' },
   { url: /^dist\/common\/http-route-table\.js|^dist\/app\.factory\.js|^dist\/common\/security-headers\.js/, cat: 'HTTP & Fastify' },
   { url: /^dist\//, cat: 'GC/other', item: 'Modelgate code not mapped above (prediction.service orchestration, v1-routes, ...)' },
+  // The anchors (PROFILE_TARGET): their own code, split the same way.
+  { url: /^bench\/lib\/anchor-core\.mjs/, fn: /^rowsOf$/, cat: 'body parse & feature read' },
+  { url: /^bench\/lib\/anchor-core\.mjs/, fn: /^answerOf$/, cat: 'serialisation' },
+  { url: /^bench\/lib\/anchor-core\.mjs/, cat: 'batching & onnxruntime' },
+  { url: /^bench\/(bare|fastify)-server\.mjs/, fn: /^predict$/, cat: 'body parse & feature read' },
+  { url: /^bench\/(bare|fastify)-server\.mjs/, cat: 'HTTP & Fastify' },
   // Dependencies.
   { url: /^node_modules\/onnxruntime-(node|common)\//, cat: 'batching & onnxruntime' },
   { url: /^node_modules\/prom-client\//, cat: 'metrics' },
@@ -216,7 +228,7 @@ function printBreakdown(b, rps) {
   const lines = [`| category | us per request | share |`, `|---|---:|---:|`];
   for (const c of b.categories) lines.push(`| ${c.category.padEnd(w)} | ${c.us_per_request.toFixed(1)} | ${(c.share * 100).toFixed(1)}% |`);
   lines.push(`| ${'total (main thread busy)'.padEnd(w)} | ${b.busy_us_per_request.toFixed(1)} | 100% |`);
-  process.stdout.write(`\n/v1 predict, batch 1: ${b.requests} requests in ${b.window_s} s (${Math.round(rps)} req/s), ${b.samples_in_window} samples; main thread idle ${(b.idle_share * 100).toFixed(1)}% of the window\n\n${lines.join('\n')}\n\nGC/other:\n`);
+  process.stdout.write(`\n${TARGET === 'v1' ? '/v1 predict' : `anchor ${TARGET}`}, batch 1: ${b.requests} requests in ${b.window_s} s (${Math.round(rps)} req/s), ${b.samples_in_window} samples; main thread idle ${(b.idle_share * 100).toFixed(1)}% of the window\n\n${lines.join('\n')}\n\nGC/other:\n`);
   for (const i of b.other_items) process.stdout.write(`  ${i.us_per_request.toFixed(1).padStart(7)} us  ${i.item}\n`);
   process.stdout.write('\nTop functions (self time):\n');
   for (const f of b.top_functions.slice(0, 20)) process.stdout.write(`  ${f.us_per_request.toFixed(2).padStart(7)} us  [${f.category}] ${f.fn}\n`);
@@ -240,14 +252,17 @@ async function main() {
   const profDir = path.join(workDir, 'prof');
   fs.mkdirSync(profDir);
   const givenDb = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL;
-  const h = { S, workDir, logDir: workDir, work: prepareWorkload(workDir), config: await loadModelgateConfig(), db: await prepareDatabase(path.join(workDir, 'data'), givenDb) };
+  const h = { S, workDir, logDir: workDir, work: prepareWorkload(workDir), config: await loadModelgateConfig(), db: TARGET === 'v1' ? await prepareDatabase(path.join(workDir, 'data'), givenDb) : null };
   const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${INTERVAL_US}`];
-  const srv = await startModelgate(h, 'profiled', { MODELGATE_MONITOR_SKETCHES: 'true', MODELGATE_PREDICTION_LOG: 'postgres' }, { nodeArgs });
-  const url = `${srv.base}/v1/models/${MODEL}/predict`;
-  const auth = srv.headers.authorization.slice('Bearer '.length);
+  const srv =
+    TARGET === 'v1'
+      ? await startModelgate(h, 'profiled', { MODELGATE_MONITOR_SKETCHES: 'true', MODELGATE_PREDICTION_LOG: 'postgres' }, { nodeArgs })
+      : await startAnchor(h, TARGET, { nodeArgs });
+  const url = TARGET === 'v1' ? `${srv.base}/v1/models/${MODEL}/predict` : `${srv.base}/`;
+  const auth = srv.headers.authorization?.slice('Bearer '.length);
   log(`warm-up ${WARMUP_S}s`);
   if (WARMUP_S > 0) await runLoad(S.loadgen, { url, bodiesFile: h.work.files.v1, auth, seconds: WARMUP_S }, srv.rec.pid);
-  log(`profiling ${SECONDS}s of /v1 predict at ${S.connections} connections (${S.loadgen}), sampling every ${INTERVAL_US} us`);
+  log(`profiling ${SECONDS}s of ${TARGET === 'v1' ? '/v1 predict' : `the ${TARGET} anchor`} at ${S.connections} connections (${S.loadgen}), sampling every ${INTERVAL_US} us`);
   const from = Number(process.hrtime.bigint() / 1000n);
   const r = await runLoad(S.loadgen, { url, bodiesFile: h.work.files.v1, auth, seconds: SECONDS }, srv.rec.pid);
   const to = Number(process.hrtime.bigint() / 1000n);
@@ -264,7 +279,7 @@ async function main() {
   const base = path.join(RESULTS, `profile-predict-${stamp}`);
   fs.copyFileSync(path.join(profDir, file), `${base}.cpuprofile`);
   const machine = machineInfo();
-  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ kind: 'modelgate-profile-predict', machine, settings: { seconds: SECONDS, warmup_s: WARMUP_S, interval_us: INTERVAL_US, connections: S.connections, loadgen: S.loadgen, monitoring: 'sketches + postgres prediction log' }, window: { from_us: from, to_us: to }, load: { rps: r.rps, requests: r.requests, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, cpu: r.cpu }, breakdown: b, rules: RULES.map((x) => ({ url: x.url?.source ?? null, fn: x.fn?.source ?? null, native: !!x.native, inherit: !!x.inherit, category: x.cat ?? null, item: x.item ?? null })) }, null, 2)}\n`);
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ kind: 'modelgate-profile-predict', machine, settings: { target: TARGET, seconds: SECONDS, warmup_s: WARMUP_S, interval_us: INTERVAL_US, connections: S.connections, loadgen: S.loadgen, monitoring: 'sketches + postgres prediction log' }, window: { from_us: from, to_us: to }, load: { rps: r.rps, requests: r.requests, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, cpu: r.cpu }, breakdown: b, rules: RULES.map((x) => ({ url: x.url?.source ?? null, fn: x.fn?.source ?? null, native: !!x.native, inherit: !!x.inherit, category: x.cat ?? null, item: x.item ?? null })) }, null, 2)}\n`);
   process.stdout.write(`\nWrote ${path.relative(ROOT, base)}.json and .cpuprofile (open in Chrome DevTools or speedscope for the flame graph)\n`);
 }
 
