@@ -65,7 +65,7 @@ describe('predictionsStatement', () => {
 describe('shadowStatement', () => {
   it('binds a shadow error without outputs as text and SQL NULL', () => {
     const r: ShadowRecord = { predictionId: base.id, model: 'credit', version: 5, createdAt: 1, latencyMs: 3, error: 'timeout' };
-    const s = shadowStatement([r, { ...r, version: 6, error: undefined, score: 0.4, label: 0, outputs: [0.1] }]);
+    const s = shadowStatement([r, { ...r, version: 6, error: undefined, score: 0.4, label: 0, outputs: [0.1], lookedUp: true }]);
     expect(s.rows).toBe(2);
     expect(s.params).toEqual([
       `{"${base.id}","${base.id}"}`,
@@ -77,6 +77,7 @@ describe('shadowStatement', () => {
       '{NULL,"0"}',
       '{"1":[0.1]}',
       '{"timeout",NULL}',
+      '{0,1}',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO shadow_predictions/);
   });
