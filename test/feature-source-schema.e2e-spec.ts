@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../src/database/database.connection.js';
 import { packScores, ScoreList } from '../src/monitoring/buckets/label-deltas.js';
+import { predictionsStatement } from '../src/monitoring/telemetry/telemetry-sql.js';
+import { uuidv7 } from '../src/common/ids.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /** Migration 1767000000101: the feature_source column, its bucket keys, and a down that loses no count. */
@@ -46,6 +48,19 @@ describe('feature_source columns', () => {
     await labelCell(0, [0.5], [0.25]);
     await labelCell(1, [0.75, 0.625], [0.125]);
     await expect(labelCell(1, [0.5], [])).rejects.toThrow(/duplicate key/);
+  });
+
+  it('stores the source given by the INSERT form of the log (the benchmark\'s alternative to COPY)', async () => {
+    const now = Date.now();
+    const base = { model: 'm', version: 1, variant: 'v1', protocol: 'v1' as const, fallback: false, createdAt: now, latencyMs: 1 };
+    const ids = [uuidv7(now), uuidv7(now)];
+    const stmt = predictionsStatement([{ ...base, id: ids[0] }, { ...base, id: ids[1], lookedUp: true }]);
+    await ds.query(stmt.sql, stmt.params);
+    const rows = await ds.query(`SELECT id::text AS id, feature_source FROM predictions WHERE id = ANY($1::uuid[]) ORDER BY feature_source`, [ids]);
+    expect(rows).toEqual([
+      { id: ids[0], feature_source: 0 },
+      { id: ids[1], feature_source: 1 },
+    ]);
   });
 
   it('folds looked-up bucket rows into the sent ones on revert, and adds the column back on the next run', async () => {
