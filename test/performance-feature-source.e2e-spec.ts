@@ -190,6 +190,14 @@ describe('performance split by feature source', () => {
     expect(Math.abs(live.window.auc - mannWhitneyAuc(looked.map((s) => s.score), looked.map((s) => s.label)))).toBeLessThanOrEqual(live.window.auc_error_bound + 1e-9);
   });
 
+  it('documents the split parameter and its one value in the OpenAPI document', async () => {
+    const doc = await t.http.get('/docs-json').expect(200);
+    const params = doc.body.paths['/api/v1/models/{name}/performance'].get.parameters as { name: string; schema?: { enum?: string[] }; description?: string }[];
+    const split = params.find((p) => p.name === 'split');
+    expect(split?.schema?.enum).toEqual(['feature_source']);
+    expect(split?.description).toMatch(/looked_up/);
+  });
+
   it('refuses an unknown split with 400 VALIDATION_FAILED naming the parameter', async () => {
     for (const split of ['nope', 'FEATURE_SOURCE', '']) {
       const res = await performance(`&split=${split}`);
