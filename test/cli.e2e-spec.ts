@@ -331,6 +331,16 @@ describe('modelgate CLI', () => {
       expect(v1![4]).toBe(`~${est.value.toFixed(3)} (${est.low.toFixed(3)}-${est.high.toFixed(3)})`);
     });
 
+    it('prints one table per feature source with --split feature_source: every prediction of a model without online features was sent', async () => {
+      const out = await ok(['performance', 'credit', '--split', 'feature_source']);
+      expect(out).toMatch(/^feature source sent: from \S+ to \S+; DeLong's p-value against v[12] \(version [12]\)$/m);
+      expect(out).toMatch(new RegExp(`^1\\s+v1\\s+\\d+\\s+${ROWS}\\s+0\\.\\d{3}`, 'm'));
+      expect(out).toMatch(/^feature source looked_up: \(no predictions from \S+ to \S+\)$/m);
+      const bad = await run(['performance', 'credit', '--split', 'region']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/VALIDATION_FAILED/);
+    });
+
     it('prints each alert with its summary, state, since and who acknowledged it, after an ack through the CLI', async () => {
       const listed = (await t.http.get('/api/v1/alerts?model=credit').set(t.admin).expect(200)).body.alerts;
       const auc = listed.find((a: any) => a.rule === 'auc' && a.version === 2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertsTable, driftTable, instant, num, performanceTable, windowTable } from './monitor-tables.js';
+import { alertsTable, driftTable, instant, num, performanceTable, splitPerformanceTable, windowTable } from './monitor-tables.js';
 
 const numeric = (feature: string, psi: number, ks: number, p: number, drifted: boolean) => ({
   feature,
@@ -95,6 +95,22 @@ describe('monitor tables', () => {
     // A version without calibration has no estimate; one with it reads as an estimate, with its band.
     expect(out).toMatch(/^2\s+v2\s+320\s+320\s+0\.693\s+-\s+0\.977\s+1\.5e-18$/m);
     expect(out).toMatch(/^1\s+v1\s+2680\s+2680\s+0\.975\s+~0\.975 \(0\.969-0\.981\)\s+0\.977\s+reference$/m);
+  });
+
+  it('prints one table per feature source and DeLong of looked_up against sent with --split feature_source', () => {
+    const series = (labels: number, auc: number) => ({ version: 1, variant: 'v1', validation: { auc: 0.98 }, window: { predictions: labels, labels, auc, rmse: null, mae: null } });
+    const out = splitPerformanceTable({
+      task: 'binary_classification',
+      from: '2026-12-07T15:00:00.000Z',
+      to: '2026-12-07T16:00:00.000Z',
+      feature_sources: { sent: { series: [series(80, 0.99)], comparisons: [] }, looked_up: { series: [], comparisons: [] } },
+      source_comparisons: [{ version: 1, variant: 'v1', auc_a: 0.71, auc_b: 0.99, difference: -0.28, p_value: 1.2e-7 }],
+    });
+    expect(out).toMatch(/^feature source sent: from 2026-12-07T15:00:00Z to 2026-12-07T16:00:00Z; DeLong's p-value against v1 \(version 1\)$/m);
+    expect(out).toMatch(/^1\s+v1\s+80\s+80\s+0\.990\s+-\s+0\.980\s+-$/m);
+    expect(out).toMatch(/^feature source looked_up: \(no predictions from 2026-12-07T15:00:00Z to 2026-12-07T16:00:00Z\)$/m);
+    expect(out).toMatch(/^VERSION\s+VARIANT\s+LOOKED_UP AUC\s+SENT AUC\s+DIFFERENCE\s+DELONG P$/m);
+    expect(out).toMatch(/^1\s+v1\s+0\.710\s+0\.990\s+-0\.280\s+1\.2e-7$/m);
   });
 
   it('shows each alert with its summary, state, since when and who acknowledged it', () => {

@@ -174,6 +174,39 @@ export function performanceTable(answer: { task: string; from: string; to: strin
   )}`;
 }
 
+interface SourceComparison {
+  version: number;
+  variant: string;
+  auc_a?: number | null;
+  auc_b?: number | null;
+  difference?: number | null;
+  p_value: number | null;
+}
+
+/**
+ * `performance --split feature_source`: the table of each source (`sent`,
+ * `looked_up`), then per series DeLong's test of its looked-up AUC against
+ * its sent AUC: where skew in looked-up features shows.
+ */
+export function splitPerformanceTable(answer: {
+  task: string;
+  from: string;
+  to: string;
+  feature_sources: Record<'sent' | 'looked_up', { series: Series[]; comparisons: Comparison[] }>;
+  source_comparisons: SourceComparison[];
+}): string {
+  const parts = (['sent', 'looked_up'] as const).map((source) => `feature source ${source}: ${performanceTable({ ...answer, ...answer.feature_sources[source] })}`);
+  if (answer.source_comparisons.length) {
+    parts.push(
+      `looked_up against sent (DeLong):\n${table(
+        ['version', 'variant', 'looked_up auc', 'sent auc', 'difference', 'delong p'],
+        answer.source_comparisons.map((c) => [c.version, c.variant, num(c.auc_a ?? null), num(c.auc_b ?? null), num(c.difference ?? null), num(c.p_value)]),
+      )}`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
 interface AlertView {
   id: string;
   model: string;

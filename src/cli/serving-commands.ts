@@ -3,7 +3,7 @@ import { endsAt, parseInteger, parseRoutes } from './args.js';
 import { seg } from './client.js';
 import { action } from './context.js';
 import { CliError } from './cli-error.js';
-import { alertsTable, driftTable, performanceTable, windowTable } from './monitor-tables.js';
+import { alertsTable, driftTable, performanceTable, splitPerformanceTable, windowTable } from './monitor-tables.js';
 import { cellText, table } from './table.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -102,9 +102,13 @@ export function registerServingCommands(program: Command): void {
     .option('--variant <name>')
     .option('--from <time>', 'RFC 3339; default 24 h before --to')
     .option('--to <time>', 'RFC 3339; default now')
+    .option('--split <dimension>', 'feature_source: one table per source (sent, looked_up) and DeLong of looked_up against sent')
     .action(
       action(async (ctx, model: string, o: any) =>
-        ctx.out(await ctx.api.get(`/api/v1/models/${seg(model)}/performance`, { version: o.version, variant: o.variant, from: o.from, to: o.to }), performanceTable),
+        ctx.out(
+          await ctx.api.get(`/api/v1/models/${seg(model)}/performance`, { version: o.version, variant: o.variant, from: o.from, to: o.to, split: o.split }),
+          (answer: any) => (o.split ? splitPerformanceTable(answer) : performanceTable(answer)),
+        ),
       ),
     );
 

@@ -13,6 +13,7 @@ import { Rollouts1766400000001 } from './migrations/1766400000001-rollouts.js';
 import { FeatureStore1766600000001 } from './migrations/1766600000001-feature-store.js';
 import { TensorTask1766900000021 } from './migrations/1766900000021-tensor-task.js';
 import { VersionOnlineFeatures1767000000001 } from './migrations/1767000000001-version-online-features.js';
+import { FeatureSource1767000000101 } from './migrations/1767000000101-feature-source.js';
 import { REGISTRY_ENTITIES } from '../registry/entities/index.js';
 import { ApiKeyEntity } from '../auth/api-key.entity.js';
 
@@ -38,4 +39,5 @@ export const MIGRATIONS: Function[] = [
   FeatureStore1766600000001,
   TensorTask1766900000021,
   VersionOnlineFeatures1767000000001,
+  FeatureSource1767000000101,
 ];

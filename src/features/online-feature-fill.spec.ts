@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../common/errors.js';
-import { fillRows, planLookups, type ViewAnswer, type ViewDefinition } from './online-feature-fill.js';
+import { fillRows, lookedUp, planLookups, type ViewAnswer, type ViewDefinition } from './online-feature-fill.js';
 import { lookedUpFeatures, onlineFeaturesSchema } from './online-features.js';
 
 const NOW = Date.parse('2026-12-07T12:00:00Z');
@@ -136,5 +136,35 @@ describe('filling a batch', () => {
     expect(plan.requests).toEqual([]);
     const out = fillRows(features, gone, [{ customer_id: 'c' }], plan, new Map(), 'postgres', NOW);
     expect(out.rows[0].features.debt).toEqual({ value: 3, source: 'default', age_ms: null });
+  });
+});
+
+describe('whether a row was looked up (its performance feature_source)', () => {
+  const all = { customer_id: 'c-1', merchant_id: 'm-1', country: 'DE', income: 1, debt: 2, vip: null, risk: 0.1 };
+  const answer = () => ({ rows: [stored({ income: 5, debt: 6, vip: true, score: 0.3 })] });
+
+  it('is sent when the caller sent every looked-up feature, null included', () => {
+    expect(lookedUp(run([all], answer).out.rows[0])).toBe(false);
+  });
+
+  it('is looked up when any one feature came from the store', () => {
+    const { risk: _, ...noRisk } = all;
+    expect(lookedUp(run([noRisk], answer).out.rows[0])).toBe(true);
+  });
+
+  it('is looked up when a feature the caller left out was served by its default or missing policy', () => {
+    const { debt: _d, ...noDebt } = all;
+    const { vip: _v, ...noVip } = all;
+    const none = () => ({ rows: [undefined] });
+    const byDefault = run([noDebt], none).out.rows[0];
+    expect(byDefault.features.debt.source).toBe('default');
+    expect(lookedUp(byDefault)).toBe(true);
+    const byMissing = run([noVip], none).out.rows[0];
+    expect(byMissing.features.vip.source).toBe('missing');
+    expect(lookedUp(byMissing)).toBe(true);
+  });
+
+  it('is sent for a row with no looked-up features at all', () => {
+    expect(lookedUp({ values: { a: 1 }, features: {} })).toBe(false);
   });
 });

@@ -167,3 +167,14 @@ export function fillRows(
   });
   return out;
 }
+
+/**
+ * Whether a filled row served any value the caller did not send: from the
+ * store, or from the `default` / `missing` policy when the store had none.
+ * Performance splits predictions on it (`feature_source`: `looked_up` or
+ * `sent`).
+ */
+export function lookedUp(row: FilledRow): boolean {
+  for (const name in row.features) if (row.features[name].source !== 'sent') return true;
+  return false;
+}

@@ -5,7 +5,7 @@ import { InjectLogger } from '../common/common.module.js';
 import { ServiceUnavailable, ValidationFailed } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
-import type { RequestRow } from '../features/online-feature-fill.js';
+import { lookedUp, type RequestRow } from '../features/online-feature-fill.js';
 import { OnlineFeatureResolver } from '../features/online-feature-resolver.js';
 import type { OnlineFeaturesBlock } from '../features/online-features.js';
 import { Metrics, type Protocol } from '../metrics/metrics.js';
@@ -204,6 +204,7 @@ export class InferenceCore {
           label: row.label,
           outputs: extraOutputs(row, multiclass),
           inputs: sampled ? inputRow(input, i, served.width, filled) : undefined,
+          lookedUp: filled !== undefined && lookedUp(filled[i]),
         });
       }
       // Drift: live sketches of this series' window (O(features) per row, no I/O).
@@ -219,7 +220,7 @@ export class InferenceCore {
     if (fellBack) this.sketches.observeError(model, choice.version, choice.variant, latencyMs);
     if (choice.shadow.length && (choice.shadowSample === undefined || choice.shadowSample >= 1 || Math.random() < choice.shadowSample)) {
       // Filled rows (online features) go to shadows as the values served, whatever edge they came from.
-      if (work.filled) this.shadows.schedule(model, choice.shadow, served, work.data!, work.input!, n, predictions);
+      if (work.filled) this.shadows.schedule(model, choice.shadow, served, work.data!, work.input!, n, predictions, work.filled);
       else if (isTensors(payload)) this.shadows.scheduleTensors(model, choice.shadow, served, payload, work.data, n, predictions);
       else this.shadows.schedule(model, choice.shadow, served, work.data!, payload, n, predictions);
     }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectLogger } from '../common/common.module.js';
 import type { Logger } from '../common/logger.js';
+import { type FilledRow, lookedUp } from '../features/online-feature-fill.js';
 import { Metrics } from '../metrics/metrics.js';
 import { PredictionRecorder } from '../monitoring/telemetry/prediction-recorder.js';
 import { LiveSketches } from '../monitoring/live/live-sketches.js';
@@ -41,8 +42,10 @@ export class ShadowRunner {
     input: RowsInput,
     n: number,
     predictions: readonly PredictionRow[],
+    /** The live rows as filled from the online store: each copy's record keeps its live prediction's feature source. */
+    filled?: readonly FilledRow[],
   ): void {
-    this.later(model, versions, served, (v) => ({ rows: sameFeatures(served, v) ? data : read(v, input, n), n }), predictions);
+    this.later(model, versions, served, (v) => ({ rows: sameFeatures(served, v) ? data : read(v, input, n), n }), predictions, filled);
   }
 
   /** A tensor request's copies; `data` is the served version's feature matrix when it went the matrix way. */
@@ -63,7 +66,7 @@ export class ShadowRunner {
     }, predictions);
   }
 
-  private later(model: string, versions: readonly number[], served: LoadedVersion, inputFor: InputFor, predictions: readonly PredictionRow[]): void {
+  private later(model: string, versions: readonly number[], served: LoadedVersion, inputFor: InputFor, predictions: readonly PredictionRow[], filled?: readonly FilledRow[]): void {
     setImmediate(() => {
       // Live requests backed up on the version that answered come first: a
       // shadow copy is the first work shed, so it never delays them. A live
@@ -75,14 +78,14 @@ export class ShadowRunner {
       }
       for (const version of versions) {
         if (version === served.version) continue;
-        void this.run(model, version, inputFor, predictions).catch((err) =>
+        void this.run(model, version, inputFor, predictions, filled).catch((err) =>
           this.logger.warn({ model, version, err: (err as Error).message }, 'shadow run failed unexpectedly'),
         );
       }
     });
   }
 
-  private async run(model: string, version: number, inputFor: InputFor, predictions: readonly PredictionRow[]): Promise<void> {
+  private async run(model: string, version: number, inputFor: InputFor, predictions: readonly PredictionRow[], filled?: readonly FilledRow[]): Promise<void> {
     const h = this.metrics.shadowHandles(model, version);
     const started = performance.now();
     const fail = (error: string) => {
@@ -123,6 +126,7 @@ export class ShadowRunner {
           score: row.score ?? row.value,
           label: row.label,
           outputs: extraOutputs(row, multiclass),
+          lookedUp: filled !== undefined && lookedUp(filled[i]),
         });
       }
     } catch (err) {

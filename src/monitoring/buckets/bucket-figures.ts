@@ -115,7 +115,7 @@ export function seriesFigures(
   task: string,
   exact: boolean,
 ): SeriesFigures[] {
-  const series = new Map<string, { version: number; variant: string; pred: Map<string, PredictionCellRow[]>; lab: Map<string, LabelCellRow> }>();
+  const series = new Map<string, { version: number; variant: string; pred: Map<string, PredictionCellRow[]>; lab: Map<string, LabelCellRow[]> }>();
   const of = (version: number, variant: string) => {
     const k = `${version}\u0000${variant}`;
     let s = series.get(k);
@@ -129,7 +129,14 @@ export function seriesFigures(
     if (list) list.push(r);
     else s.pred.set(k, [r]);
   }
-  for (const r of labels) of(r.version, r.variant).lab.set(cellKey(r.grain, r.bucket_start.getTime()), r);
+  // A cell may hold a row per feature source (and prediction rows one per replica too): summed here unless the caller split them.
+  for (const r of labels) {
+    const s = of(r.version, r.variant);
+    const k = cellKey(r.grain, r.bucket_start.getTime());
+    const list = s.lab.get(k);
+    if (list) list.push(r);
+    else s.lab.set(k, [r]);
+  }
 
   const scored = exact && task === 'binary_classification';
   const out: SeriesFigures[] = [];
@@ -145,8 +152,7 @@ export function seriesFigures(
           acc.addPrediction(r);
           whole.addPrediction(r);
         }
-        const l = s.lab.get(k);
-        if (l) {
+        for (const l of s.lab.get(k) ?? []) {
           acc.addLabels(l);
           whole.addLabels(l);
           if (scored) cells.push({ bucket, pos: l.pos_scores, neg: l.neg_scores });

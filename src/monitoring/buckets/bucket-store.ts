@@ -15,6 +15,8 @@ export interface SeriesFilter {
 export interface PredictionCellRow {
   version: number;
   variant: string;
+  /** 0 sent, 1 looked up (feature-source.ts). */
+  feature_source: number;
   grain: number;
   bucket_start: Date;
   predictions: number;
@@ -26,6 +28,8 @@ export interface PredictionCellRow {
 export interface LabelCellRow {
   version: number;
   variant: string;
+  /** 0 sent, 1 looked up (feature-source.ts). */
+  feature_source: number;
   grain: number;
   bucket_start: Date;
   labels: number;
@@ -83,20 +87,20 @@ export function copyOutOf(em: EntityManager, leased: Buffer[]): CopyOut {
 export class BucketStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  async upsertPredictionCells(replicaId: string, cells: readonly { model: string; version: number; variant: string; cell: PredictionCell }[]): Promise<void> {
+  async upsertPredictionCells(replicaId: string, cells: readonly { model: string; version: number; variant: string; source: number; cell: PredictionCell }[]): Promise<void> {
     for (let i = 0; i < cells.length; i += PREDICTION_CHUNK) {
       const chunk = cells.slice(i, i + PREDICTION_CHUNK);
       const params: unknown[] = [];
-      const values = chunk.map(({ model, version, variant, cell }) => {
+      const values = chunk.map(({ model, version, variant, source, cell }) => {
         const at = params.length;
-        params.push(model, version, variant, cell.grain, new Date(cell.start), replicaId, cell.predictions, cell.scored, cell.scoreSum, cell.histogram ? Array.from(cell.histogram) : null);
+        params.push(model, version, variant, cell.grain, new Date(cell.start), replicaId, cell.predictions, cell.scored, cell.scoreSum, cell.histogram ? Array.from(cell.histogram) : null, source);
         const p = (k: number) => `$${at + k}`;
-        return `(${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}::int, ${p(5)}::timestamptz, ${p(6)}, ${p(7)}::bigint, ${p(8)}::bigint, ${p(9)}::float8, ${p(10)}::int[], now())`;
+        return `(${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}::int, ${p(5)}::timestamptz, ${p(6)}, ${p(7)}::bigint, ${p(8)}::bigint, ${p(9)}::float8, ${p(10)}::int[], ${p(11)}::smallint, now())`;
       });
       await this.dataSource.query(
-        `INSERT INTO prediction_buckets (model_name, version, variant, grain, bucket_start, replica_id, predictions, scored, score_sum, score_histogram, updated_at)
+        `INSERT INTO prediction_buckets (model_name, version, variant, grain, bucket_start, replica_id, predictions, scored, score_sum, score_histogram, feature_source, updated_at)
          VALUES ${values.join(', ')}
-         ON CONFLICT (model_name, grain, bucket_start, version, variant, replica_id)
+         ON CONFLICT (model_name, grain, bucket_start, version, variant, feature_source, replica_id)
          DO UPDATE SET predictions = EXCLUDED.predictions, scored = EXCLUDED.scored, score_sum = EXCLUDED.score_sum,
                        score_histogram = EXCLUDED.score_histogram, updated_at = now()`,
         params,
@@ -108,7 +112,7 @@ export class BucketStore {
   async predictionCells(model: string, cells: readonly Cell[], filter: SeriesFilter, histograms = false, query: Query = this.q): Promise<PredictionCellRow[]> {
     const { minutes, hours } = split(cells);
     return query(
-      `SELECT version, variant, grain, bucket_start, predictions::float8 AS predictions, scored::float8 AS scored, score_sum${histograms ? ', score_histogram' : ''}
+      `SELECT version, variant, feature_source, grain, bucket_start, predictions::float8 AS predictions, scored::float8 AS scored, score_sum${histograms ? ', score_histogram' : ''}
          FROM prediction_buckets
         WHERE model_name = $1 AND ((grain = 60 AND bucket_start = ANY($2::timestamptz[])) OR (grain = 3600 AND bucket_start = ANY($3::timestamptz[])))
           AND ($4::int IS NULL OR version = $4) AND ($5::text IS NULL OR variant = $5)`,
@@ -126,7 +130,7 @@ export class BucketStore {
     const { minutes, hours } = split(cells);
     const extra = detail === 'scores' ? ', pos_scores, neg_scores' : detail === 'histograms' ? ', pos_histogram, neg_histogram' : '';
     return query(
-      `SELECT version, variant, grain, bucket_start, labels::float8 AS labels, binary_labels::float8 AS binary_labels, positives::float8 AS positives,
+      `SELECT version, variant, feature_source, grain, bucket_start, labels::float8 AS labels, binary_labels::float8 AS binary_labels, positives::float8 AS positives,
               log_loss_sum, score_sum, classified::float8 AS classified, correct::float8 AS correct, valued::float8 AS valued, sq_error_sum, abs_error_sum${extra}
          FROM label_buckets
         WHERE model_name = $1 AND ((grain = 60 AND bucket_start = ANY($2::timestamptz[])) OR (grain = 3600 AND bucket_start = ANY($3::timestamptz[])))
@@ -171,7 +175,7 @@ export class BucketStore {
       const params: unknown[] = [];
       for (const d of chunk) {
         params.push(
-          d.model, d.version, d.variant, d.grain, new Date(d.start), d.labels, d.binaryLabels, d.positives, d.logLossSum, d.scoreSum,
+          d.model, d.version, d.variant, d.source, d.grain, new Date(d.start), d.labels, d.binaryLabels, d.positives, d.logLossSum, d.scoreSum,
           d.classified, d.correct, d.valued, d.sqErrorSum, d.absErrorSum, packScores(d.pos), packScores(d.neg),
           d.posHistogram ? Array.from(d.posHistogram) : null, d.negHistogram ? Array.from(d.negHistogram) : null,
         );
@@ -195,7 +199,7 @@ async function labelCellsByCopy(model: string, cells: readonly Cell[], filter: S
   if (filter.version !== undefined && !Number.isInteger(filter.version)) throw new RangeError('version must be an integer');
   const numbers = LABEL_COLUMNS.split(', ').map((c) => `${c}::float8`);
   const data = await copy(
-    `COPY (SELECT version::float8, variant, grain::float8, (extract(epoch FROM bucket_start) * 1000)::float8, ${numbers.join(', ')}, pos_scores, neg_scores
+    `COPY (SELECT version::float8, variant, feature_source::float8, grain::float8, (extract(epoch FROM bucket_start) * 1000)::float8, ${numbers.join(', ')}, pos_scores, neg_scores
        FROM label_buckets
       WHERE model_name = ${sqlString(model)} AND ((grain = 60 AND bucket_start = ANY(${times(minutes)})) OR (grain = 3600 AND bucket_start = ANY(${times(hours)})))
         ${filter.version !== undefined ? `AND version = ${filter.version}` : ''} ${filter.variant !== undefined ? `AND variant = ${sqlString(filter.variant)}` : ''}
@@ -203,10 +207,10 @@ async function labelCellsByCopy(model: string, cells: readonly Cell[], filter: S
   );
   const names = LABEL_COLUMNS.split(', ');
   return parseBinaryCopy(data).map((f) => {
-    const row: Record<string, unknown> = { version: float8(f[0]), variant: text(f[1]), grain: float8(f[2]), bucket_start: new Date(float8(f[3])!) };
-    names.forEach((name, i) => (row[name] = float8(f[4 + i])));
-    row.pos_scores = f[4 + names.length];
-    row.neg_scores = f[5 + names.length];
+    const row: Record<string, unknown> = { version: float8(f[0]), variant: text(f[1]), feature_source: float8(f[2]), grain: float8(f[3]), bucket_start: new Date(float8(f[4])!) };
+    names.forEach((name, i) => (row[name] = float8(f[5 + i])));
+    row.pos_scores = f[5 + names.length];
+    row.neg_scores = f[6 + names.length];
     return row as unknown as LabelCellRow;
   });
 }

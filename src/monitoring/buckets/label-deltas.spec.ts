@@ -31,6 +31,18 @@ describe('label deltas', () => {
     expect(h.negHistogram!.reduce((a, b) => a + b, 0)).toBe(2);
   });
 
+  it('keeps looked-up and sent predictions in cells of their own, sent first, reading an absent source as sent', () => {
+    const d = labelDeltas([row({ feature_source: 1, score: 0.6 }), row({ feature_source: 0, score: 0.2, label: '0' }), row({ score: 0.9 })]);
+    expect(d.map((x) => [x.grain, x.source, x.labels])).toEqual([
+      [60, 0, 2],
+      [60, 1, 1],
+      [3600, 0, 2],
+      [3600, 1, 1],
+    ]);
+    expect(d[0]).toMatchObject({ pos: [0.9], neg: [0.2] });
+    expect(d[1]).toMatchObject({ pos: [0.6], neg: [] });
+  });
+
   it('counts regression values for RMSE and MAE and other labels for accuracy only', () => {
     const [d] = labelDeltas([row({ label: null, predicted: null, value: 2, score: 3 }), row({ label: 'cat', predicted: 'dog', score: null })]);
     expect(d).toMatchObject({ labels: 2, binaryLabels: 0, valued: 1, sqErrorSum: 1, absErrorSum: 1, classified: 1, correct: 0, posHistogram: null });

@@ -6,6 +6,8 @@ export interface JoinedLabel {
   model_name: string;
   version: number;
   variant: string;
+  /** The prediction's feature source (0 sent, 1 looked up); absent: sent. */
+  feature_source?: number | null;
   created_at: Date;
   score: number | null;
   predicted: string | null;
@@ -18,6 +20,8 @@ export interface LabelDelta {
   model: string;
   version: number;
   variant: string;
+  /** Feature source code (0 sent, 1 looked up): a dimension of the cell like the variant. */
+  source: 0 | 1;
   grain: 60 | 3600;
   start: number;
   labels: number;
@@ -41,7 +45,7 @@ export interface LabelDelta {
 const EPS = 1e-15;
 
 /**
- * Per series and cell (minute and hour of the prediction, so a late label
+ * Per series, feature source and cell (minute and hour of the prediction, so a late label
  * counts where its prediction is): counts and sums, labelled scores per
  * class, their histograms. Binary truth is label '1' or '0' with a score;
  * other labels count for accuracy only; a value (regression) for RMSE and
@@ -52,13 +56,15 @@ export function labelDeltas(rows: readonly JoinedLabel[]): LabelDelta[] {
   const cell = (r: JoinedLabel, grain: 60 | 3600): LabelDelta => {
     const unit = grain === 60 ? MINUTE_MS : HOUR_MS;
     const start = Math.floor(r.created_at.getTime() / unit) * unit;
-    const key = `${r.model_name}\u0000${r.version}\u0000${r.variant}\u0000${cellKey(grain, start)}`;
+    const source = Number(r.feature_source) === 1 ? 1 : 0;
+    const key = `${r.model_name}\u0000${r.version}\u0000${r.variant}\u0000${source}\u0000${cellKey(grain, start)}`;
     let d = out.get(key);
     if (!d) {
       d = {
         model: r.model_name,
         version: r.version,
         variant: r.variant,
+        source,
         grain,
         start,
         labels: 0,
@@ -107,7 +113,7 @@ export function labelDeltas(rows: readonly JoinedLabel[]): LabelDelta[] {
     }
   }
   return [...out.values()].sort(
-    (a, b) => cmp(a.model, b.model) || a.grain - b.grain || a.start - b.start || a.version - b.version || cmp(a.variant, b.variant),
+    (a, b) => cmp(a.model, b.model) || a.grain - b.grain || a.start - b.start || a.version - b.version || cmp(a.variant, b.variant) || a.source - b.source,
   );
 }
 

@@ -20,25 +20,25 @@ function joinCtes(bounds?: [number, number]): string {
     bounds ? ` AND ${col} >= '${uuidFloor(Math.max(0, bounds[0] - ID_MARGIN_MS))}'::uuid AND ${col} < '${uuidFloor(bounds[1] + ID_MARGIN_MS)}'::uuid` : '';
   return `
 live AS (
-  SELECT i.prediction_id, p.model, p.version, p.variant, p.created_at, p.score, p.label AS predicted, p.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
+  SELECT i.prediction_id, p.model, p.version, p.variant, p.feature_source, p.created_at, p.score, p.label AS predicted, p.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
   FROM ins i CROSS JOIN LATERAL (
-    (SELECT p.model, p.version, p.variant, p.created_at, p.score, p.label, p.outputs FROM predictions p WHERE p.id = i.prediction_id${range('p.id')} LIMIT 1)
+    (SELECT p.model, p.version, p.variant, p.feature_source, p.created_at, p.score, p.label, p.outputs FROM predictions p WHERE p.id = i.prediction_id${range('p.id')} LIMIT 1)
     UNION ALL
-    (SELECT s.model, s.version, s.variant, s.created_at, s.score, s.label, NULL::jsonb FROM prediction_scores s WHERE s.prediction_id = i.prediction_id${range('s.prediction_id')} LIMIT 1)
+    (SELECT s.model, s.version, s.variant, s.feature_source, s.created_at, s.score, s.label, NULL::jsonb FROM prediction_scores s WHERE s.prediction_id = i.prediction_id${range('s.prediction_id')} LIMIT 1)
     LIMIT 1) p),
 shadow AS (
-  SELECT i.prediction_id, s.model, s.version, 'shadow'::text AS variant, s.created_at, s.score, s.label AS predicted, s.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
+  SELECT i.prediction_id, s.model, s.version, 'shadow'::text AS variant, s.feature_source, s.created_at, s.score, s.label AS predicted, s.outputs -> 'probabilities' AS probabilities, i.label, i.value, i.outcomes
   FROM ins i CROSS JOIN LATERAL (SELECT * FROM shadow_predictions s WHERE s.prediction_id = i.prediction_id${range('s.prediction_id')} AND s.error IS NULL) s),
 joined AS (
-  INSERT INTO labelled_predictions (prediction_id, model_name, version, variant, created_at, score, predicted, label, value, outcomes, probabilities)
-  SELECT prediction_id, model, version, variant, created_at, score, predicted, label, value, outcomes, probabilities FROM live
+  INSERT INTO labelled_predictions (prediction_id, model_name, version, variant, feature_source, created_at, score, predicted, label, value, outcomes, probabilities)
+  SELECT prediction_id, model, version, variant, feature_source, created_at, score, predicted, label, value, outcomes, probabilities FROM live
   UNION ALL
-  SELECT prediction_id, model, version, variant, created_at, score, predicted, label, value, outcomes, probabilities FROM shadow
+  SELECT prediction_id, model, version, variant, feature_source, created_at, score, predicted, label, value, outcomes, probabilities FROM shadow
   ON CONFLICT DO NOTHING
-  RETURNING model_name, version, variant, created_at, score, predicted, label, value)`;
+  RETURNING model_name, version, variant, feature_source, created_at, score, predicted, label, value)`;
 }
 
-const JOINED_COLUMNS = `model_name, version, variant, created_at, score, predicted, label, value`;
+const JOINED_COLUMNS = `model_name, version, variant, feature_source, created_at, score, predicted, label, value`;
 
 /**
  * Feedback: stores the labels of ids that have none ($1..$4: ids, labels,
@@ -59,7 +59,7 @@ pend AS (
   INSERT INTO pending_labels (prediction_id)
   SELECT i.prediction_id FROM ins i WHERE NOT EXISTS (SELECT 1 FROM live l WHERE l.prediction_id = i.prediction_id)
   ON CONFLICT DO NOTHING)
-SELECT 'stored' AS kind, prediction_id::text AS id, NULL::text AS model_name, NULL::int AS version, NULL::text AS variant, NULL::timestamptz AS created_at,
+SELECT 'stored' AS kind, prediction_id::text AS id, NULL::text AS model_name, NULL::int AS version, NULL::text AS variant, NULL::smallint AS feature_source, NULL::timestamptz AS created_at,
        NULL::float8 AS score, NULL::text AS predicted, NULL::text AS label, NULL::float8 AS value FROM ins
 UNION ALL
 SELECT 'joined', NULL, ${JOINED_COLUMNS} FROM joined`;
@@ -88,27 +88,27 @@ done AS (
   RETURNING d.prediction_id)
 SELECT 'joined' AS kind, NULL::text AS id, ${JOINED_COLUMNS} FROM joined
 UNION ALL
-SELECT 'taken', max(prediction_id::text), NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL FROM q`;
+SELECT 'taken', max(prediction_id::text), NULL, count(*)::int, NULL, NULL::smallint, NULL, NULL, NULL, NULL, NULL FROM q`;
 }
 
-/** The additive upsert of label deltas: 19 parameters a row, in the order `labelDeltaParams` gives. */
+/** The additive upsert of label deltas: 20 parameters a row, in the order `addLabelDeltas` gives them. */
 export function upsertLabelBucketsSql(rows: number): string {
   const values: string[] = [];
   for (let r = 0; r < rows; r++) {
-    const p = (i: number) => `$${r * 19 + i}`;
+    const p = (i: number) => `$${r * 20 + i}`;
     values.push(
-      `(${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}::int, ${p(5)}::timestamptz, ${p(6)}::bigint, ${p(7)}::bigint, ${p(8)}::bigint, ${p(9)}::float8, ${p(10)}::float8, ` +
-        `${p(11)}::bigint, ${p(12)}::bigint, ${p(13)}::bigint, ${p(14)}::float8, ${p(15)}::float8, ${p(16)}::bytea, ${p(17)}::bytea, ${p(18)}::int[], ${p(19)}::int[], now())`,
+      `(${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}::smallint, ${p(5)}::int, ${p(6)}::timestamptz, ${p(7)}::bigint, ${p(8)}::bigint, ${p(9)}::bigint, ${p(10)}::float8, ${p(11)}::float8, ` +
+        `${p(12)}::bigint, ${p(13)}::bigint, ${p(14)}::bigint, ${p(15)}::float8, ${p(16)}::float8, ${p(17)}::bytea, ${p(18)}::bytea, ${p(19)}::int[], ${p(20)}::int[], now())`,
     );
   }
   const add = (c: string) => `${c} = b.${c} + EXCLUDED.${c}`;
   const cat = (c: string) => `${c} = CASE WHEN EXCLUDED.${c} IS NULL THEN b.${c} ELSE coalesce(b.${c}, ''::bytea) || EXCLUDED.${c} END`;
   const hist = (c: string) => `${c} = modelgate_add_counts(b.${c}, EXCLUDED.${c})`;
   return `
-INSERT INTO label_buckets AS b (model_name, version, variant, grain, bucket_start, labels, binary_labels, positives, log_loss_sum, score_sum,
+INSERT INTO label_buckets AS b (model_name, version, variant, feature_source, grain, bucket_start, labels, binary_labels, positives, log_loss_sum, score_sum,
   classified, correct, valued, sq_error_sum, abs_error_sum, pos_scores, neg_scores, pos_histogram, neg_histogram, updated_at)
 VALUES ${values.join(',\n')}
-ON CONFLICT (model_name, grain, bucket_start, version, variant) DO UPDATE SET
+ON CONFLICT (model_name, grain, bucket_start, version, variant, feature_source) DO UPDATE SET
   ${['labels', 'binary_labels', 'positives', 'log_loss_sum', 'score_sum', 'classified', 'correct', 'valued', 'sq_error_sum', 'abs_error_sum'].map(add).join(', ')},
   ${cat('pos_scores')}, ${cat('neg_scores')}, ${hist('pos_histogram')}, ${hist('neg_histogram')}, updated_at = now()`;
 }

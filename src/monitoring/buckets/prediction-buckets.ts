@@ -5,11 +5,13 @@ import { InjectLogger } from '../../common/common.module.js';
 import type { Logger } from '../../common/logger.js';
 import { InjectConfig } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
+import type { FeatureSourceCode } from '../telemetry/feature-source.js';
 import { BucketStore } from './bucket-store.js';
 import { type PredictionCell, type ScoredAnswer, SeriesTally } from './prediction-tally.js';
 
 /**
- * Per series (model, version, variant), minute and hour on this replica:
+ * Per series (model, version, variant) and feature source (sent or looked
+ * up, see feature-source.ts), minute and hour on this replica:
  * predictions, scores and their sum, and (binary models) the 1,000-bin
  * histogram of every score, updated on the prediction path and flushed
  * every `MODELGATE_MONITOR_FLUSH_MS` as this replica's rows of
@@ -21,7 +23,8 @@ import { type PredictionCell, type ScoredAnswer, SeriesTally } from './predictio
 export class PredictionBuckets implements OnModuleInit, OnApplicationShutdown {
   readonly replicaId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly logger: Logger;
-  private readonly series = new Map<string, Map<number, Map<string, SeriesTally>>>();
+  /** Per feature source code (0 sent, 1 looked up): model, version, variant. */
+  private readonly series = [new Map<string, Map<number, Map<string, SeriesTally>>>(), new Map<string, Map<number, Map<string, SeriesTally>>>()];
   private readonly enabled: boolean;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
@@ -54,11 +57,11 @@ export class PredictionBuckets implements OnModuleInit, OnApplicationShutdown {
    * a binary model's (its score joins the histogram); a score alone is a
    * regressed value; neither, a multiclass or tensor answer (counted only).
    */
-  observeRecord(model: string, version: number, variant: string, at: number, score: number | undefined, label: unknown): void {
+  observeRecord(model: string, version: number, variant: string, at: number, score: number | undefined, label: unknown, source: FeatureSourceCode = 0): void {
     // A malformed record must not poison the flush of every good one (the recorder never throws, so neither does this).
     if (!this.enabled || typeof model !== 'string' || !Number.isInteger(version) || typeof variant !== 'string' || !Number.isFinite(at)) return;
     this.one[0].score = score;
-    this.tally(model, version, variant, score !== undefined && label !== undefined).add(at, 1, this.one);
+    this.tally(model, version, variant, score !== undefined && label !== undefined, source).add(at, 1, this.one);
   }
 
   /** `n` rows answered by a series at `at` (epoch ms); `answers` carry the scores (none for tensor models). */
@@ -69,13 +72,14 @@ export class PredictionBuckets implements OnModuleInit, OnApplicationShutdown {
 
   private readonly one: [ScoredAnswer] = [{}];
 
-  private tally(model: string, version: number, variant: string, binary: boolean): SeriesTally {
-    let byVersion = this.series.get(model);
-    if (byVersion === undefined) this.series.set(model, (byVersion = new Map()));
+  private tally(model: string, version: number, variant: string, binary: boolean, source: FeatureSourceCode = 0): SeriesTally {
+    const series = this.series[source === 1 ? 1 : 0];
+    let byVersion = series.get(model);
+    if (byVersion === undefined) series.set(model, (byVersion = new Map()));
     let byVariant = byVersion.get(version);
     if (byVariant === undefined) byVersion.set(version, (byVariant = new Map()));
     let t = byVariant.get(variant);
-    if (t === undefined) byVariant.set(variant, (t = new SeriesTally(model, version, variant, binary)));
+    if (t === undefined) byVariant.set(variant, (t = new SeriesTally(model, version, variant, binary, source)));
     return t;
   }
 
@@ -88,7 +92,7 @@ export class PredictionBuckets implements OnModuleInit, OnApplicationShutdown {
   private async flushOnce(): Promise<void> {
     const now = Date.now();
     const due: { tally: SeriesTally; cells: PredictionCell[] }[] = [];
-    for (const byVersion of this.series.values()) {
+    for (const byVersion of this.series.flatMap((s) => [...s.values()])) {
       for (const byVariant of byVersion.values()) {
         for (const [variant, tally] of byVariant) {
           const cells = tally.due(now);
@@ -101,7 +105,7 @@ export class PredictionBuckets implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.store.upsertPredictionCells(
         this.replicaId,
-        due.flatMap(({ tally, cells }) => cells.map((cell) => ({ model: tally.model, version: tally.version, variant: tally.variant, cell }))),
+        due.flatMap(({ tally, cells }) => cells.map((cell) => ({ model: tally.model, version: tally.version, variant: tally.variant, source: tally.source, cell }))),
       );
       for (const { tally, cells } of due) tally.written(cells);
       if (this.failing) this.logger.info('prediction bucket writes recovered');

@@ -48,6 +48,8 @@ export class SeriesTally {
     readonly version: number,
     readonly variant: string,
     readonly binary: boolean,
+    /** Feature source code (0 sent, 1 looked up): a dimension of the cell's row like the variant. */
+    readonly source: 0 | 1 = 0,
   ) {}
 
   add(at: number, n: number, answers: ArrayLike<ScoredAnswer> | undefined): void {

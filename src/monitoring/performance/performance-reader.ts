@@ -8,6 +8,7 @@ import { BucketStore, copyOutOf, type SeriesFilter } from '../buckets/bucket-sto
 import { giveBack } from '../buckets/binary-copy.js';
 import { addCounts, SCORE_BINS } from '../buckets/score-histograms.js';
 import { rocAucOvr } from '../stats/roc-auc.js';
+import { FEATURE_SOURCES, type FeatureSourceName, featureSourceName } from '../telemetry/feature-source.js';
 import { uuidFloor } from '../telemetry/partition-bounds.js';
 import { QueryTimeout } from './performance.errors.js';
 import { bucketBounds, finite } from './performance-math.js';
@@ -49,10 +50,17 @@ export interface RangeRead {
   series: SeriesFigures[];
 }
 
+/** A range read split by feature source: the same figures computed apart for each source's rows. */
+export interface SplitRangeRead extends Omit<RangeRead, 'series'> {
+  bySource: Record<FeatureSourceName, SeriesFigures[]>;
+}
+
 /** A labelled row with what buckets cannot hold: business outcomes, multiclass probabilities. */
 export interface LabelledExtra {
   version: number;
   variant: string;
+  /** 0 sent, 1 looked up (feature-source.ts). */
+  feature_source: number;
   created_at: Date;
   truth: string | null;
   probabilities: Record<string, number> | null;
@@ -96,6 +104,17 @@ export class PerformanceReader {
 
   /** Per series: buckets and the whole range, exact up to an hour. */
   async read(q: WindowQuery, facts: ModelFacts): Promise<RangeRead> {
+    const { parts, ...range } = await this.readParts(q, facts, false);
+    return { ...range, series: parts[0] };
+  }
+
+  /** `read` per feature source (`sent`, `looked_up`): one read of the cells, their rows summed apart. */
+  async readBySource(q: WindowQuery, facts: ModelFacts): Promise<SplitRangeRead> {
+    const { parts, ...range } = await this.readParts(q, facts, true);
+    return { ...range, bySource: { sent: parts[0], looked_up: parts[1] } };
+  }
+
+  private async readParts(q: WindowQuery, facts: ModelFacts, split: boolean): Promise<Omit<RangeRead, 'series'> & { parts: SeriesFigures[][] }> {
     const spans = bucketSpans(q.from.getTime(), q.to.getTime(), q.bucketMs);
     const from = spans.length ? Math.max(spans[0].start, floorMinute(q.from.getTime())) : q.from.getTime();
     const to = spans.length ? Math.min(spans[spans.length - 1].end, ceilMinute(q.to.getTime())) : q.to.getTime();
@@ -112,7 +131,12 @@ export class PerformanceReader {
           this.store.labelCells(q.model, cells, q, exact ? 'scores' : 'histograms', (sql, p) => em.query(sql, p), copyOutOf(em, leased)),
         ]),
       );
-      return { from: new Date(from), to: new Date(to), exact, series: seriesFigures(used, predictions, labels, facts.task, exact) };
+      const parts = split
+        ? FEATURE_SOURCES.map((name) =>
+            seriesFigures(used, predictions.filter((r) => featureSourceName(r.feature_source) === name), labels.filter((r) => featureSourceName(r.feature_source) === name), facts.task, exact),
+          )
+        : [seriesFigures(used, predictions, labels, facts.task, exact)];
+      return { from: new Date(from), to: new Date(to), exact, parts };
     } finally {
       leased.forEach(giveBack);
     }
@@ -179,9 +203,10 @@ export class PerformanceReader {
   /**
    * Per series, the 1,000-bin prediction-score histogram of each bucket of
    * `q` and of the whole range, in one read (binary series only keep them):
-   * what per-bucket CBPE estimates read. Keyed by version NUL variant.
+   * what per-bucket CBPE estimates read. Keyed by version NUL variant, and
+   * with `split` NUL feature source name (`sent`, `looked_up`).
    */
-  async scoreHistograms(q: WindowQuery): Promise<Map<string, { version: number; variant: string; whole: Float64Array; buckets: Map<number, Float64Array> }>> {
+  async scoreHistograms(q: WindowQuery, split = false): Promise<Map<string, { version: number; variant: string; whole: Float64Array; buckets: Map<number, Float64Array> }>> {
     const spans = bucketSpans(q.from.getTime(), q.to.getTime(), q.bucketMs);
     const spanOf = new Map<string, number>();
     for (const s of spans) for (const c of s.cells) spanOf.set(`${c.grain}:${c.start}`, s.index);
@@ -191,7 +216,7 @@ export class PerformanceReader {
       if (!r.score_histogram) continue;
       const index = spanOf.get(`${r.grain}:${new Date(r.bucket_start).getTime()}`);
       if (index === undefined) continue;
-      const k = `${r.version}\u0000${r.variant}`;
+      const k = split ? `${r.version}\u0000${r.variant}\u0000${featureSourceName(r.feature_source)}` : `${r.version}\u0000${r.variant}`;
       let s = out.get(k);
       if (!s) out.set(k, (s = { version: r.version, variant: r.variant, whole: new Float64Array(SCORE_BINS), buckets: new Map() }));
       let b = s.buckets.get(index);
@@ -229,7 +254,7 @@ export class PerformanceReader {
     const hi = uuidFloor(q.to.getTime() + ID_MARGIN_MS);
     return this.bounded((em) =>
       em.query(
-        `SELECT version, variant, created_at, label AS truth, probabilities, outcomes FROM labelled_predictions
+        `SELECT version, variant, feature_source, created_at, label AS truth, probabilities, outcomes FROM labelled_predictions
           WHERE model_name = $1 AND ${what} IS NOT NULL AND created_at >= $2 AND created_at < $3
             AND prediction_id >= '${lo}'::uuid AND prediction_id < '${hi}'::uuid
             AND ($4::int IS NULL OR version = $4) AND ($5::text IS NULL OR variant = $5)
@@ -263,7 +288,7 @@ function toMinutes<T extends { grain: number; start: number }>(cells: readonly T
 }
 
 /** One-vs-rest macro AUC per series and bucket index, classes named by the probabilities' keys (the predict answer's labels). */
-function multiclassAuc(rows: readonly LabelledExtra[], bucketMs: number): Map<string, number> {
+export function multiclassAuc(rows: readonly LabelledExtra[], bucketMs: number): Map<string, number> {
   const groups = new Map<string, LabelledExtra[]>();
   for (const r of rows) {
     if (!r.probabilities || r.truth === null) continue;

@@ -12,6 +12,7 @@ const querySchema = z.object({
   from: time.optional(),
   to: time.optional(),
   bucket: z.coerce.number().int().min(1).max(366 * 86_400).optional(),
+  split: z.enum(['feature_source']).optional(),
 });
 const paramsSchema = z.object({ name: nameSchema('model name') });
 
@@ -28,6 +29,16 @@ export class PerformanceController {
   @ApiQuery({ name: 'from', required: false, description: 'RFC 3339; default 24 h before `to`' })
   @ApiQuery({ name: 'to', required: false, description: 'RFC 3339; default now' })
   @ApiQuery({ name: 'bucket', required: false, description: 'bucket length in seconds (default 3600)' })
+  @ApiQuery({
+    name: 'split',
+    required: false,
+    enum: ['feature_source'],
+    description:
+      'feature_source: the same figures apart for predictions served with every feature sent by the caller (`sent`) and with at least one feature not sent, ' +
+      'i.e. looked up in the online store or filled by its default/missing policy (`looked_up`). The answer then has `split`, ' +
+      '`feature_sources: {sent: {series, comparisons}, looked_up: {series, comparisons}}` and `source_comparisons` (per series, DeLong of looked_up minus sent) ' +
+      'instead of `series` and `comparisons`',
+  })
   get(@Param() params: unknown, @Query() query: unknown) {
     const q = parseWith(querySchema, query, 'query');
     return this.performance.performance(parseWith(paramsSchema, params, 'path').name, {
@@ -36,6 +47,7 @@ export class PerformanceController {
       from: q.from,
       to: q.to,
       bucketSeconds: q.bucket,
+      split: q.split,
     });
   }
 }

@@ -45,7 +45,9 @@ describe('predictionEvent', () => {
       label: 1,
       outputs: null,
       inputs: { age: 41 },
+      feature_source: 'sent',
     });
+    expect(JSON.parse(Buffer.from(predictionEvent({ ...record, lookedUp: true })!.data).toString('utf8')).feature_source).toBe('looked_up');
   });
 
   it('has no event for a record without a JSON form', () => {

@@ -78,7 +78,7 @@ export function predictionEvent(r: PredictionRecord): PredictionEvent | undefine
       `{"prediction_id":${quoted(r.id)},"model":${quoted(r.model)},"version":${r.version},"variant":${quoted(r.variant)},` +
       `"protocol":${quoted(r.protocol)},"fallback":${r.fallback === true},"created_at":"${time}","latency_ms":${numberJson(r.latencyMs)},` +
       `"score":${numberJson(r.score)},"label":${r.label === undefined || r.label === null ? 'null' : typeof r.label === 'number' ? numberJson(r.label) : JSON.stringify(String(r.label))},` +
-      `"outputs":${valueJson(r.outputs)},"inputs":${valueJson(r.inputs)}}`;
+      `"outputs":${valueJson(r.outputs)},"inputs":${valueJson(r.inputs)},"feature_source":${r.lookedUp === true ? '"looked_up"' : '"sent"'}}`;
   } catch {
     return undefined;
   }

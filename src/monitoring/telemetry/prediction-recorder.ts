@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/config.schema.js';
 import type { CounterChild } from '../../metrics/fast-metrics.js';
 import { Metrics, type TelemetryKind } from '../../metrics/metrics.js';
 import { PredictionBuckets } from '../buckets/prediction-buckets.js';
+import { featureSourceCode } from './feature-source.js';
 import { InputSampler } from './input-sampler.js';
 import { EncodedRowQueue, Pushed } from './encoded-row-queue.js';
 import { PredictionScoreStore } from './prediction-scores.js';
@@ -98,7 +99,7 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   record(r: PredictionRecord): void {
     if (!this.enabled) return;
     // Performance counts are kept as the log is written, whether or not the record itself is stored.
-    if (r) this.buckets.observeRecord(r.model, r.version, r.variant, r.createdAt, r.score, r.label);
+    if (r) this.buckets.observeRecord(r.model, r.version, r.variant, r.createdAt, r.score, r.label, featureSourceCode(r.lookedUp));
     const pushed = this.predictions.queue.push(r);
     if (pushed === Pushed.Full) this.droppedPredictions.inc();
     else if (pushed === Pushed.Rejected) {
@@ -110,7 +111,7 @@ export class PredictionRecorder implements OnModuleInit, OnApplicationShutdown {
   /** Queues one shadow version's answer. Never blocks, never throws. */
   recordShadow(r: ShadowRecord): void {
     if (!this.enabled) return;
-    if (r && r.error === undefined) this.buckets.observeRecord(r.model, r.version, 'shadow', r.createdAt, r.score, r.label);
+    if (r && r.error === undefined) this.buckets.observeRecord(r.model, r.version, 'shadow', r.createdAt, r.score, r.label, featureSourceCode(r.lookedUp));
     if (!this.shadows.queue.push(r)) this.droppedShadows.inc();
   }
 

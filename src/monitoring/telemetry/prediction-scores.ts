@@ -9,17 +9,18 @@ import type { PredictionRecord } from './telemetry-records.js';
  * a label to find its prediction's series and score, nothing more.
  *
  *   prediction_scores (prediction_id uuid PK, model, version, variant,
- *                      score float8, label text, created_at timestamptz)
+ *                      score float8, label text, created_at timestamptz,
+ *                      feature_source smallint)
  *
  * `label` is the predicted label (multiclass accuracy needs it); `score` the
  * binary positive-class score or the regression value, as in `predictions`.
  * Range-partitioned by day on `prediction_id` like the log and the labels.
  */
 export const SCORE_TABLE = 'prediction_scores';
-export const SCORE_COLUMNS = 'prediction_id, model, version, variant, score, label, created_at';
-const FIELDS = 7;
-/** Fixed bytes of a tuple: count, 7 lengths, uuid, int4, float8, timestamptz. */
-const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 8 + 8;
+export const SCORE_COLUMNS = 'prediction_id, model, version, variant, score, label, created_at, feature_source';
+const FIELDS = 8;
+/** Fixed bytes of a tuple: count, 8 lengths, uuid, int4, float8, timestamptz, int2. */
+const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 8 + 8 + 2;
 
 /** Appends one tuple; false (the caller rewinds `w.at`) for a record that cannot be a row. */
 export function writeScoreRow(w: CopyWriter, r: PredictionRecord): boolean {
@@ -36,8 +37,9 @@ export function writeScoreRow(w: CopyWriter, r: PredictionRecord): boolean {
   else w.int32(-1);
   if (r.label === undefined || r.label === null) w.int32(-1);
   else w.text(r.label);
-  w.reserve(12);
+  w.reserve(18);
   w.timestamptz(r.createdAt);
+  w.smallint(r.lookedUp === true ? 1 : 0);
   return true;
 }
 

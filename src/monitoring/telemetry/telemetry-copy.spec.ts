@@ -41,11 +41,11 @@ const timestampMs = (b: Buffer) => Number(b.readBigInt64BE(0)) / 1000 + Date.UTC
 
 describe('binary COPY of prediction records', () => {
   it('writes each column in its binary send form, NULL (-1) for what is missing', () => {
-    const { data, rows, rejected } = predictionsCopy([{ ...base, score: 0.25, label: 1, fallback: true }, base]);
+    const { data, rows, rejected } = predictionsCopy([{ ...base, score: 0.25, label: 1, fallback: true, lookedUp: true }, base]);
     expect({ rows, rejected }).toEqual({ rows: 2, rejected: 0 });
     expect(data.subarray(-2)).toEqual(COPY_TRAILER);
     const [a, b] = decode(data);
-    expect(a).toHaveLength(12);
+    expect(a).toHaveLength(13);
     expect(uuidText(a[0]!)).toBe(base.id);
     expect(a.slice(1, 2).map(String)).toEqual(['m']);
     expect(a[2]!.readInt32BE(0)).toBe(2);
@@ -58,6 +58,8 @@ describe('binary COPY of prediction records', () => {
     expect([a[10], a[11]]).toEqual([null, null]);
     expect([...b[5]!]).toEqual([0]);
     expect([b[8], b[9]]).toEqual([null, null]);
+    // feature_source, smallint: 1 looked up, 0 (the default) sent.
+    expect([a[12]!.length, a[12]!.readInt16BE(0), b[12]!.readInt16BE(0)]).toEqual([2, 1, 0]);
   });
 
   it('writes jsonb as version 1 and the JSON text, and replaces NUL, which PostgreSQL text cannot hold', () => {

@@ -17,7 +17,7 @@ import type { PredictionRecord } from './telemetry-records.js';
  * count and per field an int32 length (-1 for NULL) and its bytes in the
  * type's binary send form; an int16 -1 trailer.
  */
-export const PREDICTION_COLUMNS = 'id, model, version, variant, protocol, fallback, created_at, latency_ms, score, label, outputs, inputs';
+export const PREDICTION_COLUMNS = 'id, model, version, variant, protocol, fallback, created_at, latency_ms, score, label, outputs, inputs, feature_source';
 export const PREDICTIONS_COPY_SQL = `COPY predictions (${PREDICTION_COLUMNS}) FROM STDIN (FORMAT binary)`;
 
 export interface CopyBatch {
@@ -30,14 +30,14 @@ export interface CopyBatch {
 export const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 /** The stream's trailer: a field count of -1. */
 export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
-const FIELDS = 12;
+const FIELDS = 13;
 /** timestamptz is microseconds since 2000-01-01 UTC. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_32 = 2 ** 32;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-/** Fixed bytes of a tuple: count, 12 lengths, uuid, int4, bool, timestamptz, float4, float8. */
-const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 1 + 8 + 4 + 8;
+/** Fixed bytes of a tuple: count, 13 lengths, uuid, int4, bool, timestamptz, float4, float8, int2. */
+const FIXED_ROW = 2 + FIELDS * 4 + 16 + 4 + 1 + 8 + 4 + 8 + 2;
 const NUL = '\u0000';
 
 /** Hex digit value per char code, -1 for anything else. */
@@ -72,6 +72,13 @@ export class CopyWriter {
   int16(v: number): void {
     this.view.setInt16(this.at, v);
     this.at += 2;
+  }
+
+  /** A field of a 2-byte integer (smallint). */
+  smallint(v: number): void {
+    this.view.setInt32(this.at, 2);
+    this.view.setInt16(this.at + 4, v);
+    this.at += 6;
   }
 
   int32(v: number): void {
@@ -195,6 +202,8 @@ export function writePredictionRow(w: CopyWriter, r: PredictionRecord): boolean 
     w.reserve(4);
     if (inp === null) w.int32(-1);
     else w.json(inp);
+    w.reserve(6);
+    w.smallint(r.lookedUp === true ? 1 : 0);
     return true;
   } catch {
     return false;

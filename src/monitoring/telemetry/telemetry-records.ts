@@ -21,6 +21,8 @@ export interface PredictionRecord {
   outputs?: unknown;
   /** Present only for sampled requests (see `PredictionRecorder.shouldSampleInputs`). */
   inputs?: unknown;
+  /** True when any feature value was not sent by the caller (online features; see feature-source.ts); absent: sent. */
+  lookedUp?: boolean;
 }
 
 /** One shadow version's answer to a live request, keyed by the live prediction's id. */
@@ -35,4 +37,6 @@ export interface ShadowRecord {
   label?: number | string;
   outputs?: unknown;
   error?: string;
+  /** The live prediction's feature source (a shadow copy is served the same values). */
+  lookedUp?: boolean;
 }

@@ -17,7 +17,7 @@ const base: PredictionRecord = {
 
 describe('predictionsStatement', () => {
   it('binds one array per column, in the order of the unnest() parameters', () => {
-    const s = predictionsStatement([base, { ...base, id: 'x2', fallback: true, score: undefined, label: 'cat', outputs: { probabilities: { '0': 0.1 } }, inputs: { age: 41 } }]);
+    const s = predictionsStatement([base, { ...base, id: 'x2', fallback: true, score: undefined, label: 'cat', outputs: { probabilities: { '0': 0.1 } }, inputs: { age: 41 }, lookedUp: true }]);
     expect(s.rows).toBe(2);
     expect(s.rejected).toBe(0);
     expect(s.params).toEqual([
@@ -33,6 +33,7 @@ describe('predictionsStatement', () => {
       '{"1","cat"}',
       '{"1":{"probabilities":{"0":0.1}}}',
       '{"1":{"age":41}}',
+      '{0,1}',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO predictions .*\nFROM unnest\(\$1::uuid\[\],/s);
     expect(s.sql).not.toMatch(/ON CONFLICT/);
@@ -65,7 +66,7 @@ describe('predictionsStatement', () => {
 describe('shadowStatement', () => {
   it('binds a shadow error without outputs as text and SQL NULL', () => {
     const r: ShadowRecord = { predictionId: base.id, model: 'credit', version: 5, createdAt: 1, latencyMs: 3, error: 'timeout' };
-    const s = shadowStatement([r, { ...r, version: 6, error: undefined, score: 0.4, label: 0, outputs: [0.1] }]);
+    const s = shadowStatement([r, { ...r, version: 6, error: undefined, score: 0.4, label: 0, outputs: [0.1], lookedUp: true }]);
     expect(s.rows).toBe(2);
     expect(s.params).toEqual([
       `{"${base.id}","${base.id}"}`,
@@ -77,6 +78,7 @@ describe('shadowStatement', () => {
       '{NULL,"0"}',
       '{"1":[0.1]}',
       '{"timeout",NULL}',
+      '{0,1}',
     ]);
     expect(s.sql).toMatch(/^INSERT INTO shadow_predictions/);
   });

@@ -22,16 +22,16 @@ export interface Statement {
 // about a third of the insert. A duplicate id only arises when a batch is
 // retried after a commit whose answer was lost; the channel then retries
 // with `retrySql`, which skips the rows already stored.
-export const PREDICTIONS_SQL = `INSERT INTO predictions (id, model, version, variant, protocol, fallback, created_at, latency_ms, score, label, outputs, inputs)
+export const PREDICTIONS_SQL = `INSERT INTO predictions (id, model, version, variant, protocol, fallback, created_at, latency_ms, score, label, outputs, inputs, feature_source)
 SELECT r.id, r.model, r.version, r.variant, r.protocol, r.fallback, to_timestamp(r.created_ms / 1000), r.latency_ms, r.score, r.label,
-  $11::jsonb -> (r.n - 1)::text, $12::jsonb -> (r.n - 1)::text
-FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[], $7::float8[], $8::float4[], $9::float8[], $10::text[])
-  WITH ORDINALITY AS r(id, model, version, variant, protocol, fallback, created_ms, latency_ms, score, label, n)`;
+  $11::jsonb -> (r.n - 1)::text, $12::jsonb -> (r.n - 1)::text, r.feature_source
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[], $7::float8[], $8::float4[], $9::float8[], $10::text[], $13::int2[])
+  WITH ORDINALITY AS r(id, model, version, variant, protocol, fallback, created_ms, latency_ms, score, label, feature_source, n)`;
 
-export const SHADOW_SQL = `INSERT INTO shadow_predictions (prediction_id, model, version, created_at, latency_ms, score, label, outputs, error)
-SELECT r.prediction_id, r.model, r.version, to_timestamp(r.created_ms / 1000), r.latency_ms, r.score, r.label, $8::jsonb -> (r.n - 1)::text, r.error
-FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], $6::float8[], $7::text[], $9::text[])
-  WITH ORDINALITY AS r(prediction_id, model, version, created_ms, latency_ms, score, label, error, n)`;
+export const SHADOW_SQL = `INSERT INTO shadow_predictions (prediction_id, model, version, created_at, latency_ms, score, label, outputs, error, feature_source)
+SELECT r.prediction_id, r.model, r.version, to_timestamp(r.created_ms / 1000), r.latency_ms, r.score, r.label, $8::jsonb -> (r.n - 1)::text, r.error, r.feature_source
+FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::float8[], $5::float4[], $6::float8[], $7::text[], $9::text[], $10::int2[])
+  WITH ORDINALITY AS r(prediction_id, model, version, created_ms, latency_ms, score, label, error, feature_source, n)`;
 
 const ON_CONFLICT = '\nON CONFLICT DO NOTHING';
 
@@ -54,6 +54,7 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
   const label: (string | null)[] = new Array(n);
   const outputs: (string | null)[] = new Array(n);
   const inputs: (string | null)[] = new Array(n);
+  const source: number[] = new Array(n);
   let k = 0;
   for (const r of records) {
     try {
@@ -72,12 +73,13 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
       label[k] = r.label === undefined || r.label === null ? null : text(r.label);
       outputs[k] = out;
       inputs[k] = inp;
+      source[k] = r.lookedUp === true ? 1 : 0;
       k++;
     } catch {
       // Not serialisable (a BigInt, a cycle): counted as rejected below.
     }
   }
-  for (const c of [id, model, version, variant, protocol, fallback, created, latency, score, label, outputs, inputs]) c.length = k;
+  for (const c of [id, model, version, variant, protocol, fallback, created, latency, score, label, outputs, inputs, source]) c.length = k;
   return {
     sql: PREDICTIONS_SQL,
     retrySql: PREDICTIONS_SQL + ON_CONFLICT,
@@ -94,6 +96,7 @@ export function predictionsStatement(records: readonly PredictionRecord[]): Stat
       textArray(label),
       sparseJsonRows(outputs),
       sparseJsonRows(inputs),
+      numberArray(source),
     ],
     rows: k,
     rejected: n - k,
@@ -111,6 +114,7 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
   const label: (string | null)[] = new Array(n);
   const outputs: (string | null)[] = new Array(n);
   const error: (string | null)[] = new Array(n);
+  const source: number[] = new Array(n);
   let k = 0;
   for (const r of records) {
     try {
@@ -125,12 +129,13 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
       label[k] = r.label === undefined || r.label === null ? null : text(r.label);
       outputs[k] = out;
       error[k] = r.error === undefined || r.error === null ? null : text(r.error);
+      source[k] = r.lookedUp === true ? 1 : 0;
       k++;
     } catch {
       // Not serialisable: counted as rejected below.
     }
   }
-  for (const c of [id, model, version, created, latency, score, label, outputs, error]) c.length = k;
+  for (const c of [id, model, version, created, latency, score, label, outputs, error, source]) c.length = k;
   return {
     sql: SHADOW_SQL,
     retrySql: SHADOW_SQL + ON_CONFLICT,
@@ -144,6 +149,7 @@ export function shadowStatement(records: readonly ShadowRecord[]): Statement {
       textArray(label),
       sparseJsonRows(outputs),
       textArray(error),
+      numberArray(source),
     ],
     rows: k,
     rejected: n - k,
