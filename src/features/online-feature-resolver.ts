@@ -67,7 +67,11 @@ export class OnlineFeatureResolver {
     if (!p) this.parsed.set(block, (p = { features: lookedUpFeatures(block), views: viewsOf(block) }));
     const views = new Map<string, ViewDefinition | undefined>();
     // A view deleted since the upload reads as holding nothing: its features' policies decide.
-    for (const name of p.views) views.set(name, await this.view(name));
+    for (const name of p.views) {
+      // Known views answer synchronously: no promise hop per request.
+      const v = this.view(name);
+      views.set(name, v instanceof Promise ? await v : v);
+    }
     const plan = planLookups(p.features, views, rows);
     const { answers, reads, ms } = await this.read(plan.requests, block.timeout_ms);
     const outcome = fillRows(p.features, views, rows, plan, answers, this.store.kind, Date.now());
@@ -85,12 +89,13 @@ export class OnlineFeatureResolver {
    * database for a definition it has seen (a deleted view disappears at the
    * next refresh).
    */
-  private async view(name: string): Promise<ViewDefinition | undefined> {
+  private view(name: string): ViewDefinition | undefined | Promise<ViewDefinition | undefined> {
     const hit = this.views.get(name);
     if (!hit) {
-      const view = await this.catalog.find(name);
-      this.views.set(name, { view, at: Date.now(), refreshing: false });
-      return view;
+      return this.catalog.find(name).then((view) => {
+        this.views.set(name, { view, at: Date.now(), refreshing: false });
+        return view;
+      });
     }
     if (!hit.refreshing && Date.now() - hit.at > VIEW_REFRESH_MS) {
       hit.refreshing = true;
@@ -114,28 +119,43 @@ export class OnlineFeatureResolver {
     }
     const started = performance.now();
     const { read, offset } = this.join(requests);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
     try {
-      const got = await Promise.race([read.rows, late]);
+      const got = await this.within(read, timeoutMs);
       if (got === 'late') {
         // The read may still settle; this batch does not wait for it. A late read counts against the breaker once, whoever shares it.
         if (!read.late) {
           read.late = true;
           this.breaker.failure();
           this.metrics.observeRead(this.store.kind, 'timeout', (performance.now() - read.started) / 1000);
+          this.metrics.setCircuitOpen(this.store.kind, this.breaker.state !== 'closed');
         }
         unavailable('timeout');
       } else {
-        requests.forEach((r, i) => answers.set(r.view, { rows: got[offset + i] }));
+        for (let i = 0; i < requests.length; i++) answers.set(requests[i].view, { rows: got[offset + i] });
       }
     } catch {
       unavailable('error');
-    } finally {
-      clearTimeout(timer);
-      this.metrics.setCircuitOpen(this.store.kind, this.breaker.state !== 'closed');
     }
     return { answers, reads: 1, ms: performance.now() - started };
+  }
+
+  /**
+   * The shared read raced against a time budget: one timer and one race per
+   * budget and shared read (the batches of one event-loop turn), not one per
+   * request. The budget counts from the first batch of the turn that joined
+   * with it, a fraction of a turn before the others.
+   */
+  private within(read: SharedRead, timeoutMs: number): Promise<StoredRows | 'late'> {
+    let raced = read.raced.get(timeoutMs);
+    if (!raced) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'late')));
+      raced = Promise.race([read.rows, late]);
+      const stop = () => clearTimeout(timer);
+      raced.then(stop, stop);
+      read.raced.set(timeoutMs, raced);
+    }
+    return raced;
   }
 
   /**
@@ -146,8 +166,8 @@ export class OnlineFeatureResolver {
   private join(requests: ViewLookup[]): { read: SharedRead; offset: number } {
     let read = this.gathering;
     if (!read) {
-      let settle!: (rows: Promise<(StoredFeatureRow | undefined)[][]>) => void;
-      const gathered: SharedRead = { requests: [], rows: new Promise((resolve) => (settle = resolve)), started: performance.now(), late: false };
+      let settle!: (rows: Promise<StoredRows>) => void;
+      const gathered: SharedRead = { requests: [], rows: new Promise((resolve) => (settle = resolve)), started: performance.now(), late: false, raced: new Map() };
       gathered.rows.catch(() => undefined);
       this.gathering = read = gathered;
       setImmediate(() => {
@@ -169,15 +189,19 @@ export class OnlineFeatureResolver {
       });
     }
     const offset = read.requests.length;
-    read.requests.push(...requests);
+    for (const r of requests) read.requests.push(r);
     return { read, offset };
   }
 }
 
+type StoredRows = (StoredFeatureRow | undefined)[][];
+
 interface SharedRead {
   requests: ViewLookup[];
-  rows: Promise<(StoredFeatureRow | undefined)[][]>;
+  rows: Promise<StoredRows>;
   started: number;
   /** Set once a batch stopped waiting for it. */
   late: boolean;
+  /** Per time budget, the read raced against it (see `within`). */
+  raced: Map<number, Promise<StoredRows | 'late'>>;
 }
