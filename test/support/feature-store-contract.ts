@@ -25,7 +25,7 @@ export function behavesAsAFeatureStore(name: string, open: () => Promise<{ store
     });
 
     it('reads back what it wrote, with its event time and types', async () => {
-      const values = { income: 5000.25, age: 41, segment: 'gold: "vip"', active: true, debt: null };
+      const values = { income: 5000.25, age: 41, segment: 'gold: "vip"', active: true, debt: null, code: '007', tiny: -3.5e-7, zero: 0, blank: '' };
       expect(await store.upsert(a, [row('c-1', values)])).toEqual({ written: 1, older: 0 });
       expect(await store.lookup(a, ['c-1'])).toEqual([{ values, eventTime: T0 }]);
     });

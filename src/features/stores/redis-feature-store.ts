@@ -17,7 +17,24 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], '${EVENT_TIME_FIELD}', ARGV[1], unpack(ARGV, 2))
 return 1`;
 
-type ModelgateRedis = Redis & { modelgateUpsertRow(key: string, eventTime: string, ...fieldValues: string[]): Promise<number> };
+/**
+ * Reads many hashes in one command: an array per key of its HGETALL field,
+ * value pairs (empty for a key that does not exist). One command per batch
+ * instead of one HGETALL each: the client builds, sends, parses and settles
+ * one command, not hundreds (all keys of a deployment live on one server;
+ * Redis Cluster, where keys of a batch span slots, is not supported).
+ */
+const LOOKUP_SCRIPT = `
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
+return out`;
+/** Keys per script call: a batch larger than this is split into calls of one pipeline, so no single script runs long on the server. */
+const LOOKUP_KEYS_PER_CALL = 2_000;
+
+type ModelgateRedis = Redis & {
+  modelgateUpsertRow(key: string, eventTime: string, ...fieldValues: string[]): Promise<number>;
+  modelgateLookup(numKeys: number, keys: string[]): Promise<string[][]>;
+};
 
 /**
  * Feature rows in Redis: one hash per (view, entity), a field per feature.
@@ -44,6 +61,7 @@ export class RedisFeatureStore extends FeatureStore {
       retryStrategy: (attempt) => Math.min(1_000, attempt * 100),
     }) as ModelgateRedis;
     this.redis.defineCommand('modelgateUpsertRow', { numberOfKeys: 1, lua: UPSERT_SCRIPT });
+    this.redis.defineCommand('modelgateLookup', { lua: LOOKUP_SCRIPT });
     // Errors surface on the commands; the client's own event would otherwise crash the process.
     this.redis.on('error', () => undefined);
   }
@@ -85,11 +103,26 @@ export class RedisFeatureStore extends FeatureStore {
   async lookupMany(requests: readonly ViewLookup[]): Promise<(StoredFeatureRow | undefined)[][]> {
     const total = requests.reduce((n, r) => n + r.entities.length, 0);
     if (total === 0) return requests.map(() => []);
-    const pipeline = this.redis.pipeline();
-    for (const r of requests) for (const e of r.entities) pipeline.hgetall(this.key(r.view, e));
-    const results = (await pipeline.exec()) ?? [];
+    const keys: string[] = new Array(total);
+    let k = 0;
+    for (const r of requests) for (const e of r.entities) keys[k++] = this.key(r.view, e);
+    let hashes: string[][];
+    if (total <= LOOKUP_KEYS_PER_CALL) {
+      hashes = await this.redis.modelgateLookup(total, keys);
+    } else {
+      const pipeline = this.redis.pipeline() as unknown as { modelgateLookup(n: number, keys: string[]): void; exec(): Promise<[Error | null, unknown][] | null> };
+      for (let at = 0; at < total; at += LOOKUP_KEYS_PER_CALL) {
+        const part = keys.slice(at, at + LOOKUP_KEYS_PER_CALL);
+        pipeline.modelgateLookup(part.length, part);
+      }
+      hashes = [];
+      for (const [err, part] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        for (const h of part as string[][]) hashes.push(h);
+      }
+    }
     let i = 0;
-    return requests.map((r) => r.entities.map(() => decodeHash(results[i++])));
+    return requests.map((r) => r.entities.map(() => decodeHash(hashes[i++])));
   }
 
   async deleteView(view: string): Promise<void> {
@@ -107,12 +140,25 @@ export class RedisFeatureStore extends FeatureStore {
   }
 }
 
-function decodeHash([err, hash]: [Error | null, unknown]): StoredFeatureRow | undefined {
-  if (err) throw err;
-  const h = hash as Record<string, string>;
-  const t = h[EVENT_TIME_FIELD];
-  if (t === undefined) return undefined;
+/** A hash as HGETALL's flat field, value list; undefined for a key that does not exist. */
+function decodeHash(flat: readonly string[] | undefined): StoredFeatureRow | undefined {
+  if (!flat || flat.length === 0) return undefined;
+  let eventTime: number | undefined;
   const values: Record<string, FeatureValue> = {};
-  for (const [field, raw] of Object.entries(h)) if (field !== EVENT_TIME_FIELD) values[field] = JSON.parse(raw) as FeatureValue;
-  return { values, eventTime: Number(t) };
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i];
+    if (field === EVENT_TIME_FIELD) eventTime = Number(flat[i + 1]);
+    else values[field] = decodeValue(flat[i + 1]);
+  }
+  return eventTime === undefined ? undefined : { values, eventTime };
+}
+
+/**
+ * A stored value (written as JSON). Numbers, nearly every stored value,
+ * skip JSON.parse: `Number` reads JSON's number syntax the same way, and
+ * what it cannot read (strings, booleans, null) goes to JSON.parse.
+ */
+function decodeValue(raw: string): FeatureValue {
+  const n = Number(raw);
+  return n === n && raw.length > 0 && raw.charCodeAt(0) !== 0x20 ? n : (JSON.parse(raw) as FeatureValue);
 }
