@@ -39,7 +39,7 @@ export class FeatureReader {
       if (bad !== -1) this.explain(o as Record<string, unknown>, r, bad);
       let keys = 0;
       for (const _ in o) keys++;
-      if (keys !== w && this.unknownIn(o as Record<string, unknown>)) this.explainUnknown(o as Record<string, unknown>, r);
+      if (keys !== w && this.unknownIn(o as Record<string, unknown>, keys)) this.explainUnknown(o as Record<string, unknown>, r);
     }
   }
 
@@ -86,9 +86,17 @@ export class FeatureReader {
     });
   }
 
-  /** Whether a row with more keys than features has one that is neither a feature nor exempt. */
-  private unknownIn(o: Record<string, unknown>): boolean {
+  /**
+   * Whether a row with more keys than features has one that is neither a
+   * feature nor exempt. Every feature was read, so the row holds each once:
+   * when the exempt keys it holds make up the difference, there is none
+   * (a check per exempt key, not per key of the row).
+   */
+  private unknownIn(o: Record<string, unknown>, keys: number): boolean {
     if (this.exempt.size === 0) return true;
+    let present = 0;
+    for (const e of this.exempt) if (Object.hasOwn(o, e)) present++;
+    if (keys === this.width + present) return false;
     for (const k in o) if (!this.index.has(k) && !this.exempt.has(k)) return true;
     return false;
   }
