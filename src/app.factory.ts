@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController, type onResponseHookHandler, type RouteOptions } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
@@ -105,15 +105,34 @@ function installRequestLogging(fastify: FastifyInstance): void {
     if (WORKER !== undefined) reply.header('x-modelgate-worker', WORKER);
     done();
   });
-  fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
-    // Hot routes (predict, infer) log a line only at debug level: at
-    // thousands of requests a second even building the entry costs.
-    const hot = request.routeOptions.config?.hot === true;
-    if (!hot || (request.log as unknown as Logger).isLevelEnabled('debug')) {
-      const entry = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
-      if (hot) request.log.debug(entry, 'request completed');
-      else request.log.info(entry, 'request completed');
-    }
+  // One onResponse hook per route that knows whether the route is hot:
+  // `request.routeOptions` builds an object on every access, which cost the
+  // hot path more than the rest of this hook. Requests no route matched
+  // have no route hook and are logged by the instance-wide one.
+  const hotHook = completed(true);
+  const coldHook = completed(false);
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const existing = route.onResponse;
+    const hook = route.config?.hot === true ? hotHook : coldHook;
+    route.onResponse = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) logCompleted(request, reply, false);
     done();
   });
+}
+
+function completed(hot: boolean): onResponseHookHandler {
+  return (request, reply, done) => {
+    logCompleted(request, reply, hot);
+    done();
+  };
+}
+
+/** Hot routes (predict, infer) log a line only at debug level: at thousands of requests a second even building the entry costs. */
+function logCompleted(request: FastifyRequest, reply: FastifyReply, hot: boolean): void {
+  if (hot && !(request.log as unknown as Logger).isLevelEnabled('debug')) return;
+  const entry = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+  if (hot) request.log.debug(entry, 'request completed');
+  else request.log.info(entry, 'request completed');
 }

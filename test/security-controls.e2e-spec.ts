@@ -80,6 +80,23 @@ describe('headers and logs around secrets', () => {
     }
   });
 
+  it('logs one request line at info per request, none for a prediction (a hot route), and one for a request no route matched', async () => {
+    const linesOf = (probe: string) => lines.filter((l) => l.includes(`probe=${probe}`)).map((l) => JSON.parse(l));
+    await http.get('/health/live?probe=live').expect(200);
+    await http.head('/health/live?probe=head').expect(200);
+    await http.get('/no/such/route?probe=unmatched').expect(404);
+    await http.post('/v1/models/modes/predict?probe=hot').set(admin).send({ inputs: [new Array(30).fill(0.1)] }).expect(200);
+    await http.post('/v1/models/no-such-model/predict?probe=hot-error').set(admin).send({ inputs: [[1]] }).expect(404);
+    await eventually(() => linesOf('unmatched').length > 0);
+    for (const [probe, method, status] of [['live', 'GET', 200], ['head', 'HEAD', 200], ['unmatched', 'GET', 404]] as const) {
+      const found = linesOf(probe);
+      expect(found, probe).toHaveLength(1);
+      expect(found[0]).toMatchObject({ level: 30, msg: 'request completed', method, status });
+    }
+    expect(linesOf('hot')).toEqual([]);
+    expect(linesOf('hot-error').filter((l) => l.msg === 'request completed')).toEqual([]);
+  });
+
   it('never logs a key sent in a query string or a path', async () => {
     const created = await http.post('/api/v1/keys').set(admin).send({ name: 'leaky', scopes: ['predict'] });
     const key: string = created.body.key;

@@ -10,6 +10,7 @@ import { ApiKeyStore } from './api-key.store.js';
 import { ModelForbidden } from './auth.errors.js';
 import { type CachedKey, KeyCache } from './key-cache.js';
 import { type Actor, type Scope, scopeBit } from './scopes.js';
+import { VerifiedCredentials } from './verified-credentials.js';
 
 /** The actor of `MODELGATE_ADMIN_TOKEN`, which has no row. */
 export const ADMIN_TOKEN_ACTOR: Actor = Object.freeze({ keyId: 'admin-token', name: 'admin-token', scopes: Object.freeze(['admin'] as Scope[]) });
@@ -22,13 +23,16 @@ const malformed = () => new Unauthenticated('malformed API key: expected mgk_<ke
  * Verifies the API key of a request against a scope and a model; the
  * admission (`admission.ts`) calls it on every edge, thousands of times a
  * second. So a key seen in the last few seconds is checked from memory,
- * synchronously: one sha256 and one constant-time compare, no Promise. A
+ * synchronously: one sha256 and one constant-time compare the first time a
+ * credential meets a loaded entry, a map lookup after that, no Promise. A
  * key that must be asked of the database is left to `verifyLoaded`, so the
  * admission can decide first whether the caller may cost a look-up.
  */
 @Injectable()
 export class ApiKeyAuthenticator {
   private readonly cache: KeyCache;
+  /** Credentials already proven against a cached entry: no sha256 per request for a busy key. */
+  private readonly verified = new VerifiedCredentials();
   private readonly adminHash?: Buffer;
   private readonly adminLength: number;
   private lastLoadWarning = 0;
@@ -121,10 +125,15 @@ export class ApiKeyAuthenticator {
   /** Drops every cached key: notifications may have been missed. */
   evictAll(): void {
     this.cache.clear();
+    this.verified.clear();
   }
 
   private verifyEntry(entry: CachedKey | null, credential: string, scope: Scope | null, now: number, model: string | undefined): Actor {
-    if (entry === null || !secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
+    if (entry === null) throw new Unauthenticated('invalid API key');
+    if (!this.verified.has(credential, entry)) {
+      if (!secretMatches(secretOf(credential), entry.hash)) throw new Unauthenticated('invalid API key');
+      this.verified.remember(credential, entry);
+    }
     // Only the holder of the secret learns that a key was revoked or expired.
     if (entry.revoked) throw new Unauthenticated('API key revoked');
     if (now >= entry.expiresAt) throw new Unauthenticated('API key expired');

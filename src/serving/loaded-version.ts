@@ -7,6 +7,7 @@ import type { ServingSpec } from '../registry/versions.service.js';
 import { MicroBatcher } from './batching/micro-batcher.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './routing/circuit-breaker.js';
 import { FeatureReader, type NumericMatrix } from './feature-reader.js';
+import { MatrixSlab } from './matrix-slab.js';
 import { QueueFull, RequestDeadlineExceeded } from './serving.errors.js';
 
 export type InferenceResults = Record<string, Tensor>;
@@ -59,6 +60,7 @@ export class LoadedVersion {
   residentUntil = 0;
   private readonly batcher?: MicroBatcher<InferenceJob>;
   private batchBuffer?: NumericMatrix;
+  private readonly matrices: MatrixSlab;
 
   constructor(
     readonly spec: ServingSpec,
@@ -72,6 +74,7 @@ export class LoadedVersion {
     this.key = versionKey(spec.model, spec.version);
     this.width = spec.featureNames.length;
     this.float64 = layout?.kind === 'matrix' ? layout.input.datatype === 'FP64' : false;
+    this.matrices = new MatrixSlab(this.float64);
     if (layout && this.width > 0) {
       this.reader = new FeatureReader(spec.featureNames, spec.onlineFeatures?.entities);
       this.batcher = new MicroBatcher<InferenceJob>({
@@ -101,7 +104,7 @@ export class LoadedVersion {
 
   /** A matrix of the right element type for `rows` rows of this version's features. */
   allocate(rows: number): NumericMatrix {
-    return this.float64 ? new Float64Array(rows * this.width) : new Float32Array(rows * this.width);
+    return this.matrices.allocate(rows * this.width);
   }
 
   /**
@@ -171,7 +174,11 @@ export class LoadedVersion {
       return;
     }
     const need = totalRows * this.width;
-    if (!this.batchBuffer || this.batchBuffer.length < need) this.batchBuffer = this.allocate(Math.max(totalRows, 64));
+    if (!this.batchBuffer || this.batchBuffer.length < need) {
+      // Kept for the version's life: an array of its own, not a slab view.
+      const n = Math.max(totalRows, 64) * this.width;
+      this.batchBuffer = this.float64 ? new Float64Array(n) : new Float32Array(n);
+    }
     const buf = this.batchBuffer.subarray(0, need);
     let at = 0;
     for (const j of jobs) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COPY_HEADER, COPY_TRAILER, predictionsCopy } from './telemetry-copy.js';
 import type { PredictionRecord } from './telemetry-records.js';
 import { toJson } from './telemetry-sql.js';
+import { uuidv7 } from '../../common/ids.js';
 
 const base: PredictionRecord = {
   id: '019bd000-0000-7000-8000-0000000000a1',
@@ -40,6 +41,14 @@ const uuidText = (b: Buffer) => b.toString('hex').replace(/^(.{8})(.{4})(.{4})(.
 const timestampMs = (b: Buffer) => Number(b.readBigInt64BE(0)) / 1000 + Date.UTC(2000, 0, 1);
 
 describe('binary COPY of prediction records', () => {
+  it('writes the id made last, and one made before it, as their 16 bytes', () => {
+    const before = uuidv7();
+    const last = uuidv7();
+    const { data, rows } = predictionsCopy([{ ...base, id: last }, { ...base, id: before }, { ...base, id: last }]);
+    expect(rows).toBe(3);
+    expect(decode(data).map((t) => uuidText(t[0]!))).toEqual([last, before, last]);
+  });
+
   it('writes each column in its binary send form, NULL (-1) for what is missing', () => {
     const { data, rows, rejected } = predictionsCopy([{ ...base, score: 0.25, label: 1, fallback: true, lookedUp: true }, base]);
     expect({ rows, rejected }).toEqual({ rows: 2, rejected: 0 });

@@ -1,3 +1,4 @@
+import { lastUuidv7Bytes } from '../../common/ids.js';
 import { toJson } from './telemetry-sql.js';
 import type { PredictionRecord } from './telemetry-records.js';
 
@@ -134,6 +135,12 @@ export class CopyWriter {
 
   /** The 16 bytes of a canonical uuid string; false (nothing written) when it is not one. */
   uuid(id: string): boolean {
+    // A prediction's record is written as soon as its id is made: its bytes are at hand.
+    if (lastUuidv7Bytes(id, this.buf, this.at + 4)) {
+      this.int32(16);
+      this.at += 16;
+      return true;
+    }
     if (id.length !== 36 || id.charCodeAt(8) !== DASH || id.charCodeAt(13) !== DASH || id.charCodeAt(18) !== DASH || id.charCodeAt(23) !== DASH) return false;
     const buf = this.buf;
     const at = this.at + 4;
