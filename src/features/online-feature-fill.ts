@@ -38,8 +38,13 @@ const sent = (row: RequestRow, name: string) => Object.hasOwn(row, name) && row[
  */
 export function planLookups(features: readonly LookedUpFeature[], views: ReadonlyMap<string, ViewDefinition | undefined>, rows: readonly RequestRow[]): LookupPlan {
   const plan: LookupPlan = { requests: [], slots: new Map(), entityLabels: new Map() };
+  // Plain loops, no closures or copies: this runs once per request.
   const byView = new Map<string, LookedUpFeature[]>();
-  for (const f of features) byView.set(f.view, [...(byView.get(f.view) ?? []), f]);
+  for (const f of features) {
+    const group = byView.get(f.view);
+    if (group) group.push(f);
+    else byView.set(f.view, [f]);
+  }
   for (const [viewName, viewFeatures] of byView) {
     const view = views.get(viewName);
     if (!view) continue;
@@ -47,32 +52,50 @@ export function planLookups(features: readonly LookedUpFeature[], views: Readonl
     const labels: (string | undefined)[] = new Array(rows.length);
     const index = new Map<string, number>();
     const entities: string[] = [];
-    rows.forEach((row, r) => {
-      if (viewFeatures.every((f) => sent(row, f.name))) return;
-      const ids = view.entities.map((e) => {
-        const id = entityId(row[e]);
-        if (id === undefined) {
-          throw new ValidationFailed(`instances.${r}.${e}: entity key "${e}" must be a non-empty string (at most 256 characters) or a number, to look up ${viewFeatures.find((f) => !sent(row, f.name))!.name}`, {
-            field: `instances.${r}.${e}`,
-            row: r,
-          });
-        }
-        return id;
-      });
-      const key = entityKey(ids);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      const needed = firstNotSent(row, viewFeatures);
+      if (needed === undefined) continue;
+      let key: string;
+      let label: string;
+      if (view.entities.length === 1) {
+        key = label = entityOf(row, view.entities[0], r, needed);
+      } else {
+        const ids = view.entities.map((e) => entityOf(row, e, r, needed));
+        key = entityKey(ids);
+        label = ids.join(',');
+      }
       let at = index.get(key);
       if (at === undefined) {
         at = entities.push(key) - 1;
         index.set(key, at);
       }
       slots[r] = at;
-      labels[r] = ids.join(',');
-    });
+      labels[r] = label;
+    }
     plan.slots.set(viewName, slots);
     plan.entityLabels.set(viewName, labels);
     if (entities.length) plan.requests.push({ view: viewName, entities });
   }
   return plan;
+}
+
+/** The first of a view's features the row did not send (what its entity id is needed for), or undefined. */
+function firstNotSent(row: RequestRow, viewFeatures: readonly LookedUpFeature[]): string | undefined {
+  for (const f of viewFeatures) if (!sent(row, f.name)) return f.name;
+  return undefined;
+}
+
+/** A row's id for entity key `e`; a missing or malformed one is the caller's mistake (400, naming row and key). */
+function entityOf(row: RequestRow, e: string, r: number, needed: string): string {
+  const id = entityId(row[e]);
+  if (id === undefined) {
+    throw new ValidationFailed(`instances.${r}.${e}: entity key "${e}" must be a non-empty string (at most 256 characters) or a number, to look up ${needed}`, {
+      field: `instances.${r}.${e}`,
+      row: r,
+    });
+  }
+  return id;
 }
 
 /** A view's answer: the stored rows in the order of its request's entities, or why the store gave none. */
@@ -87,9 +110,33 @@ export interface FeatureFill {
 
 export interface FilledRow {
   /** The row as sent, with every looked-up feature filled in (sent values untouched). */
-  values: Record<string, unknown>;
+  readonly values: Record<string, unknown>;
   /** Per looked-up feature, the value served, its source and age. */
-  features: Record<string, FeatureFill>;
+  readonly features: Record<string, FeatureFill>;
+  /** The row as the caller sent it. */
+  readonly sent?: RequestRow;
+}
+
+/**
+ * A filled row whose merged `values` object is built only when asked for
+ * (sampled inputs, shadows of another feature order): the serving path
+ * reads the sent row and `features` straight into its matrix, and copying
+ * a parsed body into a new object costs more than the rest of the fill.
+ */
+class LazyFilledRow implements FilledRow {
+  private merged: Record<string, unknown> | undefined;
+  readonly features: Record<string, FeatureFill> = {};
+  constructor(readonly sent: RequestRow) {}
+
+  get values(): Record<string, unknown> {
+    if (this.merged) return this.merged;
+    const v: Record<string, unknown> = Object.assign({}, this.sent);
+    for (const name in this.features) {
+      const f = this.features[name];
+      if (f.source !== 'sent') v[name] = f.value;
+    }
+    return (this.merged = v);
+  }
 }
 
 export interface FillOutcome {
@@ -135,9 +182,7 @@ export function fillRows(
   }
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
-    // Object.assign, not a spread: properties added to a spread copy of a
-    // parsed body cost V8 a map transition each (20 us a row, measured).
-    const filled: FilledRow = { values: Object.assign({}, row), features: {} };
+    const filled = new LazyFilledRow(row);
     for (let k = 0; k < nf; k++) {
       const f = features[k];
       let fill: FeatureFill;
@@ -174,7 +219,6 @@ export function fillRows(
         fill = { value: null, source: 'missing', age_ms: null };
       }
       filled.features[f.name] = fill;
-      filled.values[f.name] = fill.value;
     }
     out.rows[r] = filled;
   }

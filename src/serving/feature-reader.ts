@@ -4,6 +4,15 @@ import { ValidationFailed } from '../common/errors.js';
 export type NumericMatrix = Float32Array | Float64Array;
 
 type CompiledReader = (o: Record<string, unknown>, out: NumericMatrix, base: number) => number;
+/** Reads a filled row: looked-up features from `filled` (each one's served value), the others from the row as sent. */
+type CompiledFilledReader = (o: Record<string, unknown>, filled: Record<string, { value: unknown }>, out: NumericMatrix, base: number) => number;
+
+/** A row filled from the online store, as the reader needs it (see features/online-feature-fill.ts). */
+export interface FilledInstance {
+  readonly sent?: Readonly<Record<string, unknown>>;
+  readonly values: Record<string, unknown>;
+  readonly features: Record<string, { value: unknown }>;
+}
 
 /**
  * Reads prediction rows into a row-major matrix in the version's feature
@@ -18,6 +27,8 @@ export class FeatureReader {
   private readonly compiled: CompiledReader;
   /** Names a named row may carry beside the features (a version's declared entity keys); read by nobody. */
   private readonly exempt: ReadonlySet<string>;
+  /** The filled-row reader of the looked-up feature list it was compiled for (one block per version). */
+  private filledReader?: { key: string; lookedUp: readonly string[]; compiled: CompiledFilledReader };
 
   constructor(featureNames: readonly string[], exempt: readonly string[] = []) {
     this.names = featureNames;
@@ -29,18 +40,50 @@ export class FeatureReader {
 
   /** `{"instances": [{feature: value}]}`: any key order, every feature present, no others. */
   readInstances(instances: readonly unknown[], out: NumericMatrix): void {
-    const w = this.width;
-    for (let r = 0; r < instances.length; r++) {
-      const o = instances[r];
-      if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-        throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
-      }
-      const bad = this.compiled(o as Record<string, unknown>, out, r * w);
-      if (bad !== -1) this.explain(o as Record<string, unknown>, r, bad);
-      let keys = 0;
-      for (const _ in o) keys++;
-      if (keys !== w && this.unknownIn(o as Record<string, unknown>, keys)) this.explainUnknown(o as Record<string, unknown>, r);
+    for (let r = 0; r < instances.length; r++) this.readRow(instances[r], r, out);
+  }
+
+  /** Instance `r` into row `r` of `out`. */
+  private readRow(o: unknown, r: number, out: NumericMatrix): void {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+      throw new ValidationFailed(`instances.${r} must be an object of feature values`, { field: `instances.${r}` });
     }
+    const w = this.width;
+    const bad = this.compiled(o as Record<string, unknown>, out, r * w);
+    if (bad !== -1) this.explain(o as Record<string, unknown>, r, bad);
+    const keys = countKeys(o);
+    if (keys !== w && this.unknownIn(o as Record<string, unknown>, keys)) this.explainUnknown(o as Record<string, unknown>, r);
+  }
+
+  /**
+   * Rows filled from the online store, straight into the matrix: each
+   * looked-up feature's served value, every other feature from the row as
+   * sent, without building the merged row. A row the fast check does not
+   * clear (a wrong type, a missing or unknown feature) is read as its
+   * merged row by `readInstances`, which names the problem as for any row.
+   */
+  readFilled(rows: readonly FilledInstance[], lookedUp: readonly string[], out: NumericMatrix): void {
+    const key = lookedUp.join('\u0000');
+    let fr = this.filledReader;
+    if (!fr || fr.key !== key) fr = this.filledReader = { key, lookedUp: lookedUp.filter((n) => this.index.has(n)), compiled: compileFilled(this.names, new Set(lookedUp)) };
+    const w = this.width;
+    // Keys a sent row holds when all is well: the features not looked up, plus whichever entity keys and looked-up features it sent.
+    const base = w - fr.lookedUp.length;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      const o = row.sent;
+      if (o === undefined || fr.compiled(o as Record<string, unknown>, row.features, out, r * w) !== -1 || countKeys(o) !== base + this.presentOf(o, fr.lookedUp)) {
+        this.readRow(row.values, r, out);
+      }
+    }
+  }
+
+  /** Exempt keys and sent looked-up features present in a row. */
+  private presentOf(o: Readonly<Record<string, unknown>>, lookedUp: readonly string[]): number {
+    let n = 0;
+    for (const e of this.exempt) if (Object.hasOwn(o, e)) n++;
+    for (const f of lookedUp) if (Object.hasOwn(o, f)) n++;
+    return n;
   }
 
   /** `{"inputs": [[...]]}`: ordered rows of exactly `width` values. */
@@ -126,6 +169,26 @@ function compile(names: readonly string[]): CompiledReader {
   });
   lines.push('return -1;');
   return new Function('o', 'out', 'base', lines.join('\n')) as CompiledReader;
+}
+
+/** Like `compile`, with the looked-up names read from `filled` (every one of them is there once filled). */
+function compileFilled(names: readonly string[], lookedUp: ReadonlySet<string>): CompiledFilledReader {
+  const lines = ['let v;'];
+  names.forEach((name, i) => {
+    const key = JSON.stringify(name);
+    lines.push(
+      lookedUp.has(name) ? `v = filled[${key}]; v = v === undefined ? o[${key}] : v.value;` : `v = o[${key}];`,
+      `if (typeof v === 'number') out[base + ${i}] = v; else if (v === null) out[base + ${i}] = NaN; else return ${i};`,
+    );
+  });
+  lines.push('return -1;');
+  return new Function('o', 'filled', 'out', 'base', lines.join('\n')) as CompiledFilledReader;
+}
+
+function countKeys(o: object): number {
+  let keys = 0;
+  for (const _ in o) keys++;
+  return keys;
 }
 
 function describe(v: unknown): string {

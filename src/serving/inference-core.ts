@@ -5,7 +5,7 @@ import { InjectLogger } from '../common/common.module.js';
 import { ServiceUnavailable, ValidationFailed } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { uuidv7 } from '../common/ids.js';
-import { lookedUp, type RequestRow } from '../features/online-feature-fill.js';
+import { type FilledRow, lookedUp, type RequestRow } from '../features/online-feature-fill.js';
 import { OnlineFeatureResolver } from '../features/online-feature-resolver.js';
 import type { OnlineFeaturesBlock } from '../features/online-features.js';
 import { Metrics, type Protocol } from '../metrics/metrics.js';
@@ -28,6 +28,24 @@ import { attemptRows, attemptTensors, type AttemptContext, type Miss, type Serve
 const NO_SHADOW: readonly number[] = [];
 const NO_ROWS = new Float64Array(0);
 const NO_ANSWERS: readonly DecodedRow[] = [];
+
+/** The filled rows as named instances, merged only if something reads them (sampled inputs, a shadow of another feature order). */
+function mergedRows(filled: readonly FilledRow[]): RowsInput {
+  let merged: unknown[] | undefined;
+  return {
+    get instances() {
+      return (merged ??= filled.map((r) => r.values));
+    },
+  };
+}
+
+const lookedUpNamesOf = new WeakMap<OnlineFeaturesBlock, readonly string[]>();
+/** The feature names a block looks up, kept per block object. */
+function lookedUpNames(block: OnlineFeaturesBlock): readonly string[] {
+  let names = lookedUpNamesOf.get(block);
+  if (!names) lookedUpNamesOf.set(block, (names = Object.keys(block.features)));
+  return names;
+}
 
 /** Whether two versions' online-features blocks fill a request the same way (a fallback may then reuse the filled rows). */
 function sameBlock(a: OnlineFeaturesBlock | null | undefined, b: OnlineFeaturesBlock | null | undefined): boolean {
@@ -300,8 +318,11 @@ export class InferenceCore {
       }
     }
     const batch = await this.resolver.fill(model, v.version, v.spec.onlineFeatures!, rows as readonly RequestRow[]);
-    const input: RowsInput = { instances: batch.rows.map((r) => r.values) };
-    return { n, input, data: read(v, input, n), filled: batch.rows };
+    const filled = batch.rows;
+    if (!v.reader) return { n, input: mergedRows(filled), data: read(v, mergedRows(filled), n), filled };
+    const data = v.allocate(n);
+    v.reader.readFilled(filled, lookedUpNames(v.spec.onlineFeatures!), data);
+    return { n, input: mergedRows(filled), data, filled };
   }
 
   /**
