@@ -49,7 +49,7 @@ async function peakOnce(h, server, target, label, tool = S.loadgen) {
   const r = await runLoad(tool, { url, bodiesFile, auth, seconds: S.durationS }, server.rec.pid);
   const after = await scrape(server);
   const m = { label, server: server.name, target, url: url.replace(server.base, ''), kind: 'peak', ...r, others_before_pct: quiet, modelgate: metricsDelta(before, after) };
-  log(`${label}: ${fmtInt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx || m.errors ? `, non-2xx ${m.non2xx}, errors ${m.errors}` : ''}${m.cpu ? `, cpu server ${m.cpu.server_pct}% load ${m.cpu.loadgen_pct}% others ${m.cpu.others_pct}%` : ''}${m.modelgate?.mean_rows_per_inference ? `, rows/inference ${m.modelgate.mean_rows_per_inference}` : ''}`);
+  log(`${label}: ${fmtInt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx || m.errors ? `, non-2xx ${m.non2xx}, errors ${m.errors}` : ''}${m.cpu ? `, cpu server ${m.cpu.server_pct}% load ${m.cpu.loadgen_pct}% others ${m.cpu.others_pct}%` : ''}${m.modelgate?.mean_rows_per_inference ? `, rows/inference ${m.modelgate.mean_rows_per_inference}` : ''}${m.modelgate?.feature_reads ? `, store reads ${m.modelgate.feature_reads} (mean ${m.modelgate.mean_feature_read_ms} ms)` : ''}`);
   measurements.push(m);
   return m;
 }

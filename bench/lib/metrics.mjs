@@ -44,6 +44,9 @@ export async function scrape(server) {
       telemetryDropped: sumOf(s, 'modelgate_telemetry_dropped_total', { kind: 'prediction' }),
       // Every model's rows, and the online feature values found in a store (scenario 10 checks one against the other).
       rowsAllModels: sumOf(s, 'modelgate_inference_batch_rows_sum'),
+      inferencesAllModels: sumOf(s, 'modelgate_inference_batch_rows_count'),
+      featureReads: sumOf(s, 'modelgate_feature_lookup_duration_seconds_count', { outcome: 'ok' }),
+      featureReadSeconds: sumOf(s, 'modelgate_feature_lookup_duration_seconds_sum', { outcome: 'ok' }),
       featureHits: sumOf(s, 'modelgate_feature_lookups_total', { outcome: 'hit' }),
       featureErrors: sumOf(s, 'modelgate_feature_lookups_total', { outcome: 'error' }),
       featureReadTimeouts: sumOf(s, 'modelgate_feature_lookup_duration_seconds_count', { outcome: 'timeout' }),
@@ -55,8 +58,11 @@ export async function scrape(server) {
 
 export function metricsDelta(a, b) {
   if (!a || !b) return null;
-  const count = b.batchRowsCount - a.batchRowsCount;
-  const rows = b.batchRowsSum - a.batchRowsSum;
+  // Scenarios that serve another model than `bc` (10) read every model's rows per inference.
+  const own = b.batchRowsCount - a.batchRowsCount > 0;
+  const count = own ? b.batchRowsCount - a.batchRowsCount : (b.inferencesAllModels ?? 0) - (a.inferencesAllModels ?? 0);
+  const rows = own ? b.batchRowsSum - a.batchRowsSum : (b.rowsAllModels ?? 0) - (a.rowsAllModels ?? 0);
+  const reads = (b.featureReads ?? 0) - (a.featureReads ?? 0);
   return {
     inferences: count,
     rows,
@@ -68,5 +74,7 @@ export function metricsDelta(a, b) {
     feature_hits: (b.featureHits ?? 0) - (a.featureHits ?? 0),
     feature_errors: (b.featureErrors ?? 0) - (a.featureErrors ?? 0),
     feature_read_timeouts: (b.featureReadTimeouts ?? 0) - (a.featureReadTimeouts ?? 0),
+    feature_reads: reads,
+    mean_feature_read_ms: reads > 0 ? Math.round((((b.featureReadSeconds ?? 0) - (a.featureReadSeconds ?? 0)) / reads) * 1e5) / 100 : null,
   };
 }
