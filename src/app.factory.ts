@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import http from 'node:http';
+import fastJson from 'fast-json-stringify';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController, type onResponseHookHandler, type RouteOptions } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyServerOptions, type FastifyRequest, LogController, type onResponseHookHandler, type RouteOptions } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
@@ -23,6 +25,9 @@ import { Admission } from './auth/admission.js';
 import { TrustedProxies } from './common/client-address.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { Metrics } from './metrics/metrics.js';
+import { EdgeAdmissionHook } from './serving/edge-admission.hook.js';
+import { FastLane } from './serving/fast-lane.js';
+import { PREDICT_RESPONSE_SCHEMA, V1Routes } from './serving/v1-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -40,7 +45,20 @@ export interface CreateAppOptions {
 /** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Set once the app is built: until then (and with MODELGATE_HTTP_FAST_PATH=false) every request goes to Fastify.
+  let lane: FastLane | undefined;
   const adapter = new FastifyAdapter({
+    serverFactory: (handler: http.RequestListener, opts: FastifyServerOptions) => {
+      const server = http.createServer((req, res) => {
+        if (lane === undefined || !lane.serve(req, res)) handler(req, res);
+      });
+      // What Fastify sets on a server it creates itself (fastify/lib/server.js).
+      server.keepAliveTimeout = opts.keepAliveTimeout!;
+      server.requestTimeout = opts.requestTimeout!;
+      server.setTimeout(opts.connectionTimeout!);
+      if ((opts.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket!;
+      return server;
+    },
     loggerInstance: logger,
     // Our own onResponse hook logs one line per request; hot routes at debug.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -88,7 +106,30 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   setupOpenApi(app);
   await app.init();
   await fastify.ready();
+  if (config.serving.httpFastPath) {
+    const edge = app.get(EdgeAdmissionHook);
+    const v1 = app.get(V1Routes);
+    lane = new FastLane({
+      maxBodyBytes: config.limits.maxBodyBytes,
+      edge: edge.active ? edge : undefined,
+      admit: (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
+      predict: (kind, params, explain, headers, body) => v1.predict(kind, params, explain, headers, body),
+      // The serializer Fastify compiles for the route (its default compiler, no serializerOpts).
+      serialize: fastJson(PREDICT_RESPONSE_SCHEMA as Parameters<typeof fastJson>[0]) as (answer: unknown) => string,
+      metrics: app.get(Metrics),
+      logger,
+      worker: WORKER,
+    });
+    lanes.set(app, lane);
+  }
   return app;
+}
+
+const lanes = new WeakMap<NestFastifyApplication, FastLane>();
+
+/** The app's fast lane (src/serving/fast-lane.ts), when on: tests read how many requests it answered. */
+export function fastLaneOf(app: NestFastifyApplication): FastLane | undefined {
+  return lanes.get(app);
 }
 
 /** With MODELGATE_WORKERS above 1, which worker answered (its pid), for tests and debugging. */
