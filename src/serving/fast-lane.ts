@@ -129,6 +129,8 @@ export class FastLane {
       try {
         body = parseJsonBody(text);
       } catch (err) {
+        // As Fastify after any parser error: the client may send more, so the connection closes.
+        headers.connection = 'close';
         fail(err);
         return;
       }
@@ -170,15 +172,14 @@ export class FastLane {
   }
 }
 
-/** Reads a body whose Content-Length is known and within the limit, as Fastify's string parser does (UTF-8). */
+/** Reads a body whose Content-Length is known and within the limit, decoded once as UTF-8 as Fastify's string parser does. */
 function readBody(req: IncomingMessage, then: (text: string) => void): void {
-  req.setEncoding('utf8');
-  let text = '';
-  req.on('data', (chunk: string) => {
-    text += chunk;
-  });
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  // A caller gone mid-body: nothing to answer; the slot is given back on the response's close.
+  req.on('error', () => undefined);
   req.once('end', () => {
     // Node's parser delivers exactly Content-Length bytes or ends the request early (aborted).
-    if (req.complete) then(text);
+    if (req.complete) then(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
   });
 }
