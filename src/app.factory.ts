@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import cluster from 'node:cluster';
 import http from 'node:http';
-import fastJson from 'fast-json-stringify';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,17 +15,14 @@ import { DEFAULT_UI_DIR } from './console/console-files.js';
 import { installConsole } from './console/console-routes.js';
 import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
-import { uuidv7 } from './common/ids.js';
+import { uuidv7, WORKER_PID } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
-import { HttpRouteTable } from './common/http-route-table.js';
+import { HttpRouteTable, type RawLane } from './common/http-route-table.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import { Admission } from './auth/admission.js';
 import { TrustedProxies } from './common/client-address.js';
 import { installHttpMetrics } from './metrics/http-metrics.js';
 import { Metrics } from './metrics/metrics.js';
-import { EdgeAdmissionHook } from './serving/edge-admission.hook.js';
-import { FastLane } from './serving/fast-lane.js';
-import { PREDICT_RESPONSE_SCHEMA, V1Routes } from './serving/v1-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,7 +41,7 @@ export interface CreateAppOptions {
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config.logLevel);
   // Set once the app is built: until then (and with MODELGATE_HTTP_FAST_PATH=false) every request goes to Fastify.
-  let lane: FastLane | undefined;
+  let lane: RawLane | undefined;
   const adapter = new FastifyAdapter({
     serverFactory: (handler: http.RequestListener, opts: FastifyServerOptions) => {
       const server = http.createServer((req, res) => {
@@ -102,38 +97,24 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
     (request, status, code) => trail.record(request, status, code),
   );
+  // Closing, Fastify answers new requests 503 with `Connection: close`: from then on they all go to it.
+  fastify.addHook('preClose', (done) => {
+    lane = undefined;
+    done();
+  });
   installConsole(fastify, options.uiDir ?? DEFAULT_UI_DIR);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();
-  if (config.serving.httpFastPath) {
-    const edge = app.get(EdgeAdmissionHook);
-    const v1 = app.get(V1Routes);
-    lane = new FastLane({
-      maxBodyBytes: config.limits.maxBodyBytes,
-      edge: edge.active ? edge : undefined,
-      admit: (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
-      predict: (kind, params, explain, headers, body) => v1.predict(kind, params, explain, headers, body),
-      // The serializer Fastify compiles for the route (its default compiler, no serializerOpts).
-      serialize: fastJson(PREDICT_RESPONSE_SCHEMA as Parameters<typeof fastJson>[0]) as (answer: unknown) => string,
-      metrics: app.get(Metrics),
-      logger,
-      worker: WORKER,
-    });
-    lanes.set(app, lane);
-  }
+  // The serving module's lane (serving/fast-lane.ts), when MODELGATE_HTTP_FAST_PATH is on; only now that every route is in.
+  lane = routes.lane;
   return app;
 }
 
-const lanes = new WeakMap<NestFastifyApplication, FastLane>();
-
-/** The app's fast lane (src/serving/fast-lane.ts), when on: tests read how many requests it answered. */
-export function fastLaneOf(app: NestFastifyApplication): FastLane | undefined {
-  return lanes.get(app);
+/** The app's fast lane, when on: tests read how many requests it answered. */
+export function fastLaneOf(app: NestFastifyApplication): RawLane | undefined {
+  return app.get(HttpRouteTable).lane;
 }
-
-/** With MODELGATE_WORKERS above 1, which worker answered (its pid), for tests and debugging. */
-const WORKER = cluster.isWorker ? String(process.pid) : undefined;
 
 /** Fastify's `trustProxy` from the trusted set: `false` (the socket's address) when it is empty. */
 function trustOnly(trusted: TrustedProxies): false | ((address: string) => boolean) {
@@ -143,7 +124,7 @@ function trustOnly(trusted: TrustedProxies): false | ((address: string) => boole
 function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (WORKER !== undefined) reply.header('x-modelgate-worker', WORKER);
+    if (WORKER_PID !== undefined) reply.header('x-modelgate-worker', WORKER_PID);
     done();
   });
   // One onResponse hook per route that knows whether the route is hot:

@@ -85,7 +85,7 @@ function bytes(side: Side, c: Case): string {
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** What may differ: the date, and generated ids (prediction ids, request ids), not their length. */
-function comparable(r: RawResponse) {
+function comparable(r: RawResponse): { status: number; headers: Record<string, string | undefined>; body: string } {
   const { date, ...headers } = r.headers;
   expect(date).toBeDefined();
   return { status: r.status, headers: { ...headers, 'x-request-id': headers['x-request-id']?.replace(UUID, '<uuid>') }, body: r.body.replace(UUID, '<uuid>') };
