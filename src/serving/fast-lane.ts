@@ -55,6 +55,40 @@ const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8
 const CONTENT_LENGTH = /^[1-9][0-9]{0,15}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+export interface CommonCase {
+  kind: RouteKind;
+  /** The route's pattern (its metrics label). */
+  route: string;
+  params: V1Params;
+  explain: boolean;
+}
+
+/** The route a request names when it is plainly the common case, else `undefined` (Fastify's to answer). */
+export function commonCase(method: string | undefined, url: string | undefined, h: IncomingMessage['headers'], maxBodyBytes: number): CommonCase | undefined {
+  if (method !== 'POST' || url === undefined) return undefined;
+  if (h['transfer-encoding'] !== undefined || h.expect !== undefined || h['content-encoding'] !== undefined) return undefined;
+  const type = h['content-type'];
+  if (type === undefined || !JSON_TYPES.has(type)) return undefined;
+  const length = h['content-length'];
+  if (length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > maxBodyBytes) return undefined;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  let explain = false;
+  if (q >= 0) {
+    const m = EXPLAIN.exec(url.slice(q + 1));
+    if (!m) return undefined;
+    explain = m[1] === 'true' || m[1] === '1';
+  }
+  for (const r of ROUTES) {
+    const m = r.re.exec(path);
+    if (m === null) continue;
+    const params: V1Params = { name: m[1] };
+    if (r.second) params[r.second] = m[2];
+    return { kind: r.kind, route: r.url, params, explain };
+  }
+  return undefined;
+}
+
 export class FastLane {
   /** Requests this lane answered (for the conformance test and debugging). */
   served = 0;
@@ -64,32 +98,11 @@ export class FastLane {
 
   /** Answers the request and returns true, or returns false having touched nothing. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== 'POST') return false;
-    const h = req.headers;
-    if (h['transfer-encoding'] !== undefined || h.expect !== undefined || h['content-encoding'] !== undefined) return false;
-    const type = h['content-type'];
-    if (type === undefined || !JSON_TYPES.has(type)) return false;
-    const length = h['content-length'];
-    if (length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > this.parts.maxBodyBytes) return false;
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    let explain = false;
-    if (q >= 0) {
-      const m = EXPLAIN.exec(url.slice(q + 1));
-      if (!m) return false;
-      explain = m[1] === 'true' || m[1] === '1';
-    }
-    for (const r of ROUTES) {
-      const m = r.re.exec(path);
-      if (m === null) continue;
-      const params: V1Params = { name: m[1] };
-      if (r.second) params[r.second] = m[2];
-      this.served++;
-      this.run(req, res, r.kind, r.url, params, explain);
-      return true;
-    }
-    return false;
+    const c = commonCase(req.method, req.url, req.headers, this.parts.maxBodyBytes);
+    if (c === undefined) return false;
+    this.served++;
+    this.run(req, res, c.kind, c.route, c.params, c.explain);
+    return true;
   }
 
   private run(req: IncomingMessage, res: ServerResponse, kind: RouteKind, route: string, params: V1Params, explain: boolean): void {
