@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import cluster from 'node:cluster';
+import http from 'node:http';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController, type onResponseHookHandler, type RouteOptions } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyServerOptions, type FastifyRequest, LogController, type onResponseHookHandler, type RouteOptions } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
@@ -15,9 +15,9 @@ import { DEFAULT_UI_DIR } from './console/console-files.js';
 import { installConsole } from './console/console-routes.js';
 import { redactUrl } from './common/url-redaction.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
-import { uuidv7 } from './common/ids.js';
+import { uuidv7, WORKER_PID } from './common/ids.js';
 import { setupOpenApi } from './common/openapi.js';
-import { HttpRouteTable } from './common/http-route-table.js';
+import { HttpRouteTable, type RawLane } from './common/http-route-table.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import { Admission } from './auth/admission.js';
 import { TrustedProxies } from './common/client-address.js';
@@ -40,7 +40,20 @@ export interface CreateAppOptions {
 /** Builds the whole service on Fastify; main.ts and the e2e tests both use it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Set once the app is built: until then (and with MODELGATE_HTTP_FAST_PATH=false) every request goes to Fastify.
+  let lane: RawLane | undefined;
   const adapter = new FastifyAdapter({
+    serverFactory: (handler: http.RequestListener, opts: FastifyServerOptions) => {
+      const server = http.createServer((req, res) => {
+        if (lane === undefined || !lane.serve(req, res)) handler(req, res);
+      });
+      // What Fastify sets on a server it creates itself (fastify/lib/server.js).
+      server.keepAliveTimeout = opts.keepAliveTimeout!;
+      server.requestTimeout = opts.requestTimeout!;
+      server.setTimeout(opts.connectionTimeout!);
+      if ((opts.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket!;
+      return server;
+    },
     loggerInstance: logger,
     // Our own onResponse hook logs one line per request; hot routes at debug.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -84,15 +97,24 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     (headers, scope, peer, model) => admission.admit(headers, scope, peer, model),
     (request, status, code) => trail.record(request, status, code),
   );
+  // Closing, Fastify answers new requests 503 with `Connection: close`: from then on they all go to it.
+  fastify.addHook('preClose', (done) => {
+    lane = undefined;
+    done();
+  });
   installConsole(fastify, options.uiDir ?? DEFAULT_UI_DIR);
   setupOpenApi(app);
   await app.init();
   await fastify.ready();
+  // The serving module's lane (serving/fast-lane.ts), when MODELGATE_HTTP_FAST_PATH is on; only now that every route is in.
+  lane = routes.lane;
   return app;
 }
 
-/** With MODELGATE_WORKERS above 1, which worker answered (its pid), for tests and debugging. */
-const WORKER = cluster.isWorker ? String(process.pid) : undefined;
+/** The app's fast lane, when on: tests read how many requests it answered. */
+export function fastLaneOf(app: NestFastifyApplication): RawLane | undefined {
+  return app.get(HttpRouteTable).lane;
+}
 
 /** Fastify's `trustProxy` from the trusted set: `false` (the socket's address) when it is empty. */
 function trustOnly(trusted: TrustedProxies): false | ((address: string) => boolean) {
@@ -102,7 +124,7 @@ function trustOnly(trusted: TrustedProxies): false | ((address: string) => boole
 function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (WORKER !== undefined) reply.header('x-modelgate-worker', WORKER);
+    if (WORKER_PID !== undefined) reply.header('x-modelgate-worker', WORKER_PID);
     done();
   });
   // One onResponse hook per route that knows whether the route is hot:

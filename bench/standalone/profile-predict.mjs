@@ -98,6 +98,9 @@ const RULES = [
   { url: /^dist\/serving\/batching\/|^dist\/serving\/loaded-version\.js|^dist\/onnx\/onnx-session\.js|^dist\/serving\/model-runtime\.js/, cat: 'batching & onnxruntime' },
   { url: /^dist\/serving\/v2\/infer-response\.js|^dist\/serving\/v2\/v2-wire\.js|^dist\/serving\/grpc\/infer-response-encoder\.js|^dist\/common\/error-envelope/, cat: 'serialisation' },
   { url: /^dist\/common\/http-route-table\.js|^dist\/app\.factory\.js|^dist\/common\/security-headers\.js/, cat: 'HTTP & Fastify' },
+  // The fast lane stands in for Fastify's request handling on the common /v1 case (issue 25).
+  { url: /^dist\/serving\/fast-lane\.js/, fn: /^serialised$/, cat: 'serialisation' },
+  { url: /^dist\/serving\/fast-lane/, cat: 'HTTP & Fastify' },
   { url: /^dist\//, cat: 'GC/other', item: 'Modelgate code not mapped above (prediction.service orchestration, v1-routes, ...)' },
   // The anchors (PROFILE_TARGET): their own code, split the same way.
   { url: /^bench\/lib\/anchor-core\.mjs/, fn: /^rowsOf$/, cat: 'body parse & feature read' },

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderError } from './error-envelope.js';
@@ -89,10 +90,23 @@ function authHook(admit: Admit, scope: Scope) {
 
 const sameLogger = <L>(logger: L): L => logger;
 
+/**
+ * A request listener below Fastify for the common case of some hot routes
+ * (serving/fast-lane.ts): it answers a request and returns true, or returns
+ * false having touched nothing, and Fastify answers.
+ */
+export interface RawLane {
+  serve(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Requests it answered. */
+  readonly served: number;
+}
+
 export class HttpRouteTable {
   private readonly defs: HttpRouteDef[] = [];
   private installed = false;
   private readonly seen: { method: string; url: string }[] = [];
+  private laneOf?: (admit: Admit) => RawLane;
+  private built?: RawLane;
 
   /** Records a route Fastify registered (Nest controllers, this table, docs). */
   observe(method: string | string[], url: string): void {
@@ -113,6 +127,17 @@ export class HttpRouteTable {
     return this.defs;
   }
 
+  /** A lane below Fastify for routes of this table, built at `install` with the same admission. */
+  addLane(build: (admit: Admit) => RawLane): void {
+    if (this.installed) throw new Error('a lane must be added before the HTTP server is built');
+    this.laneOf = build;
+  }
+
+  /** The lane built at `install`, if one was added. */
+  get lane(): RawLane | undefined {
+    return this.built;
+  }
+
   /**
    * Registers every route. A route with a scope is admitted in its
    * `onRequest` hook, before the body is read: a request without a valid
@@ -120,6 +145,7 @@ export class HttpRouteTable {
    */
   install(fastify: FastifyInstance, admit: Admit, audit?: AuditWrite): void {
     this.installed = true;
+    this.built = this.laneOf?.(admit);
     for (const d of this.defs) {
       const scope = d.scope;
       fastify.route({

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -92,3 +93,6 @@ export function randomToken(bytes: number): string {
   if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
   return out;
 }
+
+/** With MODELGATE_WORKERS above 1, which worker answered (its pid), as `x-modelgate-worker`. */
+export const WORKER_PID = cluster.isWorker ? String(process.pid) : undefined;

@@ -42,6 +42,7 @@ export const envSchema = z.object({
   MODELGATE_MIN_RESIDENCY_MS: int(0).default(60_000),
   MODELGATE_BATCH_QUEUE_ROWS: int(1).default(20_000),
   MODELGATE_MAX_IN_FLIGHT: int(0).default(256),
+  MODELGATE_HTTP_FAST_PATH: bool.default(true),
   MODELGATE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(0),
   MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
@@ -166,6 +167,8 @@ export interface AppConfig {
     batchQueueRows: number;
     /** Edge admission of prediction routes (0 turns a signal off); past either, 503 OVERLOADED before the body is read. */
     admission: { maxInFlight: number; maxEventLoopDelayMs: number };
+    /** The `/v1` predict routes' common case answered below Fastify (src/serving/fast-lane.ts). */
+    httpFastPath: boolean;
     /** Deadline of pinned and alias calls (routed calls use their policy's timeout_ms). */
     defaultTimeoutMs: number;
     intraOpThreads: number;
@@ -299,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minResidencyMs: e.MODELGATE_MIN_RESIDENCY_MS,
       batchQueueRows: e.MODELGATE_BATCH_QUEUE_ROWS,
       admission: { maxInFlight: e.MODELGATE_MAX_IN_FLIGHT, maxEventLoopDelayMs: e.MODELGATE_MAX_EVENT_LOOP_DELAY_MS },
+      httpFastPath: e.MODELGATE_HTTP_FAST_PATH,
       defaultTimeoutMs: e.MODELGATE_DEFAULT_TIMEOUT_MS,
       intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
       cacheDir: path.join(dataDir, 'cache'),

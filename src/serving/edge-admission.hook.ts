@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 /** Seconds a shed caller is asked to wait: the crowd that caused it clears in well under that. */
-const RETRY_AFTER_S = '1';
+export const RETRY_AFTER_S = '1';
 /** Distinct model labels kept for edge shedding: it runs before the key or the model is checked. */
 const MAX_MODEL_LABELS = 256;
 
@@ -27,6 +27,9 @@ for (const reason of ['in_flight', 'event_loop_delay'] as const) {
   bodies.set(`v1 ${reason}`, JSON.stringify({ error: { code: 'OVERLOADED', message: shedMessage(reason), details: { reason } } }));
   bodies.set(`v2 ${reason}`, JSON.stringify({ error: shedMessage(reason), code: 'OVERLOADED' }));
 }
+
+/** The precomputed body of a shed answer on a protocol's edge. */
+export const shedBody = (protocol: 'v1' | 'v2', reason: EdgeShedReason): string => bodies.get(`${protocol} ${reason}`)!;
 
 /**
  * Puts edge admission first on every hot route (the prediction and V2 infer
@@ -113,8 +116,11 @@ export function shedCounter(metrics: Metrics): CountShed {
 export class EdgeAdmissionHook {
   readonly admission: EdgeAdmission;
   readonly countShed: CountShed;
+  /** Whether any limit is set (else no request is counted or shed). */
+  readonly active: boolean;
   constructor(adapter: HttpAdapterHost, @InjectConfig() config: AppConfig, metrics: Metrics) {
     this.countShed = shedCounter(metrics);
+    this.active = config.serving.admission.maxInFlight > 0 || config.serving.admission.maxEventLoopDelayMs > 0;
     this.admission = installEdgeAdmission(adapter.httpAdapter.getInstance<FastifyInstance>(), config.serving.admission, this.countShed);
   }
 }

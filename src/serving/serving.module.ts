@@ -15,11 +15,12 @@ import { GrpcServer } from './grpc/grpc-server.js';
 import { V2Extensions } from './v2/v2-extensions.js';
 import { V2Metadata } from './v2/v2-metadata.js';
 import { EdgeAdmissionHook } from './edge-admission.hook.js';
+import { FastLaneRoutes } from './fast-lane.routes.js';
 
 /** How models serve: runtime, routing table, micro-batching, fallback, shadow, and the /v1 and /v2 routes. */
 @Module({
   imports: [RegistryModule, MonitoringModule, FeaturesModule],
-  providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, InferenceCore, ShadowRunner, ServingReadiness, V1Routes, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
+  providers: [EdgeAdmissionHook, ModelRuntime, RoutingTable, ServingSync, InferenceCore, ShadowRunner, ServingReadiness, V1Routes, FastLaneRoutes, V2Metadata, V2Routes, V2Extensions, GrpcHandlers, GrpcServer],
   exports: [ServingReadiness, ModelRuntime, GrpcServer],
 })
 export class ServingModule {}

@@ -6,7 +6,8 @@ import type { RouteKind } from './edge-target.js';
 import { InferenceCore } from './inference-core.js';
 import type { RowsInput } from './prediction-rows.js';
 
-type Params = { name: string; version?: string; alias?: string };
+export type V1Params = { name: string; version?: string; alias?: string };
+type HeaderBag = FastifyRequest['headers'];
 
 const predictionRow = {
   type: 'object',
@@ -74,17 +75,21 @@ export class V1Routes {
     routes.add(...defs);
   }
 
-  private async handle(request: FastifyRequest, _reply: FastifyReply, kind: RouteKind) {
-    const params = request.params as Params;
-    const input = rowsOf(request.body);
-    if (input.instances && explainFeatures(request.query)) input.explainFeatures = true;
-    const target = this.core.target(params.name, kind, params, request.headers, request.body);
+  private handle(request: FastifyRequest, _reply: FastifyReply, kind: RouteKind) {
+    return this.predict(kind, request.params as V1Params, explainFeatures(request.query), request.headers, request.body);
+  }
+
+  /** The one handler of the three routes, for Fastify's and the fast lane's (fast-lane.ts) requests alike. */
+  async predict(kind: RouteKind, params: V1Params, explain: boolean, headers: HeaderBag, body: unknown) {
+    const input = rowsOf(body);
+    if (input.instances && explain) input.explainFeatures = true;
+    const target = this.core.target(params.name, kind, params, headers, body);
     return (await this.core.infer(params.name, target, input, 'v1')).answer;
   }
 }
 
 /** `?explain_features=true` (or `1`). */
-function explainFeatures(query: unknown): boolean {
+export function explainFeatures(query: unknown): boolean {
   const v = (query as Record<string, unknown> | undefined)?.explain_features;
   return v === 'true' || v === '1';
 }
