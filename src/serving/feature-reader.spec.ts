@@ -70,7 +70,7 @@ describe('FeatureReader', () => {
   });
 
   describe('readFilled (rows filled from the online store)', () => {
-    const filledReader = new FeatureReader(['age', 'income', 'debt'], ['customer_id']);
+    const filledReader = new FeatureReader(['age', 'income', 'debt'], ['customer_id'], ['income', 'debt']);
     /** A filled row as the resolver builds it: the row as sent, each looked-up feature's served value, and the merged row. */
     const filledRow = (sent: Record<string, unknown>, features: Record<string, unknown>) => ({
       sent,
@@ -79,12 +79,11 @@ describe('FeatureReader', () => {
         return { ...sent, ...Object.fromEntries(Object.entries(features).filter(([k]) => !(k in sent))) };
       },
     });
-    const lookedUp = ['income', 'debt'];
 
     it('reads the sent features from the row and the looked-up ones from their served values, as the merged rows would read', () => {
       const rows = [filledRow({ customer_id: 'c-1', age: 40 }, { income: 5000, debt: null }), filledRow({ age: 7, income: 3, customer_id: 'c-2' }, { income: 3, debt: 1 })];
       const fast = new Float32Array(6);
-      filledReader.readFilled(rows, lookedUp, fast);
+      filledReader.readFilled(rows, fast);
       const merged = new Float32Array(6);
       filledReader.readInstances(rows.map((r) => r.values), merged);
       expect(Array.from(fast)).toEqual(Array.from(merged));
@@ -94,11 +93,11 @@ describe('FeatureReader', () => {
 
     it('names the row and the feature of a bad row as readInstances does: a wrong type, a missing feature, an unknown key', () => {
       const ok = filledRow({ customer_id: 'c-1', age: 1 }, { income: 1, debt: 1 });
-      const wrongType = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2', age: 'old' }, { income: 1, debt: 1 })], lookedUp, new Float32Array(6)));
+      const wrongType = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2', age: 'old' }, { income: 1, debt: 1 })], new Float32Array(6)));
       expect(wrongType.message).toBe('instances.1.age must be a number or null, not the string "old"');
-      const missing = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2' }, { income: 1, debt: 1 })], lookedUp, new Float32Array(6)));
+      const missing = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2' }, { income: 1, debt: 1 })], new Float32Array(6)));
       expect(missing.message).toContain('instances.1 is missing feature "age"');
-      const unknown = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2', age: 1, color: 2 }, { income: 1, debt: 1 })], lookedUp, new Float32Array(6)));
+      const unknown = caught(() => filledReader.readFilled([ok, filledRow({ customer_id: 'c-2', age: 1, color: 2 }, { income: 1, debt: 1 })], new Float32Array(6)));
       expect(unknown.message).toBe('instances.1 has unknown feature "color"');
     });
   });

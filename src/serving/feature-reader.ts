@@ -27,15 +27,18 @@ export class FeatureReader {
   private readonly compiled: CompiledReader;
   /** Names a named row may carry beside the features (a version's declared entity keys); read by nobody. */
   private readonly exempt: ReadonlySet<string>;
-  /** The filled-row reader of the looked-up feature list it was compiled for (one block per version). */
-  private filledReader?: { key: string; lookedUp: readonly string[]; compiled: CompiledFilledReader };
+  /** The looked-up features (a version's online-features block) and the reader of rows filled with them; compiled once with the reader. */
+  private readonly lookedUp: readonly string[];
+  private readonly filledReader?: CompiledFilledReader;
 
-  constructor(featureNames: readonly string[], exempt: readonly string[] = []) {
+  constructor(featureNames: readonly string[], exempt: readonly string[] = [], lookedUp: readonly string[] = []) {
     this.names = featureNames;
     this.exempt = new Set(exempt.filter((e) => !featureNames.includes(e)));
     this.width = featureNames.length;
     this.index = new Map(featureNames.map((n, i) => [n, i]));
     this.compiled = compile(featureNames);
+    this.lookedUp = lookedUp.filter((n) => this.index.has(n));
+    if (this.lookedUp.length > 0) this.filledReader = compileFilled(featureNames, new Set(this.lookedUp));
   }
 
   /** `{"instances": [{feature: value}]}`: any key order, every feature present, no others. */
@@ -62,27 +65,25 @@ export class FeatureReader {
    * clear (a wrong type, a missing or unknown feature) is read as its
    * merged row by `readInstances`, which names the problem as for any row.
    */
-  readFilled(rows: readonly FilledInstance[], lookedUp: readonly string[], out: NumericMatrix): void {
-    const key = lookedUp.join('\u0000');
-    let fr = this.filledReader;
-    if (!fr || fr.key !== key) fr = this.filledReader = { key, lookedUp: lookedUp.filter((n) => this.index.has(n)), compiled: compileFilled(this.names, new Set(lookedUp)) };
+  readFilled(rows: readonly FilledInstance[], out: NumericMatrix): void {
+    const compiled = this.filledReader;
     const w = this.width;
     // Keys a sent row holds when all is well: the features not looked up, plus whichever entity keys and looked-up features it sent.
-    const base = w - fr.lookedUp.length;
+    const base = w - this.lookedUp.length;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       const o = row.sent;
-      if (o === undefined || fr.compiled(o as Record<string, unknown>, row.features, out, r * w) !== -1 || countKeys(o) !== base + this.presentOf(o, fr.lookedUp)) {
+      if (compiled === undefined || o === undefined || compiled(o as Record<string, unknown>, row.features, out, r * w) !== -1 || countKeys(o) !== base + this.presentOf(o)) {
         this.readRow(row.values, r, out);
       }
     }
   }
 
   /** Exempt keys and sent looked-up features present in a row. */
-  private presentOf(o: Readonly<Record<string, unknown>>, lookedUp: readonly string[]): number {
+  private presentOf(o: Readonly<Record<string, unknown>>): number {
     let n = 0;
     for (const e of this.exempt) if (Object.hasOwn(o, e)) n++;
-    for (const f of lookedUp) if (Object.hasOwn(o, f)) n++;
+    for (const f of this.lookedUp) if (Object.hasOwn(o, f)) n++;
     return n;
   }
 

@@ -39,14 +39,6 @@ function mergedRows(filled: readonly FilledRow[]): RowsInput {
   };
 }
 
-const lookedUpNamesOf = new WeakMap<OnlineFeaturesBlock, readonly string[]>();
-/** The feature names a block looks up, kept per block object. */
-function lookedUpNames(block: OnlineFeaturesBlock): readonly string[] {
-  let names = lookedUpNamesOf.get(block);
-  if (!names) lookedUpNamesOf.set(block, (names = Object.keys(block.features)));
-  return names;
-}
-
 /** Whether two versions' online-features blocks fill a request the same way (a fallback may then reuse the filled rows). */
 function sameBlock(a: OnlineFeaturesBlock | null | undefined, b: OnlineFeaturesBlock | null | undefined): boolean {
   if (!a || !b) return !a && !b;
@@ -321,7 +313,7 @@ export class InferenceCore {
     const filled = batch.rows;
     if (!v.reader) return { n, input: mergedRows(filled), data: read(v, mergedRows(filled), n), filled };
     const data = v.allocate(n);
-    v.reader.readFilled(filled, lookedUpNames(v.spec.onlineFeatures!), data);
+    v.reader.readFilled(filled, data);
     return { n, input: mergedRows(filled), data, filled };
   }
 

@@ -76,7 +76,7 @@ export class LoadedVersion {
     this.float64 = layout?.kind === 'matrix' ? layout.input.datatype === 'FP64' : false;
     this.matrices = new MatrixSlab(this.float64);
     if (layout && this.width > 0) {
-      this.reader = new FeatureReader(spec.featureNames, spec.onlineFeatures?.entities);
+      this.reader = new FeatureReader(spec.featureNames, spec.onlineFeatures?.entities, Object.keys(spec.onlineFeatures?.features ?? {}));
       this.batcher = new MicroBatcher<InferenceJob>({
         maxBatchRows: batching.maxBatchRows,
         maxWaitMs: batching.maxWaitMs,
