@@ -1,6 +1,6 @@
+import { failure } from '../../test/support/failure.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config.schema.js';
-import { AppError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { generateApiKey } from './api-key-format.js';
 import { Admission } from './admission.js';
@@ -50,17 +50,6 @@ function setup(opts: { ttlMs?: number; adminToken?: string | null; env?: Record<
     return { ...k, bearer: { authorization: `Bearer ${k.key}` } };
   };
   return { auth, keys, rows, calls, add, metrics };
-}
-
-/** The error `fn` threw synchronously or its Promise rejected with. */
-async function failure(fn: () => unknown): Promise<AppError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected a failure');
 }
 
 afterEach(() => {

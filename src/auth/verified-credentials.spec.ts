@@ -1,6 +1,6 @@
+import { failure } from '../../test/support/failure.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config.schema.js';
-import { AppError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { generateApiKey, hashSecret } from './api-key-format.js';
 import { Admission } from './admission.js';
@@ -23,16 +23,6 @@ function setup() {
   const k = generateApiKey();
   rows.set(k.id, { id: k.id, name: 'k', scopes: ['predict'], secretSha256: Buffer.from(k.secretSha256, 'hex'), expiresAt: null, revokedAt: null, lastUsedAt: null });
   return { auth, keys, rows, k, bearer: { authorization: `Bearer ${k.key}` } };
-}
-
-async function failure(fn: () => unknown): Promise<AppError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected a failure');
 }
 
 afterEach(() => {
