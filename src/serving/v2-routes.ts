@@ -40,17 +40,7 @@ export const INFER_BODY_SCHEMA = {
     },
     inputs: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'shape', 'datatype'],
-        properties: {
-          name: { type: 'string' },
-          shape: { type: 'array', items: { type: 'integer' } },
-          datatype: { type: 'string' },
-          data: { type: 'array' },
-          parameters: { type: 'object', properties: { binary_data_size: { type: 'integer' } } },
-        },
-      },
+      items: tensorSchema({ type: 'array' }, { type: 'integer' }),
     },
     outputs: {
       type: 'array',
@@ -60,17 +50,22 @@ export const INFER_BODY_SCHEMA = {
   },
 };
 
-const tensorOut = {
-  type: 'object',
-  required: ['name', 'shape', 'datatype'],
-  properties: {
-    name: { type: 'string' },
-    shape: { type: 'array', items: { type: 'integer' } },
-    datatype: { type: 'string' },
-    data: { type: 'array', description: 'absent for a binary output' },
-    parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', description: 'a binary output: its bytes after the JSON header' } } },
-  },
-};
+/** A tensor in a V2 JSON body (request input or answer output): `data`, or its byte count after the JSON header when binary. */
+function tensorSchema(data: Record<string, unknown>, binaryDataSize: Record<string, unknown>) {
+  return {
+    type: 'object',
+    required: ['name', 'shape', 'datatype'],
+    properties: {
+      name: { type: 'string' },
+      shape: { type: 'array', items: { type: 'integer' } },
+      datatype: { type: 'string' },
+      data,
+      parameters: { type: 'object', properties: { binary_data_size: binaryDataSize } },
+    },
+  };
+}
+
+const tensorOut = tensorSchema({ type: 'array', description: 'absent for a binary output' }, { type: 'integer', description: 'a binary output: its bytes after the JSON header' });
 
 /** The infer answer, for OpenAPI: the handler writes it itself (JSON, or the JSON header then binary outputs). */
 export const INFER_RESPONSE_DOC = {
