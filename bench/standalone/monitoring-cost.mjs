@@ -22,15 +22,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runLoad } from '../lib/load.mjs';
 import { S as LOAD_SETTINGS } from '../lib/settings.mjs';
+import { freePort, ROOT, until } from './perf-query-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
 const num = (name, dflt) => (env[name] ? Number(env[name]) : dflt);
@@ -57,29 +55,6 @@ process.on('SIGINT', () => {
   cleanup();
   process.exit(130);
 });
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-
-async function until(what, fn, timeoutS = 90) {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function startServer(label, extra) {
   const name = `mg_bench_cost_${randomBytes(4).toString('hex')}`;
