@@ -1,25 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource } from 'typeorm';
-import { createDataSource } from '../src/database/database.connection.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { describe, expect, it } from 'vitest';
+import { useMigratedDatabase } from './support/database.js';
 
 describe('drift_checks and window_sketches tables', () => {
-  let db: TestDatabase;
-  let ds: DataSource;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = createDataSource(db.url, 2);
-    await ds.initialize();
-    await ds.runMigrations({ transaction: 'each' });
-  });
-  afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
-  });
+  const m = useMigratedDatabase();
 
   const insert = (variant: string) =>
-    ds.query(
+    m.ds.query(
       `INSERT INTO drift_checks (model_name, version, variant, window_start, window_end, rows, judged)
        VALUES ('m', 1, $1, '2026-12-01T20:00:00Z', '2026-12-01T20:05:00Z', 10, false)
        ON CONFLICT (model_name, version, variant, window_start) DO NOTHING RETURNING id`,
@@ -33,14 +19,14 @@ describe('drift_checks and window_sketches tables', () => {
   });
 
   it('drops the monitoring tables on revert and recreates them on the next run', async () => {
-    const exists = async (t: string) => (await ds.query(`SELECT to_regclass($1) AS t`, [t]))[0].t !== null;
+    const exists = async (t: string) => (await m.ds.query(`SELECT to_regclass($1) AS t`, [t]))[0].t !== null;
     // Every migration after these is undone first, newest first: each one's down() runs here.
-    for (let i = 0; i < 50 && (await exists('window_sketches')); i++) await ds.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < 50 && (await exists('window_sketches')); i++) await m.ds.undoLastMigration({ transaction: 'each' });
     expect(await exists('window_sketches')).toBe(false);
     expect(await exists('drift_checks')).toBe(true);
-    await ds.undoLastMigration({ transaction: 'each' });
+    await m.ds.undoLastMigration({ transaction: 'each' });
     expect(await exists('drift_checks')).toBe(false);
-    await ds.runMigrations({ transaction: 'each' });
+    await m.ds.runMigrations({ transaction: 'each' });
     expect(await exists('drift_checks')).toBe(true);
     expect(await exists('window_sketches')).toBe(true);
   });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createDataSource } from '../../src/database/database.connection.js';
 
 export interface TestDatabase {
   url: string;
@@ -33,4 +35,24 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh database with every migration run, for the tests of the describe
+ * block that calls it: created before them, dropped after. The schema tests
+ * read and write its tables through `ds`.
+ */
+export function useMigratedDatabase(): { readonly db: TestDatabase; readonly ds: DataSource } {
+  const state = {} as { db: TestDatabase; ds: DataSource };
+  beforeAll(async () => {
+    state.db = await createTestDatabase();
+    state.ds = createDataSource(state.db.url, 2);
+    await state.ds.initialize();
+    await state.ds.runMigrations({ transaction: 'each' });
+  });
+  afterAll(async () => {
+    await state.ds?.destroy();
+    await state.db?.drop();
+  });
+  return state;
 }
