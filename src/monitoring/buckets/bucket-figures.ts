@@ -122,21 +122,9 @@ export function seriesFigures(
     if (!s) series.set(k, (s = { version, variant, pred: new Map(), lab: new Map() }));
     return s;
   };
-  for (const r of predictions) {
-    const s = of(r.version, r.variant);
-    const k = cellKey(r.grain, r.bucket_start.getTime());
-    const list = s.pred.get(k);
-    if (list) list.push(r);
-    else s.pred.set(k, [r]);
-  }
   // A cell may hold a row per feature source (and prediction rows one per replica too): summed here unless the caller split them.
-  for (const r of labels) {
-    const s = of(r.version, r.variant);
-    const k = cellKey(r.grain, r.bucket_start.getTime());
-    const list = s.lab.get(k);
-    if (list) list.push(r);
-    else s.lab.set(k, [r]);
-  }
+  for (const r of predictions) pushTo(of(r.version, r.variant).pred, cellKey(r.grain, r.bucket_start.getTime()), r);
+  for (const r of labels) pushTo(of(r.version, r.variant).lab, cellKey(r.grain, r.bucket_start.getTime()), r);
 
   const scored = exact && task === 'binary_classification';
   const out: SeriesFigures[] = [];
@@ -170,4 +158,11 @@ export function seriesFigures(
     out.push({ version: s.version, variant: s.variant, buckets, whole: whole.figures(task, side), side: side && Number.isFinite(side.auc) ? side : null });
   }
   return out;
+}
+
+/** Appends `row` to the list `map` holds under `key`. */
+function pushTo<R>(map: Map<string, R[]>, key: string, row: R): void {
+  const list = map.get(key);
+  if (list) list.push(row);
+  else map.set(key, [row]);
 }
