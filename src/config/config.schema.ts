@@ -46,6 +46,7 @@ export const envSchema = z.object({
   MODELGATE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(0),
   MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
+  MODELGATE_INFERENCE_THREADS: int(0, 64).default(1),
   MODELGATE_RECONCILE_MS: int(100).default(10_000),
   MODELGATE_CIRCUIT_FAILURES: int(1).default(5),
   MODELGATE_CIRCUIT_COOLDOWN_MS: int(0).default(10_000),
@@ -172,6 +173,8 @@ export interface AppConfig {
     /** Deadline of pinned and alias calls (routed calls use their policy's timeout_ms). */
     defaultTimeoutMs: number;
     intraOpThreads: number;
+    /** Worker threads that run onnxruntime beside the event loop; 0: on the event loop thread. */
+    inferenceThreads: number;
     cacheDir: string;
     reconcileMs: number;
     circuitFailures: number;
@@ -305,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       httpFastPath: e.MODELGATE_HTTP_FAST_PATH,
       defaultTimeoutMs: e.MODELGATE_DEFAULT_TIMEOUT_MS,
       intraOpThreads: e.MODELGATE_ORT_INTRA_OP_THREADS,
+      inferenceThreads: e.MODELGATE_INFERENCE_THREADS,
       cacheDir: path.join(dataDir, 'cache'),
       reconcileMs: e.MODELGATE_RECONCILE_MS,
       circuitFailures: e.MODELGATE_CIRCUIT_FAILURES,

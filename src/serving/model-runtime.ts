@@ -5,6 +5,7 @@ import { InjectLogger } from '../common/common.module.js';
 import { isCallersMistake } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { type LoadReason, Metrics } from '../metrics/metrics.js';
+import { InferenceThreads } from '../onnx/inference-threads.js';
 import { OnnxSession } from '../onnx/onnx-session.js';
 import { interpretOutputs } from '../onnx/output-decoder.js';
 import { inFeatureOrder, tabularLayout } from '../onnx/tabular.js';
@@ -41,6 +42,8 @@ export class ModelRuntime implements OnApplicationShutdown {
   /** Versions loaded through the V2 repository extension: kept until unloaded there. */
   private readonly held = new Set<string>();
   private readonly cache: ArtifactCache;
+  /** Where sessions run, beside the event loop (none: on it). */
+  private readonly threads?: InferenceThreads;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -50,6 +53,7 @@ export class ModelRuntime implements OnApplicationShutdown {
     store: ArtifactStore,
   ) {
     this.cache = new ArtifactCache(config.serving.cacheDir, store);
+    if (config.serving.inferenceThreads > 0) this.threads = new InferenceThreads(config.serving.inferenceThreads);
   }
 
   /** The loaded version, or undefined; cheap enough for every request. */
@@ -186,6 +190,7 @@ export class ModelRuntime implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     for (const key of [...this.loaded.keys()]) await this.unload(key);
+    await this.threads?.close();
   }
 
   private async doLoad(model: string, version: number, reason: LoadReason, given?: ServingSpec): Promise<LoadedVersion> {
@@ -248,7 +253,7 @@ export class ModelRuntime implements OnApplicationShutdown {
   }
 
   private async openSession(spec: ServingSpec): Promise<OnnxSession> {
-    const options = { intraOpThreads: this.config.serving.intraOpThreads };
+    const options = { intraOpThreads: this.config.serving.intraOpThreads, threads: this.threads };
     const file = await this.cache.ensure(spec.artifactKey, spec.sha256);
     try {
       return await OnnxSession.load(file, options);
