@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { envelope, renderError } from '../common/error-envelope.js';
+import { envelope, renderError, v2Envelope } from '../common/error-envelope.js';
 import type { Admit } from '../common/http-route-table.js';
 import { uuidv7 } from '../common/ids.js';
 import { parseJsonBody } from '../common/json-body-parser.js';
@@ -10,20 +10,21 @@ import type { HttpHandles, Metrics } from '../metrics/metrics.js';
 import type { EdgeAdmission } from './edge-admission.js';
 import { type CountShed, RETRY_AFTER_S, shedBody } from './edge-admission.hook.js';
 import type { RouteKind } from './edge-target.js';
+import { type CommonCase, commonCase } from './fast-lane-case.js';
 import type { V1Params } from './v1-routes.js';
+import type { V2Params } from './v2-routes.js';
+import type { InferWire } from './v2/infer-response.js';
 
 /**
- * The common case of the three `/v1` predict routes answered by the HTTP
+ * The common case of the three `/v1` predict routes and the two V2 infer
+ * routes (fast-lane-case.ts says which requests) answered by the HTTP
  * server's own request listener, without Fastify's request and reply
  * objects, its hook chains and its content-type parser lookup (~18 us of a
  * ~77 us request, issue 25). It runs the same pieces in the same order as
  * the Fastify route: edge admission, the key's admission, the body under the
- * same limit and parser, `V1Routes.predict`, the route's compiled
- * serializer, `renderError`'s envelope, and the same headers, metrics and
- * debug line. Anything not plainly that case (another method or path, a
- * query other than `explain_features`, percent-encoding, a body without a
- * Content-Length or over the limit, chunked, `Expect`, an encoding, another
- * content type) is left to Fastify, so its edge-case answers stay its own.
+ * same limit and parser, the route's one handler (`V1Routes.predict`,
+ * `V2Routes.infer`), the same serialisation, `renderError`'s envelope (the
+ * protocol's shape on `/v2`), and the same headers, metrics and debug line.
  */
 
 export interface FastLaneParts {
@@ -34,6 +35,8 @@ export interface FastLaneParts {
   predict: (kind: RouteKind, params: V1Params, explain: boolean, headers: IncomingMessage['headers'], body: unknown) => Promise<unknown>;
   /** The route's compiled 200 serializer (PREDICT_RESPONSE_SCHEMA). */
   serialize: (answer: unknown) => string;
+  /** `V2Routes.infer`: the parsed JSON or the raw bytes in, the wire answer out. */
+  infer: (params: V2Params, headers: IncomingMessage['headers'], body: unknown) => Promise<InferWire>;
   metrics: Metrics;
   /** The root logger: hot routes log through it, naming the request themselves. */
   logger: Logger;
@@ -41,53 +44,9 @@ export interface FastLaneParts {
   worker?: string;
 }
 
-// Fastify's router decodes percent-encoding and caps a parameter at 100
-// characters; such paths, and anything else odd, are Fastify's to answer.
-const SEG = '([A-Za-z0-9._~-]{1,100})';
-const ROUTES: { re: RegExp; kind: RouteKind; url: string; second?: 'version' | 'alias' }[] = [
-  { re: new RegExp(`^/v1/models/${SEG}/predict$`), kind: 'routed', url: '/v1/models/:name/predict' },
-  { re: new RegExp(`^/v1/models/${SEG}/versions/${SEG}/predict$`), kind: 'version', url: '/v1/models/:name/versions/:version/predict', second: 'version' },
-  { re: new RegExp(`^/v1/models/${SEG}/aliases/${SEG}/predict$`), kind: 'alias', url: '/v1/models/:name/aliases/:alias/predict', second: 'alias' },
-];
-const EXPLAIN = /^explain_features=([A-Za-z0-9]*)$/;
-/** The two spellings clients send; any other is parsed by Fastify's content-type rules. */
-const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
-const CONTENT_LENGTH = /^[1-9][0-9]{0,15}$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-export interface CommonCase {
-  kind: RouteKind;
-  /** The route's pattern (its metrics label). */
-  route: string;
-  params: V1Params;
-  explain: boolean;
-}
-
-/** The route a request names when it is plainly the common case, else `undefined` (Fastify's to answer). */
-export function commonCase(method: string | undefined, url: string | undefined, h: IncomingMessage['headers'], maxBodyBytes: number): CommonCase | undefined {
-  if (method !== 'POST' || url === undefined) return undefined;
-  if (h['transfer-encoding'] !== undefined || h.expect !== undefined || h['content-encoding'] !== undefined) return undefined;
-  const type = h['content-type'];
-  if (type === undefined || !JSON_TYPES.has(type)) return undefined;
-  const length = h['content-length'];
-  if (length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > maxBodyBytes) return undefined;
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  let explain = false;
-  if (q >= 0) {
-    const m = EXPLAIN.exec(url.slice(q + 1));
-    if (!m) return undefined;
-    explain = m[1] === 'true' || m[1] === '1';
-  }
-  for (const r of ROUTES) {
-    const m = r.re.exec(path);
-    if (m === null) continue;
-    const params: V1Params = { name: m[1] };
-    if (r.second) params[r.second] = m[2];
-    return { kind: r.kind, route: r.url, params, explain };
-  }
-  return undefined;
-}
+// The V2 routes answer JSON as exactly application/json (v2/v2-wire.ts: KServe's client reads nothing else).
+const V2_JSON_TYPE = 'application/json';
 
 export class FastLane {
   /** Requests this lane answered (for the conformance test and debugging). */
@@ -101,14 +60,15 @@ export class FastLane {
     const c = commonCase(req.method, req.url, req.headers, this.parts.maxBodyBytes);
     if (c === undefined) return false;
     this.served++;
-    this.run(req, res, c.kind, c.route, c.params, c.explain);
+    this.run(req, res, c);
     return true;
   }
 
-  private run(req: IncomingMessage, res: ServerResponse, kind: RouteKind, route: string, params: V1Params, explain: boolean): void {
+  private run(req: IncomingMessage, res: ServerResponse, c: CommonCase): void {
     const start = performance.now();
     const id = (req.headers['x-request-id'] as string | undefined) || uuidv7();
     const p = this.parts;
+    const v2 = c.protocol === 'v2';
     const headers: Record<string, string> = { 'x-request-id': id };
     if (p.worker !== undefined) headers['x-modelgate-worker'] = p.worker;
     headers['x-content-type-options'] = 'nosniff';
@@ -117,37 +77,43 @@ export class FastLane {
     res.once('close', () => {
       if (admitted) p.edge!.admission.release();
       admitted = false;
-      if (res.writableFinished) this.completed(req, res, route, start);
+      if (res.writableFinished) this.completed(req, res, c.route, start);
     });
     if (p.edge) {
       const refused = p.edge.admission.admit();
       if (refused !== null) {
-        p.edge.countShed(params.name, refused);
+        p.edge.countShed(c.params.name, refused);
         headers['retry-after'] = RETRY_AFTER_S;
-        this.send(req, res, 503, headers, shedBody('v1', refused));
+        this.send(res, 503, headers, v2 ? V2_JSON_TYPE : JSON_TYPE, shedBody(c.protocol, refused));
         return;
       }
       admitted = true;
     }
-    const fail = (err: unknown) => this.fail(req, res, headers, id, err);
+    const fail = (err: unknown) => this.fail(res, headers, id, v2, err);
     let actor;
     try {
-      actor = p.admit(req.headers, 'predict', req.socket.remoteAddress, params.name);
+      actor = p.admit(req.headers, 'predict', req.socket.remoteAddress, c.params.name);
     } catch (err) {
       fail(err);
       return;
     }
-    const answer = (text: string) => {
+    const answer = (bytes: Buffer) => {
+      if (c.protocol === 'v2' && c.raw) {
+        // The binary tensor data extension: the handler reads the JSON header itself, as from Fastify's buffer parser.
+        p.infer(c.params, req.headers, bytes).then((w) => this.sendWire(res, headers, w), fail);
+        return;
+      }
       let body: unknown;
       try {
-        body = parseJsonBody(text);
+        body = parseJsonBody(bytes.toString('utf8'));
       } catch (err) {
         // As Fastify after any parser error: the client may send more, so the connection closes.
         headers.connection = 'close';
         fail(err);
         return;
       }
-      p.predict(kind, params, explain, req.headers, body).then((a) => this.send(req, res, 200, headers, this.serialised(a)), fail);
+      if (c.protocol === 'v2') p.infer(c.params, req.headers, body).then((w) => this.sendWire(res, headers, w), fail);
+      else p.predict(c.kind, c.params, c.explain, req.headers, body).then((a) => this.send(res, 200, headers, JSON_TYPE, this.serialised(a)), fail);
     };
     if (actor instanceof Promise) actor.then(() => readBody(req, answer), fail);
     else readBody(req, answer);
@@ -158,8 +124,14 @@ export class FastLane {
     return this.parts.serialize(answer);
   }
 
-  /** As the error filter's `sendError`: the envelope, its status and headers, and the same log lines. */
-  private fail(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>, id: string, err: unknown): void {
+  /** A V2 answer as `V2Routes`' Fastify handler sends it: its own Content-Type, and the JSON header's length when binary outputs follow. */
+  private sendWire(res: ServerResponse, headers: Record<string, string>, w: InferWire): void {
+    if (w.headerLength !== undefined) headers['inference-header-content-length'] = String(w.headerLength);
+    this.send(res, 200, headers, w.contentType, w.body);
+  }
+
+  /** As the error filter's `sendError`: the envelope (the protocol's shape on V2), its status and headers, and the same log lines. */
+  private fail(res: ServerResponse, headers: Record<string, string>, id: string, v2: boolean, err: unknown): void {
     if (res.headersSent || res.destroyed) return;
     const r = renderError(err);
     if (r.status >= 500 && r.status !== 503 && r.status !== 504) {
@@ -167,13 +139,13 @@ export class FastLane {
       this.parts.logger.error({ request_id: id, err: { message: e?.message, code: e?.code, stack: e?.stack } }, 'request failed');
     } else this.parts.logger.debug({ request_id: id, code: r.code, msg: r.message }, 'request refused');
     for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
-    this.send(req, res, r.status, headers, JSON.stringify(envelope(r)));
+    this.send(res, r.status, headers, v2 ? V2_JSON_TYPE : JSON_TYPE, JSON.stringify(v2 ? v2Envelope(r) : envelope(r)));
   }
 
-  private send(_req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  private send(res: ServerResponse, status: number, headers: Record<string, string>, type: string, body: string | Buffer): void {
     if (res.headersSent || res.destroyed) return;
-    headers['content-type'] = JSON_TYPE;
-    headers['content-length'] = String(Buffer.byteLength(body));
+    headers['content-type'] = type;
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
     res.writeHead(status, headers);
     res.end(body);
   }
@@ -190,14 +162,14 @@ export class FastLane {
   }
 }
 
-/** Reads a body whose Content-Length is known and within the limit, decoded once as UTF-8 as Fastify's string parser does. */
-function readBody(req: IncomingMessage, then: (text: string) => void): void {
+/** Reads a body whose Content-Length is known and within the limit, whole, as Fastify's parsers do. */
+function readBody(req: IncomingMessage, then: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   // A caller gone mid-body: nothing to answer; the slot is given back on the response's close.
   req.on('error', () => undefined);
   req.once('end', () => {
     // Node's parser delivers exactly Content-Length bytes or ends the request early (aborted).
-    if (req.complete) then(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    if (req.complete) then(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   });
 }

@@ -8,10 +8,13 @@ import { type HttpRouteDef, HttpRouteTable } from '../common/http-route-table.js
 import { parseVersionParam } from '../common/validation.js';
 import { InferenceCore } from './inference-core.js';
 import { parseInferRequest } from './v2/infer-request.js';
-import { answerBody, encodeAnswer } from './v2/infer-response.js';
+import { answerBody, encodeAnswer, type InferWire } from './v2/infer-response.js';
 import { OipPayload, v2Answer } from './v2/oip-payload.js';
 import { V2Metadata } from './v2/v2-metadata.js';
 import { installV2Wire } from './v2/v2-wire.js';
+
+export type V2Params = { name: string; version?: string };
+type HeaderBag = FastifyRequest['headers'];
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -119,17 +122,29 @@ export class V2Routes {
       { ...read, url: '/v2/models/:name/versions/:version', summary: 'Model version metadata', handler: (q) => this.meta.metadata(params(q)) },
       { ...read, url: '/v2/models/:name/ready', summary: 'Model ready (its routed versions loaded and warm)', handler: (q) => this.meta.modelReady(params(q)) },
       { ...read, url: '/v2/models/:name/versions/:version/ready', summary: 'Model version ready (loaded and warm)', handler: (q) => this.meta.modelReady(params(q)) },
-      { ...infer, url: '/v2/models/:name/infer', summary: 'Inference, routed by the traffic policy', handler: (q, r) => this.infer(q, r) },
-      { ...infer, url: '/v2/models/:name/versions/:version/infer', summary: 'Inference on a pinned version', handler: (q, r) => this.infer(q, r) },
+      { ...infer, url: '/v2/models/:name/infer', summary: 'Inference, routed by the traffic policy', handler: (q, r) => this.handle(q, r) },
+      { ...infer, url: '/v2/models/:name/versions/:version/infer', summary: 'Inference on a pinned version', handler: (q, r) => this.handle(q, r) },
     ];
     routes.add(...defs);
   }
 
-  private async infer(request: FastifyRequest, reply: FastifyReply) {
-    const { name, version } = request.params as { name: string; version?: string };
-    const req = parseInferRequest(request.body, request.headers['inference-header-content-length']);
+  private async handle(request: FastifyRequest, reply: FastifyReply) {
+    const wire = await this.infer(request.params as V2Params, request.headers, request.body);
+    reply.header('content-type', wire.contentType);
+    if (wire.headerLength !== undefined) reply.header('inference-header-content-length', String(wire.headerLength));
+    return reply.send(wire.body);
+  }
+
+  /**
+   * The one handler of both infer routes, for Fastify's and the fast lane's
+   * (fast-lane.ts) requests alike: the body is the parsed JSON, or the raw
+   * bytes of a binary tensor data request (no Content-Type or octet-stream).
+   */
+  async infer(params: V2Params, headers: HeaderBag, body: unknown): Promise<InferWire> {
+    const { name, version } = params;
+    const req = parseInferRequest(body, headers['inference-header-content-length']);
     // A `field:` sticky key may sit at the top level or in the protocol's `parameters`.
-    const target = this.core.target(name, version !== undefined ? 'version' : 'routed', { version }, request.headers, req.fields, req.parameters);
+    const target = this.core.target(name, version !== undefined ? 'version' : 'routed', { version }, headers, req.fields, req.parameters);
     const payload = new OipPayload(req);
     const out = v2Answer(await this.core.infer(name, target, payload, 'v2'), payload);
     const encoded = encodeAnswer(
@@ -141,10 +156,7 @@ export class V2Routes {
       },
       out.outputs,
     );
-    const wire = answerBody(encoded);
-    reply.header('content-type', wire.contentType);
-    if (wire.headerLength !== undefined) reply.header('inference-header-content-length', String(wire.headerLength));
-    return reply.send(wire.body);
+    return answerBody(encoded);
   }
 }
 

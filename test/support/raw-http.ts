@@ -4,6 +4,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes as received (a binary V2 answer is not UTF-8). */
+  raw: Buffer;
   /** The body parsed as JSON, or `undefined` when it is not JSON. */
   json: any;
 }
@@ -20,8 +22,7 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 10_
     let settled = false;
     const finish = () => {
       if (settled) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      const parsed = parseResponse(text);
+      const parsed = parseResponse(Buffer.concat(chunks));
       if (!parsed) return;
       settled = true;
       clearTimeout(timer);
@@ -51,23 +52,24 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 10_
   });
 }
 
-function parseResponse(text: string): RawResponse | undefined {
-  const head = text.indexOf('\r\n\r\n');
+function parseResponse(bytes: Buffer): RawResponse | undefined {
+  const head = bytes.indexOf('\r\n\r\n');
   if (head < 0) return undefined;
-  const [statusLine, ...lines] = text.slice(0, head).split('\r\n');
+  const [statusLine, ...lines] = bytes.toString('utf8', 0, head).split('\r\n');
   const headers: Record<string, string> = {};
   for (const l of lines) {
     const i = l.indexOf(':');
     headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
   }
-  const body = text.slice(head + 4);
+  const raw = bytes.subarray(head + 4);
   const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-  if (length !== undefined && Buffer.byteLength(body) < length) return undefined;
+  if (length !== undefined && raw.length < length) return undefined;
+  const body = raw.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     json = undefined;
   }
-  return { status: Number(statusLine.split(' ')[1]), headers, body, json };
+  return { status: Number(statusLine.split(' ')[1]), headers, body, raw, json };
 }

@@ -71,8 +71,15 @@ export function classify(name: string, t: ort.Tensor, k: number): ort.Tensor {
   return new ort.Tensor('string', out, t.dims.length === 2 ? [rows, top] : [top]);
 }
 
+/** An infer answer as sent: its body, Content-Type and, when binary outputs follow the JSON, Inference-Header-Content-Length. */
+export interface InferWire {
+  body: Buffer;
+  contentType: string;
+  headerLength?: number;
+}
+
 /** The wire form: JSON alone, or the JSON header then the binary outputs, with the header's length. */
-export function answerBody(a: EncodedAnswer): { body: Buffer; contentType: string; headerLength?: number } {
+export function answerBody(a: EncodedAnswer): InferWire {
   const json = Buffer.from(JSON.stringify(a.header));
   if (a.binary.length === 0) return { body: json, contentType: 'application/json' };
   return { body: Buffer.concat([json, ...a.binary]), contentType: 'application/octet-stream', headerLength: json.length };
