@@ -5,12 +5,19 @@
 // free (no coordinated omission). The time from the actual write is reported
 // too ("service").
 //
+// It starts with `connections` and, like a client's connection pool, opens
+// another (up to `maxConnections`, default `connections`) when a request is
+// due and every connection is busy. With a fixed pool the generator itself
+// caps the rate at connections / latency: a server whose latency rises
+// past that for a moment is then sent less than the rate until the backlog
+// is gone, and the run measures the pool, not the server.
+//
 // autocannon's --overallRate is not used for this: it lets each connection
 // send its per-second quota back to back and then pause until the next
 // 1-second tick, i.e. bursts at peak load, not a steady 80%.
 //
 //   node bench/paced-load.mjs '{"url":"http://127.0.0.1:8080/v1/models/bc/predict","rate":8000,
-//     "connections":50,"warmupS":3,"durationS":12,"bodiesFile":"/tmp/b.txt","auth":"<key>"}'
+//     "connections":50,"maxConnections":200,"warmupS":3,"durationS":12,"bodiesFile":"/tmp/b.txt","auth":"<key>"}'
 //
 // Prints one line: PACEDJSON {...}
 import net from 'node:net';
@@ -22,6 +29,7 @@ const host = url.hostname;
 const port = Number(url.port || 80);
 const rate = Number(opts.rate);
 const connections = Number(opts.connections ?? 50);
+const maxConnections = Math.max(connections, Number(opts.maxConnections ?? connections));
 const warmupS = Number(opts.warmupS ?? 0);
 const durationS = Number(opts.durationS ?? 10);
 const graceMs = Number(opts.graceMs ?? 5000);
@@ -97,6 +105,8 @@ let stopping = false;
 
 class Conn {
   constructor() {
+    this.opening = true;
+    opening++;
     this.buf = null;
     this.busy = false;
     this.scheduled = 0;
@@ -107,6 +117,10 @@ class Conn {
     this.ready = false;
     this.socket = net.connect({ host, port, noDelay: true });
     this.socket.on('connect', () => {
+      if (!this.ready && this.opening) {
+        this.opening = false;
+        opening--;
+      }
       this.ready = true;
       this.buf = null;
       idle.push(this);
@@ -182,8 +196,12 @@ function pump() {
     const c = idle.pop();
     if (c.ready && !c.busy && !c.socket.destroyed) c.send(dequeue());
   }
+  // Due requests and no idle connection: grow the pool, one connection per request waiting beyond those already opening.
+  while (measuring && !stopping && qLen > opening && conns.length < maxConnections) conns.push(new Conn());
 }
 
+/** Connections opened and not yet connected. */
+let opening = 0;
 const conns = Array.from({ length: connections }, () => new Conn());
 await new Promise((resolve) => {
   const check = () => (conns.every((c) => c.ready) ? resolve() : setTimeout(check, 5));
@@ -261,6 +279,9 @@ const r3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
 const result = {
   target_rate: rate,
   connections,
+  max_connections: maxConnections,
+  // Connections the pool held at the end (connections, plus those opened while every one was busy).
+  connections_opened: conns.length,
   duration_s: durationS,
   scheduled_in_window: Math.round((windowEnd - windowStart) / interval),
   completed: ok + non2xx,

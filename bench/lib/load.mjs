@@ -32,7 +32,7 @@ function spawnLoad(kind, { url, bodiesFile, auth, seconds, rate, warmupS, connec
   if (kind === 'paced') {
     return spawnChild('paced-load', process.execPath, [
       path.join(BENCH, 'paced-load.mjs'),
-      JSON.stringify({ url, connections: S.connections, durationS: seconds, warmupS, rate, bodiesFile, auth }),
+      JSON.stringify({ url, connections: S.connections, maxConnections: S.pacedMaxConnections, durationS: seconds, warmupS, rate, bodiesFile, auth }),
     ]);
   }
   throw new BenchError(`unknown load generator "${kind}" (BENCH_LOADGEN: wrk or autocannon)`);

@@ -49,6 +49,8 @@ export const S = {
   warmupS: numEnv('BENCH_WARMUP_S', QUICK ? 1 : 3),
   durationS: numEnv('BENCH_DURATION_S', QUICK ? 3 : 12),
   connections: numEnv('BENCH_CONNECTIONS', 50),
+  /** Connections the open-loop generator may grow to when a request is due and every connection is busy (its pool's cap). */
+  pacedMaxConnections: numEnv('BENCH_PACED_MAX_CONNECTIONS', 4 * numEnv('BENCH_CONNECTIONS', 50)),
   rows: numEnv('BENCH_ROWS', 32),
   ratePct: numEnv('BENCH_RATE_PCT', 80),
   // The REST bars (scenarios 1 and 2) are judged on medians of at least 5 interleaved rounds.
