@@ -165,6 +165,19 @@ describe('whether a row was looked up (its performance feature_source)', () => {
   });
 
   it('is sent for a row with no looked-up features at all', () => {
-    expect(lookedUp({ values: { a: 1 }, features: {} })).toBe(false);
+    const rows = [{ a: 1 }];
+    const row = fillRows([], new Map(), rows, planLookups([], new Map(), rows), new Map(), 'postgres', NOW).rows[0];
+    expect(lookedUp(row)).toBe(false);
+    expect(row.served).toEqual([]);
+  });
+
+  it('serves in the block order what its features record and merged values say, sent values included', () => {
+    const { income: _, ...noIncome } = all;
+    const row = run([noIncome], answer).out.rows[0];
+    const names = Object.keys(row.features);
+    expect(row.served).toEqual(names.map((n) => row.features[n].value));
+    expect(row.served).toEqual(names.map((n) => row.values[n]));
+    expect(row.features.income).toMatchObject({ value: 5, source: 'store' });
+    expect(row.features.debt).toEqual({ value: 2, source: 'sent', age_ms: null });
   });
 });

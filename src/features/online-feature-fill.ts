@@ -115,26 +115,50 @@ export interface FilledRow {
   readonly features: Record<string, FeatureFill>;
   /** The row as the caller sent it. */
   readonly sent?: RequestRow;
+  /** Per looked-up feature in its block's order, the value served (`features[name].value`). */
+  readonly served: readonly FeatureValue[];
+  /** Whether any value served was not sent by the caller (see `lookedUp`). */
+  readonly lookedUp: boolean;
 }
 
 /**
- * A filled row whose merged `values` object is built only when asked for
- * (sampled inputs, shadows of another feature order): the serving path
- * reads the sent row and `features` straight into its matrix, and copying
- * a parsed body into a new object costs more than the rest of the fill.
+ * A filled row kept as three arrays in the block's feature order: its
+ * merged `values` and its `features` record are built only when asked for
+ * (sampled inputs, `explain_features`, shadows of another feature order).
+ * The serving path reads the sent row and `served` straight into its
+ * matrix. A record per feature per row cost more than the rest of the fill
+ * in allocation and garbage collection (issue 26's profile), and copying a
+ * parsed body into a merged object more again.
  */
 class LazyFilledRow implements FilledRow {
   private merged: Record<string, unknown> | undefined;
-  readonly features: Record<string, FeatureFill> = {};
-  constructor(readonly sent: RequestRow) {}
+  private record: Record<string, FeatureFill> | undefined;
+  readonly served: FeatureValue[];
+  readonly sources: FeatureSource[];
+  readonly ages: (number | null)[];
+  lookedUp = false;
+
+  constructor(
+    readonly sent: RequestRow,
+    private readonly names: readonly string[],
+  ) {
+    const n = names.length;
+    this.served = new Array(n);
+    this.sources = new Array(n);
+    this.ages = new Array(n);
+  }
+
+  get features(): Record<string, FeatureFill> {
+    if (this.record) return this.record;
+    const f: Record<string, FeatureFill> = {};
+    for (let k = 0; k < this.names.length; k++) f[this.names[k]] = { value: this.served[k], source: this.sources[k], age_ms: this.ages[k] };
+    return (this.record = f);
+  }
 
   get values(): Record<string, unknown> {
     if (this.merged) return this.merged;
     const v: Record<string, unknown> = Object.assign({}, this.sent);
-    for (const name in this.features) {
-      const f = this.features[name];
-      if (f.source !== 'sent') v[name] = f.value;
-    }
+    for (let k = 0; k < this.names.length; k++) if (this.sources[k] !== 'sent') v[this.names[k]] = this.served[k];
     return (this.merged = v);
   }
 }
@@ -171,26 +195,30 @@ export function fillRows(
   const nf = features.length;
   const tally: Record<LookupOutcome, number>[] = new Array(nf);
   const answerOf: (ViewAnswer | undefined)[] = new Array(nf);
+  const names: string[] = new Array(nf);
   const slotsOf: (Int32Array | undefined)[] = new Array(nf);
   for (let k = 0; k < nf; k++) {
     const f = features[k];
     let c = out.counts.get(f.view);
     if (!c) out.counts.set(f.view, (c = { hit: 0, sent: 0, missing: 0, stale: 0, error: 0 }));
     tally[k] = c;
+    names[k] = f.name;
     answerOf[k] = answers.get(f.view);
     slotsOf[k] = plan.slots.get(f.view);
   }
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
-    const filled = new LazyFilledRow(row);
+    const filled = new LazyFilledRow(row, names);
     for (let k = 0; k < nf; k++) {
       const f = features[k];
-      let fill: FeatureFill;
       if (sent(row, f.name)) {
-        filled.features[f.name] = { value: row[f.name] as FeatureValue, source: 'sent', age_ms: null };
+        filled.served[k] = row[f.name] as FeatureValue;
+        filled.sources[k] = 'sent';
+        filled.ages[k] = null;
         tally[k].sent++;
         continue;
       }
+      filled.lookedUp = true;
       const view = views.get(f.view);
       const answer = answerOf[k];
       const slot = slotsOf[k]?.[r] ?? -1;
@@ -205,20 +233,27 @@ export function fillRows(
       }
       tally[k][outcome]++;
       if (outcome === 'hit') {
-        fill = { value: asInput(stored!.values[f.feature]), source: 'store', age_ms: Math.max(0, now - stored!.eventTime) };
-      } else if (f.onMissing === 'default') {
-        fill = { value: asInput(f.default), source: 'default', age_ms: null };
+        filled.served[k] = asInput(stored!.values[f.feature]);
+        filled.sources[k] = 'store';
+        filled.ages[k] = Math.max(0, now - stored!.eventTime);
+        continue;
+      }
+      filled.ages[k] = null;
+      if (f.onMissing === 'default') {
+        filled.served[k] = asInput(f.default);
+        filled.sources[k] = 'default';
       } else if (f.onMissing === 'missing') {
-        fill = { value: null, source: 'missing', age_ms: null };
+        filled.served[k] = null;
+        filled.sources[k] = 'missing';
       } else {
         const ref = `${f.view}:${f.feature}`;
         out.failure ??=
           answer && 'unavailable' in answer
             ? new FeatureStoreUnavailable(f.name, ref, storeKind, answer.unavailable)
             : new FeatureMissing(f.name, ref, plan.entityLabels.get(f.view)?.[r] ?? '', outcome === 'stale' ? 'stale' : 'missing', r);
-        fill = { value: null, source: 'missing', age_ms: null };
+        filled.served[k] = null;
+        filled.sources[k] = 'missing';
       }
-      filled.features[f.name] = fill;
     }
     out.rows[r] = filled;
   }
@@ -232,6 +267,5 @@ export function fillRows(
  * `sent`).
  */
 export function lookedUp(row: FilledRow): boolean {
-  for (const name in row.features) if (row.features[name].source !== 'sent') return true;
-  return false;
+  return row.lookedUp;
 }

@@ -71,10 +71,10 @@ describe('FeatureReader', () => {
 
   describe('readFilled (rows filled from the online store)', () => {
     const filledReader = new FeatureReader(['age', 'income', 'debt'], ['customer_id'], ['income', 'debt']);
-    /** A filled row as the resolver builds it: the row as sent, each looked-up feature's served value, and the merged row. */
+    /** A filled row as the resolver builds it: the row as sent, each looked-up feature's served value (in the block's order), and the merged row. */
     const filledRow = (sent: Record<string, unknown>, features: Record<string, unknown>) => ({
       sent,
-      features: Object.fromEntries(Object.entries(features).map(([k, value]) => [k, { value }])),
+      served: ['income', 'debt'].map((k) => features[k]),
       get values() {
         return { ...sent, ...Object.fromEntries(Object.entries(features).filter(([k]) => !(k in sent))) };
       },
@@ -89,6 +89,18 @@ describe('FeatureReader', () => {
       expect(Array.from(fast)).toEqual(Array.from(merged));
       expect(Array.from(fast.slice(3))).toEqual([7, 3, 1]);
       expect(Number.isNaN(fast[2])).toBe(true);
+    });
+
+    it('reads a good row from its sent values and served array alone, without building its merged row', () => {
+      let merges = 0;
+      const row = { sent: { customer_id: 'c-1', age: 40, debt: 2 }, served: [5000, 2], get values(): Record<string, unknown> {
+        merges++;
+        return { customer_id: 'c-1', age: 40, income: 5000, debt: 2 };
+      } };
+      const out = new Float32Array(3);
+      filledReader.readFilled([row], out);
+      expect(Array.from(out)).toEqual([40, 5000, 2]);
+      expect(merges).toBe(0);
     });
 
     it('names the row and the feature of a bad row as readInstances does: a wrong type, a missing feature, an unknown key', () => {

@@ -4,14 +4,15 @@ import { ValidationFailed } from '../common/errors.js';
 export type NumericMatrix = Float32Array | Float64Array;
 
 type CompiledReader = (o: Record<string, unknown>, out: NumericMatrix, base: number) => number;
-/** Reads a filled row: looked-up features from `filled` (each one's served value), the others from the row as sent. */
-type CompiledFilledReader = (o: Record<string, unknown>, filled: Record<string, { value: unknown }>, out: NumericMatrix, base: number) => number;
+/** Reads a filled row: looked-up features from `served` (by their index in the block), the others from the row as sent. */
+type CompiledFilledReader = (o: Record<string, unknown>, served: readonly unknown[], out: NumericMatrix, base: number) => number;
 
 /** A row filled from the online store, as the reader needs it (see features/online-feature-fill.ts). */
 export interface FilledInstance {
   readonly sent?: Readonly<Record<string, unknown>>;
   readonly values: Record<string, unknown>;
-  readonly features: Record<string, { value: unknown }>;
+  /** Per looked-up feature, in the order the reader was given them, the value served. */
+  readonly served: readonly unknown[];
 }
 
 /**
@@ -38,7 +39,7 @@ export class FeatureReader {
     this.index = new Map(featureNames.map((n, i) => [n, i]));
     this.compiled = compile(featureNames);
     this.lookedUp = lookedUp.filter((n) => this.index.has(n));
-    if (this.lookedUp.length > 0) this.filledReader = compileFilled(featureNames, new Set(this.lookedUp));
+    if (this.lookedUp.length > 0) this.filledReader = compileFilled(featureNames, new Map(lookedUp.map((n, k) => [n, k])));
   }
 
   /** `{"instances": [{feature: value}]}`: any key order, every feature present, no others. */
@@ -73,7 +74,7 @@ export class FeatureReader {
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       const o = row.sent;
-      if (compiled === undefined || o === undefined || compiled(o as Record<string, unknown>, row.features, out, r * w) !== -1 || countKeys(o) !== base + this.presentOf(o)) {
+      if (compiled === undefined || o === undefined || compiled(o as Record<string, unknown>, row.served, out, r * w) !== -1 || countKeys(o) !== base + this.presentOf(o)) {
         this.readRow(row.values, r, out);
       }
     }
@@ -173,17 +174,19 @@ function compile(names: readonly string[]): CompiledReader {
 }
 
 /** Like `compile`, with the looked-up names read from `filled` (every one of them is there once filled). */
-function compileFilled(names: readonly string[], lookedUp: ReadonlySet<string>): CompiledFilledReader {
+/** `lookedUp`: each looked-up feature's index in a filled row's `served`. */
+function compileFilled(names: readonly string[], lookedUp: ReadonlyMap<string, number>): CompiledFilledReader {
   const lines = ['let v;'];
   names.forEach((name, i) => {
     const key = JSON.stringify(name);
+    const k = lookedUp.get(name);
     lines.push(
-      lookedUp.has(name) ? `v = filled[${key}]; v = v === undefined ? o[${key}] : v.value;` : `v = o[${key}];`,
+      k !== undefined ? `v = served[${k}];` : `v = o[${key}];`,
       `if (typeof v === 'number') out[base + ${i}] = v; else if (v === null) out[base + ${i}] = NaN; else return ${i};`,
     );
   });
   lines.push('return -1;');
-  return new Function('o', 'filled', 'out', 'base', lines.join('\n')) as CompiledFilledReader;
+  return new Function('o', 'served', 'out', 'base', lines.join('\n')) as CompiledFilledReader;
 }
 
 function countKeys(o: object): number {
