@@ -53,9 +53,10 @@ export async function attemptRows(ctx: AttemptContext, model: string, v: LoadedV
   try {
     const opts = timeoutMs !== undefined ? { deadline: started + timeoutMs, timeoutMs } : undefined;
     const { results, offset } = await v.infer(work.data!, n, opts);
-    // onnxruntime blocks the event loop while it runs, so a timer could not
-    // interrupt it: lateness is judged when the answer arrives, and a
-    // version that keeps being late opens its breaker.
+    // An inference cannot be stopped once it runs (on the event loop thread
+    // it blocks every timer; in an inference thread it runs to the end):
+    // lateness is judged when the answer arrives, and a version that keeps
+    // being late opens its breaker.
     const late = lateness(model, v, started, timeoutMs);
     if (late) return late;
     v.breaker.onSuccess();
