@@ -20,6 +20,8 @@
 //   PROFILE_TARGET=batch node bench/standalone/profile-predict.mjs
 //     (the batching anchor, bench/bare-server.mjs BATCH=1, under the same load:
 //     what the limit of the stack spends, category by category; also bare, fastify)
+//   PROFILE_ENV='{"MODELGATE_INFERENCE_THREADS":"0"}' node bench/standalone/profile-predict.mjs
+//     (settings of the profiled service; the JSON records them)
 //   node bench/standalone/profile-predict.mjs --reanalyse bench/results/profile-predict-<stamp>.json
 //     (the table again from a kept profile, after changing RULES)
 //
@@ -48,6 +50,8 @@ const WARMUP_S = numEnv('PROFILE_WARMUP_S', 5);
 const INTERVAL_US = numEnv('PROFILE_INTERVAL_US', 250);
 /** `v1` (Modelgate's /v1 predict) or an anchor of bench/lib/anchors.mjs (`batch`, `bare`, `fastify`). */
 const TARGET = process.env.PROFILE_TARGET ?? 'v1';
+/** Settings for the profiled service on top of the bench's, e.g. PROFILE_ENV='{"MODELGATE_INFERENCE_THREADS":"0"}'. */
+const PROFILE_ENV = JSON.parse(process.env.PROFILE_ENV ?? '{}');
 
 /** The categories, in the order printed (the issue's list). */
 const CATEGORIES = [
@@ -259,7 +263,7 @@ async function main() {
   const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${INTERVAL_US}`];
   const srv =
     TARGET === 'v1'
-      ? await startModelgate(h, 'profiled', { MODELGATE_MONITOR_SKETCHES: 'true', MODELGATE_PREDICTION_LOG: 'postgres' }, { nodeArgs })
+      ? await startModelgate(h, 'profiled', { MODELGATE_MONITOR_SKETCHES: 'true', MODELGATE_PREDICTION_LOG: 'postgres', ...PROFILE_ENV }, { nodeArgs })
       : await startAnchor(h, TARGET, { nodeArgs });
   const url = TARGET === 'v1' ? `${srv.base}/v1/models/${MODEL}/predict` : `${srv.base}/`;
   const auth = srv.headers.authorization?.slice('Bearer '.length);
@@ -282,7 +286,7 @@ async function main() {
   const base = path.join(RESULTS, `profile-predict-${stamp}`);
   fs.copyFileSync(path.join(profDir, file), `${base}.cpuprofile`);
   const machine = machineInfo();
-  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ kind: 'modelgate-profile-predict', machine, settings: { target: TARGET, seconds: SECONDS, warmup_s: WARMUP_S, interval_us: INTERVAL_US, connections: S.connections, loadgen: S.loadgen, monitoring: 'sketches + postgres prediction log' }, window: { from_us: from, to_us: to }, load: { rps: r.rps, requests: r.requests, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, cpu: r.cpu }, breakdown: b, rules: RULES.map((x) => ({ url: x.url?.source ?? null, fn: x.fn?.source ?? null, native: !!x.native, inherit: !!x.inherit, category: x.cat ?? null, item: x.item ?? null })) }, null, 2)}\n`);
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ kind: 'modelgate-profile-predict', machine, settings: { target: TARGET, seconds: SECONDS, warmup_s: WARMUP_S, interval_us: INTERVAL_US, connections: S.connections, loadgen: S.loadgen, monitoring: 'sketches + postgres prediction log', env: PROFILE_ENV }, window: { from_us: from, to_us: to }, load: { rps: r.rps, requests: r.requests, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, cpu: r.cpu }, breakdown: b, rules: RULES.map((x) => ({ url: x.url?.source ?? null, fn: x.fn?.source ?? null, native: !!x.native, inherit: !!x.inherit, category: x.cat ?? null, item: x.item ?? null })) }, null, 2)}\n`);
   process.stdout.write(`\nWrote ${path.relative(ROOT, base)}.json and .cpuprofile (open in Chrome DevTools or speedscope for the flame graph)\n`);
 }
 
