@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
+    // expect.poll's default 1 s fails a browser page whose data takes longer
+    // to arrive on a loaded 2-core CI machine; a poll that passes returns at once.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

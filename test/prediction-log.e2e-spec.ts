@@ -89,7 +89,8 @@ describe('joining labels with the partitioned log', () => {
     const series = await eventually(async () => {
       const rows = await reader.windowMetrics('joined', new Date(now - 60_000), new Date(now + 60_000), 3600);
       return rows.length === 3 && rows.every((r) => r.labels === 4) ? rows : undefined;
-    });
+      // Two flushes and a join pass, each a few hundred ms; 10 s ran out once under the full suite on 2 cores.
+    }, 30_000);
     // Live scores 0, 0.25, 0.5, 0.75 against labels 0, 1, 0, 1: three of the four positive-negative pairs are ordered.
     expect(series!.map((r) => [r.version, r.variant, r.predictions, r.labels, r.auc])).toEqual([
       [1, 'v1', 4, 4, 0.75],
