@@ -71,7 +71,7 @@ export class OipPayload implements TensorPayload {
 export function v2Answer(out: InferOutcome, payload: OipPayload): V2Answer {
   const a = out.answer;
   const wanted = payload.outputsFor(out.served);
-  const outputs = out.batched ? pick(out.served, out.results, wanted, (t) => sliceRows(t, out.offset, out.rows)) : pick(out.served, out.results, wanted, (t) => t);
+  const outputs = pick(out.served, out.results, wanted, out.batched ? out.offset : -1, out.rows);
   const predictionIds = new Array<string>(a.predictions.length);
   for (let i = 0; i < predictionIds.length; i++) predictionIds[i] = a.predictions[i].prediction_id;
   const explained = payload.explainFeatures ? explanationTensor(a.predictions) : undefined;
@@ -112,13 +112,21 @@ export function wantedOutputs(version: number, outputNames: readonly string[], l
   return explanation ? req.outputs.filter((o) => o.name !== FEATURES_OUTPUT) : req.outputs;
 }
 
-function pick(served: LoadedVersion, results: InferenceResults, wanted: RequestedOutput[], shape: (t: ort.Tensor) => ort.Tensor): V2Output[] {
-  return wanted.map((o) => {
+/**
+ * The wanted outputs with their tensors, cut to rows [offset, offset + rows)
+ * when the request shared a micro-batch (`offset` -1: it did not). Built
+ * field by field: a spread of each output was a tenth of the V2 answer's cost.
+ */
+function pick(served: LoadedVersion, results: InferenceResults, wanted: RequestedOutput[], offset: number, rows: number): V2Output[] {
+  const outputs = new Array<V2Output>(wanted.length);
+  for (let i = 0; i < wanted.length; i++) {
+    const o = wanted[i];
     // Own properties only: an output named `toString` must not find Object.prototype's.
     const t = Object.hasOwn(results, o.name) ? results[o.name] : undefined;
     if (!t) throw new ValidationFailed(`version ${served.version} has no output "${o.name}"`, { output: o.name });
-    return { ...o, tensor: shape(t) };
-  });
+    outputs[i] = { name: o.name, binary: o.binary, classification: o.classification, tensor: offset < 0 ? t : sliceRows(t, offset, rows) };
+  }
+  return outputs;
 }
 
 function byName(inputs: V2InputTensor[]): Map<string, V2InputTensor> {
