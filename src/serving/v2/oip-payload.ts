@@ -169,14 +169,17 @@ function tensorFeeds(v: LoadedVersion, inputs: V2InputTensor[]): { feeds: Infere
  */
 function featureMatrix(v: LoadedVersion, inputs: V2InputTensor[]): MatrixRows {
   const layout = v.layout!;
-  const specs = layout.kind === 'matrix' ? [layout.input] : layout.inputs;
-  unknownInputs(specs, inputs);
-  const given = byName(inputs);
   if (layout.kind === 'matrix') {
-    const t = tensorFromV2(required(layout.input, given), layout.input);
+    // Its one input given alone (every request in practice): no set of known names, no map by name.
+    const only = inputs.length === 1 && inputs[0].name === layout.input.name ? inputs[0] : undefined;
+    if (!only) unknownInputs([layout.input], inputs);
+    const t = tensorFromV2(only ?? required(layout.input, byName(inputs)), layout.input);
     const data = t.data instanceof Float32Array || t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number | bigint>, Number);
     return { data, rows: t.dims[0], width: layout.width };
   }
+  const specs = layout.inputs;
+  unknownInputs(specs, inputs);
+  const given = byName(inputs);
   const width = specs.length;
   const columns = specs.map((spec) => tensorFromV2(required(spec, given), spec));
   const rows = columns[0].dims[0];
