@@ -26,6 +26,22 @@ describe('tensorFromV2', () => {
     expect([...(t.data as Float32Array)]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('reads flat FP32 and FP64 data exactly as the general walk does, and refuses what it cannot store the same way', () => {
+    const values = [0.1, -2.5e-8, 1e39, 3, -0, 123456.789];
+    const f32 = tensorFromV2({ name: 'input', datatype: 'FP32', shape: [2, 3], data: values }, INPUT);
+    expect(f32.data).toBeInstanceOf(Float32Array);
+    expect([...(f32.data as Float32Array)]).toEqual([...Float32Array.from(values)]);
+    const f64 = tensorFromV2({ name: 'x', datatype: 'FP64', shape: [2, 3], data: values }, { name: 'x', datatype: 'FP64', shape: [-1, 3] });
+    expect(f64.data).toBeInstanceOf(Float64Array);
+    expect([...(f64.data as Float64Array)]).toEqual(values);
+    expect(refusal({ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, '5', 6] }).message).toBe('input "input": data[4] must be a number, not the string "5"');
+    expect(refusal({ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, null, 6] }).details.index).toBe(4);
+    expect(refusal({ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5] }).message).toContain('data has 5 values but shape [2,3] needs 6');
+    expect(refusal({ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6, 7] }).message).toContain('data has 7 values but shape [2,3] needs 6');
+    const mixed = tensorFromV2({ name: 'input', datatype: 'FP32', shape: [1, 3], data: [1, [2], 3] }, INPUT);
+    expect([...(mixed.data as Float32Array)]).toEqual([1, 2, 3]);
+  });
+
   it('flattens nested data in row-major order', () => {
     const t = tensorFromV2({ name: 'input', datatype: 'FP32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] }, INPUT);
     expect([...(t.data as Float32Array)]).toEqual([1, 2, 3, 4, 5, 6]);

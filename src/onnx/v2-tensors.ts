@@ -66,6 +66,9 @@ export function tensorFromV2(input: V2InputTensor, spec: TensorSpec): ort.Tensor
   if (input.raw) return tensorFromRaw(name, spec.datatype, dims, input.raw);
   if (!Array.isArray(input.data)) throw fail('data must be an array');
 
+  const flat = flatNumbers(input.data, count, spec.datatype);
+  if (flat) return new ort.Tensor(ortTypeOf(spec.datatype), flat as never, dims);
+
   // Counted before anything is allocated: the shape alone must not size a buffer.
   const leaves = countLeaves(input.data, 0, dims.length + 1);
   if (leaves < 0) throw fail('data is nested deeper than its shape');
@@ -86,6 +89,23 @@ export function tensorFromV2(input: V2InputTensor, spec: TensorSpec): ort.Tensor
   };
   walk(input.data);
   return new ort.Tensor(ortTypeOf(spec.datatype), sink.array as never, dims);
+}
+
+/**
+ * The common case in one pass: FP32 or FP64 data given flat, exactly
+ * `count` numbers. Undefined for anything else (nested, a wrong count, a
+ * value that is not a number, another datatype), which the general walk
+ * then stores or rejects with its own error.
+ */
+function flatNumbers(data: unknown[], count: number, datatype: V2Datatype): Float32Array | Float64Array | undefined {
+  if (data.length !== count || (datatype !== 'FP32' && datatype !== 'FP64')) return undefined;
+  const array = datatype === 'FP32' ? new Float32Array(count) : new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = data[i];
+    if (typeof v !== 'number') return undefined;
+    array[i] = v;
+  }
+  return array;
 }
 
 /** The number of non-array values in nested arrays, or -1 past `maxDepth` levels. */

@@ -24,6 +24,17 @@ describe('infer answers', () => {
     expect(Array.from(new Float32Array(new Uint8Array(wire.body.subarray(wire.headerLength!)).buffer))).toEqual([1, 2]);
   });
 
+  it('writes the header in UTF-8 bytes and every binary output after it, in order', () => {
+    const encoded = encodeAnswer({ model_name: 'modèle-ü', model_version: '1', id: 'zß😀', parameters: { variant: 'é' } }, [
+      { name: 'a', tensor: new ort.Tensor('float32', new Float32Array([1.5]), [1]), binary: true, classification: 0 },
+      { name: 'b', tensor: new ort.Tensor('string', ['ñ', 'x'], [2]), binary: true, classification: 0 },
+    ]);
+    const wire = answerBody(encoded);
+    const text = JSON.stringify(encoded.header);
+    expect(wire.headerLength).toBe(Buffer.byteLength(text));
+    expect(wire.body).toEqual(Buffer.concat([Buffer.from(text), ...encoded.binary]));
+  });
+
   it('answers plain JSON when no output is binary', () => {
     const wire = answerBody(encodeAnswer({ model_name: 'm', model_version: '1', parameters: {} }, []));
     expect(wire.contentType).toBe('application/json');

@@ -28,21 +28,21 @@ export interface EncodedAnswer {
 
 export function encodeAnswer(head: Omit<InferAnswer, 'outputs'>, outputs: AnswerOutput[]): EncodedAnswer {
   const binary: Buffer[] = [];
-  const tensors = outputs.map((o) => {
+  const tensors = new Array<unknown>(outputs.length);
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i];
     const t = o.classification > 0 ? classify(o.name, o.tensor, o.classification) : o.tensor;
-    if (!o.binary) return tensorToV2(o.name, t);
+    if (!o.binary) {
+      tensors[i] = tensorToV2(o.name, t);
+      continue;
+    }
     const raw = tensorToRaw(t);
+    const datatype = v2DatatypeOf(t.type);
+    if (!datatype) throw new Error(`output "${o.name}" has the element type ${t.type}, which the Open Inference Protocol cannot carry`);
     binary.push(raw);
-    const { name, shape, datatype } = tensorToV2Header(o.name, t);
-    return { name, shape, datatype, parameters: { binary_data_size: raw.length } };
-  });
+    tensors[i] = { name: o.name, shape: t.dims.slice(), datatype, parameters: { binary_data_size: raw.length } };
+  }
   return { header: { ...head, outputs: tensors }, binary };
-}
-
-function tensorToV2Header(name: string, t: ort.Tensor) {
-  const datatype = v2DatatypeOf(t.type);
-  if (!datatype) throw new Error(`output "${name}" has the element type ${t.type}, which the Open Inference Protocol cannot carry`);
-  return { name, shape: [...t.dims], datatype };
 }
 
 /**
@@ -78,9 +78,22 @@ export interface InferWire {
   headerLength?: number;
 }
 
-/** The wire form: JSON alone, or the JSON header then the binary outputs, with the header's length. */
+/**
+ * The wire form: JSON alone, or the JSON header then the binary outputs, with
+ * the header's length; written into one buffer, not the header's own then a copy.
+ */
 export function answerBody(a: EncodedAnswer): InferWire {
-  const json = Buffer.from(JSON.stringify(a.header));
-  if (a.binary.length === 0) return { body: json, contentType: 'application/json' };
-  return { body: Buffer.concat([json, ...a.binary]), contentType: 'application/octet-stream', headerLength: json.length };
+  const text = JSON.stringify(a.header);
+  if (a.binary.length === 0) return { body: Buffer.from(text), contentType: 'application/json' };
+  const headerLength = Buffer.byteLength(text);
+  let size = headerLength;
+  for (const b of a.binary) size += b.length;
+  const body = Buffer.allocUnsafe(size);
+  body.write(text, 0);
+  let at = headerLength;
+  for (const b of a.binary) {
+    body.set(b, at);
+    at += b.length;
+  }
+  return { body, contentType: 'application/octet-stream', headerLength };
 }
