@@ -46,7 +46,7 @@ export const envSchema = z.object({
   MODELGATE_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000).default(0),
   MODELGATE_DEFAULT_TIMEOUT_MS: int(1).default(1_000),
   MODELGATE_ORT_INTRA_OP_THREADS: int(0, 256).default(1),
-  MODELGATE_INFERENCE_THREADS: int(0, 64).default(1),
+  MODELGATE_INFERENCE_THREADS: int(0, 64).default(0),
   MODELGATE_RECONCILE_MS: int(100).default(10_000),
   MODELGATE_CIRCUIT_FAILURES: int(1).default(5),
   MODELGATE_CIRCUIT_COOLDOWN_MS: int(0).default(10_000),

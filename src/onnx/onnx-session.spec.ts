@@ -27,6 +27,7 @@ describe.each([
     expect(s.signature.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 30] }]);
     expect(s.inputNames).toEqual(['input']);
     expect(s.outputNames).toEqual(['label', 'probabilities']);
+    expect(s.runsIn).toBe(where.threads ? 'inference_thread' : 'calling_thread');
     const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(60), [2, 30]) });
     expect(out.probabilities.dims).toEqual([2, 2]);
     await s.release();

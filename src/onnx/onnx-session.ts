@@ -103,6 +103,8 @@ export class OnnxSession {
   private released = false;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Where runs happen: an inference thread, or the calling (event loop) thread. */
+  readonly runsIn: 'inference_thread' | 'calling_thread';
 
   /** Native sessions created and not yet released in this process (a leak shows here). */
   static get liveSessions(): number {
@@ -115,6 +117,7 @@ export class OnnxSession {
   ) {
     this.inputNames = session.inputMetadata.map((m) => m.name);
     this.outputNames = session.outputMetadata.map((m) => m.name);
+    this.runsIn = session instanceof Threaded ? 'inference_thread' : 'calling_thread';
   }
 
   static async load(filePath: string, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {

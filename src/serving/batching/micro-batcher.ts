@@ -41,14 +41,14 @@ export type Refusal = 'queue_full';
  * grow with load while an idle server answers a lone request after at most
  * `maxWaitMs`.
  *
- * On the event loop thread (`MODELGATE_INFERENCE_THREADS=0`)
+ * On the event loop thread (`MODELGATE_INFERENCE_THREADS=0`, the default)
  * onnxruntime-node's `run()` returns a promise but runs the inference
  * synchronously in a setImmediate callback, blocking the event loop. The
  * end of a batch is therefore handled in the microtasks that follow that
  * callback: the in-flight batch is settled, and the next one started, before
  * the event loop reads any more I/O. Nothing here relies on I/O being read
  * while an inference runs; requests read before the inference simply queue.
- * In an inference thread (the default) the loop reads on meanwhile and the
+ * In an inference thread the loop reads on meanwhile and the
  * jobs read queue for the next batch. More than one batch in flight made
  * batches smaller and the messages per request more (measured on /v1), so
  * one it stays there too.
