@@ -66,17 +66,21 @@ describe('admission without trusted proxies (the default): X-Forwarded-For is no
 
   it('counts 300 bad keys, each with a new X-Forwarded-For, against the socket address: they meet the budget', async () => {
     const statuses: number[] = [];
-    let last: any;
+    let refused: any;
     const started = Date.now();
     for (let i = 0; i < 300; i++) {
-      last = await t.http.get('/api/v1/models').set({ Authorization: badKey(), 'X-Forwarded-For': `203.0.${i >> 8}.${i & 255}` });
-      statuses.push(last.status);
+      const res = await t.http.get('/api/v1/models').set({ Authorization: badKey(), 'X-Forwarded-For': `203.0.${i >> 8}.${i & 255}` });
+      statuses.push(res.status);
+      if (res.status === 429) refused = res.body;
     }
-    // The default budget: a burst of 100, then 10 a second.
+    // The default budget: a burst of 100, then 10 a second. (On a loaded
+    // machine the budget refills between slow requests, so the very last one
+    // may be a 401 again: the counts, not the last answer, are the test.)
     const allowed = 100 + Math.ceil((10 * (Date.now() - started)) / 1000);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(allowed);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(300 - allowed);
     expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
-    expect(last.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { budget: 'auth_failures' } });
+    expect(refused?.error).toMatchObject({ code: 'RATE_LIMITED', details: { budget: 'auth_failures' } });
   });
 
   it('does not lock out a client whose forwarded address bad keys claim: its valid key still passes', async () => {
